@@ -1,0 +1,52 @@
+/**
+ * The Worker's Postgres client: `@neondatabase/serverless` Pool (WebSocket) under
+ * `drizzle-orm/neon-serverless`. In production it talks to Neon directly. Locally the driver
+ * reaches a plain Postgres through the dev relay named by DATABASE_WS_PROXY (scripts/lib/relay.mjs).
+ *
+ * A Pool cannot outlive the request that opened it in Workers (sockets are bound to the
+ * invocation), so {@link withDb} opens one per unit of work and always closes it.
+ */
+import { neonConfig, Pool } from "@neondatabase/serverless";
+import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
+import { log } from "../http/log";
+import * as schema from "./schema";
+
+export type Db = NeonDatabase<typeof schema>;
+
+let configuredProxy: string | undefined;
+
+/** Points the driver at the local relay when one is configured; a no-op in production. */
+function configureDriver(env: Env): void {
+  const proxy = env.DATABASE_WS_PROXY;
+  if (!proxy || proxy === configuredProxy) return;
+  neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+  configuredProxy = proxy;
+}
+
+/** Thrown when the database is not configured at all (a deployment error, logged as such). */
+export class DatabaseNotConfiguredError extends Error {
+  constructor() {
+    super("DATABASE_URL is not set");
+    this.name = "DatabaseNotConfiguredError";
+  }
+}
+
+/**
+ * Runs `work` with a drizzle database on a fresh pool and closes the pool afterwards, whatever
+ * happens. Socket errors after the work is done (e.g. "Network connection lost" while closing)
+ * are logged, not thrown.
+ */
+export async function withDb<T>(env: Env, work: (db: Db) => Promise<T>): Promise<T> {
+  if (!env.DATABASE_URL) throw new DatabaseNotConfiguredError();
+  configureDriver(env);
+  const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4, connectionTimeoutMillis: 10_000 });
+  pool.on("error", (error: Error) => log("warn", "postgres pool error", { error: error.message }));
+  try {
+    return await work(drizzle({ client: pool, schema }));
+  } finally {
+    await pool.end().catch((error: unknown) => log("warn", "postgres pool close failed", { error: String(error) }));
+  }
+}

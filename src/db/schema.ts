@@ -1,0 +1,81 @@
+/**
+ * Postgres schema (drizzle). Postgres is the system of record for the catalog and the archive of
+ * paid orders for back-office reporting. `npm run db:generate` writes migrations/ from this file.
+ * Money columns are integer minor units (bigint) beside an ISO 4217 currency.
+ */
+import { sql } from "drizzle-orm";
+import { bigint, char, check, index, integer, pgEnum, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+
+export const productStatus = pgEnum("product_status", ["active", "archived"]);
+export const orderStatus = pgEnum("order_status", ["pending_payment", "paid", "cancelled", "expired"]);
+
+export const products = pgTable(
+  "products",
+  {
+    id: text("id").primaryKey(),
+    title: text("title").notNull(),
+    description: text("description"),
+    category: text("category"),
+    status: productStatus("status").notNull().default("active"),
+    /** Bumped on every replace; lets caches and SKU objects ignore older publishes. */
+    version: integer("version").notNull().default(1),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("products_category_id_idx").on(t.category, t.id), index("products_status_id_idx").on(t.status, t.id)],
+);
+
+export const skus = pgTable(
+  "skus",
+  {
+    sku: text("sku").primaryKey(),
+    productId: text("product_id")
+      .notNull()
+      .references(() => products.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    priceAmount: bigint("price_amount", { mode: "number" }).notNull(),
+    currency: char("currency", { length: 3 }).notNull(),
+    /** Overrides MAX_LINE_QUANTITY for this SKU when set. */
+    maxLineQuantity: integer("max_line_quantity"),
+    /** Order of the variant within its product. */
+    position: integer("position").notNull().default(0),
+  },
+  (t) => [
+    index("skus_product_id_idx").on(t.productId),
+    check("skus_price_non_negative", sql`${t.priceAmount} >= 0`),
+    check("skus_max_line_quantity_positive", sql`${t.maxLineQuantity} IS NULL OR ${t.maxLineQuantity} > 0`),
+  ],
+);
+
+export const orders = pgTable(
+  "orders",
+  {
+    id: text("id").primaryKey(),
+    cartId: text("cart_id").notNull(),
+    status: orderStatus("status").notNull(),
+    email: text("email").notNull(),
+    totalAmount: bigint("total_amount", { mode: "number" }).notNull(),
+    currency: char("currency", { length: 3 }).notNull(),
+    paymentId: text("payment_id"),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
+    paidAt: timestamp("paid_at", { withTimezone: true, mode: "date" }),
+    paymentExpiresAt: timestamp("payment_expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    archivedAt: timestamp("archived_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("orders_created_at_id_idx").on(t.createdAt, t.id), index("orders_status_created_at_idx").on(t.status, t.createdAt), index("orders_paid_at_idx").on(t.paidAt)],
+);
+
+export const orderLines = pgTable(
+  "order_lines",
+  {
+    orderId: text("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "cascade" }),
+    sku: text("sku").notNull(),
+    quantity: integer("quantity").notNull(),
+    unitAmount: bigint("unit_amount", { mode: "number" }).notNull(),
+    lineAmount: bigint("line_amount", { mode: "number" }).notNull(),
+    currency: char("currency", { length: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.sku] }), index("order_lines_sku_idx").on(t.sku), check("order_lines_quantity_positive", sql`${t.quantity} > 0`)],
+);

@@ -1,0 +1,84 @@
+/**
+ * Runs one route: credentials, input parsing and validation, then the handler. Also the
+ * request-level seam: request ids, problem+json for every failure, one log line per request.
+ */
+import { z } from "zod";
+import { bearerToken, requireAdmin, unauthorized } from "./auth";
+import { decodeParams, MAX_BODY_BYTES, parseJsonText, parseOrThrow, queryObject, readBodyText } from "./input";
+import { errorFields, log } from "./log";
+import { ApiError, internalError, problemResponse } from "./problem";
+import type { RouteSpec } from "./route";
+
+const NO_QUERY = z.strictObject({});
+const NO_BODY = z.strictObject({}).optional();
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Keeps a well-formed inbound `x-request-id` (tracing across hops), else mints one. */
+export function requestIdFor(request: Request): string {
+  const inbound = request.headers.get("x-request-id");
+  return inbound !== null && REQUEST_ID.test(inbound) ? inbound : crypto.randomUUID();
+}
+
+/** Validates the request against `route` and calls its handler. */
+export async function runRoute(
+  route: RouteSpec,
+  request: Request,
+  rawParams: Record<string, string>,
+  env: Env,
+  ctx: ExecutionContext,
+  requestId: string,
+): Promise<Response> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > MAX_BODY_BYTES) {
+    throw new ApiError(413, "payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+  }
+  const bearer = bearerToken(request);
+  if (route.auth === "admin") await requireAdmin(request, env);
+  if (route.auth === "cart" && bearer === undefined) throw unauthorized("This route needs the cart's bearer token.");
+
+  const params = route.params ? parseOrThrow(route.params, decodeParams(rawParams), "path") : undefined;
+  const query = parseOrThrow(route.query ?? NO_QUERY, queryObject(new URL(request.url)), "query");
+
+  let body: unknown;
+  let rawBody: string | undefined;
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    rawBody = await readBodyText(request);
+    if (!route.rawBody) body = parseOrThrow(route.body ?? NO_BODY, parseJsonText(rawBody, request.headers.get("content-type")), "body");
+  }
+  return route.handler({ request, env, ctx, requestId, params, query, body, rawBody, bearer } as never);
+}
+
+/**
+ * Wraps the whole request: every thrown {@link ApiError} becomes its problem document, anything
+ * else a logged 500 `internal`; the response always carries `x-request-id`.
+ */
+export async function handleWithSeam(
+  request: Request,
+  requestId: string,
+  run: () => Promise<Response>,
+): Promise<Response> {
+  const started = Date.now();
+  const url = new URL(request.url);
+  let response: Response;
+  try {
+    response = await run();
+  } catch (error) {
+    if (error instanceof ApiError) {
+      response = problemResponse(error, requestId);
+    } else {
+      log("error", "unhandled error", { request_id: requestId, method: request.method, path: url.pathname, ...errorFields(error) });
+      response = problemResponse(internalError(), requestId);
+    }
+  }
+  const headers = new Headers(response.headers);
+  headers.set("x-request-id", requestId);
+  const final = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  log(response.status >= 500 ? "error" : "info", "request", {
+    request_id: requestId,
+    method: request.method,
+    path: url.pathname,
+    status: response.status,
+    duration_ms: Date.now() - started,
+  });
+  return final;
+}

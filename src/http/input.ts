@@ -1,0 +1,126 @@
+/**
+ * Reading and validating request input: body size limit, media type, JSON syntax, and strict zod
+ * parsing of params, query and body. Every failure is an {@link ApiError} (400/413/415).
+ */
+import type { z } from "zod";
+import { ApiError } from "./problem";
+
+/** API.md: bodies over 64 KiB get 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** One invalid field, as listed in a 400 problem's `errors` member. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+function tooLarge(): ApiError {
+  return new ApiError(413, "payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+}
+
+/**
+ * Reads the body as text, refusing more than {@link MAX_BODY_BYTES} whether or not a
+ * Content-Length was sent (chunked bodies are counted as they stream).
+ */
+export async function readBodyText(request: Request): Promise<string> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError(400, "invalid_request", "The request body is not valid UTF-8.");
+  }
+}
+
+function isJsonMediaType(contentType: string | null): boolean {
+  if (contentType === null) return false;
+  const type = contentType.split(";")[0]!.trim().toLowerCase();
+  return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
+}
+
+/**
+ * Parses a JSON body. An empty body is `undefined` (the schema decides whether that is allowed);
+ * a non-empty body must be declared JSON (415) and be well-formed (400).
+ */
+export function parseJsonText(text: string, contentType: string | null): unknown {
+  if (text.length === 0) return undefined;
+  if (!isJsonMediaType(contentType)) {
+    throw new ApiError(415, "unsupported_media_type", "Send the body as application/json.");
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "invalid_request", "The request body is not well-formed JSON.", {
+      errors: [{ path: "", message: "malformed JSON" }],
+    });
+  }
+}
+
+/** Flattens zod issues into `errors` entries: one per invalid field, unknown keys one each. */
+export function fieldErrors(error: z.ZodError, prefix: string): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const issue of error.issues) {
+    const base = [prefix, ...issue.path.map(String)].filter((p) => p !== "");
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) errors.push({ path: [...base, key].join("."), message: "unknown field" });
+    } else {
+      errors.push({ path: base.join("."), message: issue.message });
+    }
+  }
+  return errors;
+}
+
+/** Parses `value` with `schema`, or throws 400 `invalid_request` listing every invalid field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, where: "path" | "query" | "body" | "header"): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const prefix = where === "body" ? "" : where;
+  throw new ApiError(400, "invalid_request", `The request ${where === "path" ? "path" : where} is invalid.`, {
+    errors: fieldErrors(result.error, prefix),
+  });
+}
+
+/** Query parameters as an object; a repeated key becomes an array (which strict schemas refuse). */
+export function queryObject(url: URL): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    const existing = query[key];
+    query[key] = existing === undefined ? value : ([] as string[]).concat(existing, value);
+  }
+  return query;
+}
+
+/** Percent-decodes path params; malformed escapes are a 400. */
+export function decodeParams(raw: Record<string, string>): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    try {
+      decoded[key] = decodeURIComponent(value);
+    } catch {
+      throw new ApiError(400, "invalid_request", "The request path is invalid.", {
+        errors: [{ path: `path.${key}`, message: "malformed percent-encoding" }],
+      });
+    }
+  }
+  return decoded;
+}

@@ -1,0 +1,128 @@
+/**
+ * Generates the OpenAPI 3.1 document from the route definitions and their zod schemas — the same
+ * objects the router validates with — so the document cannot drift from the behaviour.
+ */
+import { z } from "zod";
+import { Problem } from "../contracts";
+import type { RouteSpec } from "./route";
+
+type JsonSchema = Record<string, unknown>;
+
+const SECURITY: Record<RouteSpec["auth"], Array<Record<string, string[]>> | undefined> = {
+  none: undefined,
+  admin: [{ adminToken: [] }],
+  cart: [{ cartToken: [] }],
+  webhook: [{ webhookSignature: [] }],
+};
+
+/**
+ * Converts a schema to JSON Schema 2020-12 (OpenAPI 3.1's dialect). Schemas named with
+ * `.meta({ id })` become shared components referenced by `$ref`.
+ */
+function toSchema(schema: z.ZodType, io: "input" | "output", components: Record<string, JsonSchema>): JsonSchema {
+  const generated = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" });
+  const converted = JSON.parse(JSON.stringify(generated).replaceAll('"#/$defs/', '"#/components/schemas/')) as JsonSchema;
+  delete converted.$schema;
+  const defs = (converted.$defs ?? {}) as Record<string, JsonSchema>;
+  delete converted.$defs;
+  for (const [id, def] of Object.entries(defs)) components[id] ??= def;
+  const id = z.globalRegistry.get(schema)?.id;
+  if (id !== undefined) {
+    delete converted.id;
+    components[id] ??= converted;
+    return { $ref: `#/components/schemas/${id}` };
+  }
+  return converted;
+}
+
+function parameters(route: RouteSpec, components: Record<string, JsonSchema>): JsonSchema[] {
+  const result: JsonSchema[] = [];
+  for (const [where, shape] of [["path", route.params], ["query", route.query]] as const) {
+    if (shape === undefined) continue;
+    for (const [name, field] of Object.entries(shape.shape)) {
+      const fieldSchema = field as z.ZodType;
+      result.push({
+        name,
+        in: where,
+        required: where === "path" || !fieldSchema.safeParse(undefined).success,
+        schema: toSchema(fieldSchema, "input", components),
+        ...(fieldSchema.description ? { description: fieldSchema.description } : {}),
+      });
+    }
+  }
+  for (const [name, header] of Object.entries(route.headers ?? {})) {
+    result.push({
+      name,
+      in: "header",
+      required: header.required ?? false,
+      description: header.description,
+      schema: header.schema ? toSchema(header.schema, "input", components) : { type: "string" },
+    });
+  }
+  return result;
+}
+
+/** Builds the whole OpenAPI 3.1 document for the given routes. */
+export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
+  const components: Record<string, JsonSchema> = {};
+  const problemRef = toSchema(Problem, "output", components);
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of routes) {
+    const responses: Record<string, JsonSchema> = {};
+    for (const [status, spec] of Object.entries(route.responses)) {
+      const isProblem = Number(status) >= 400;
+      const schema = isProblem ? problemRef : spec.schema ? toSchema(spec.schema, "output", components) : undefined;
+      const headers = Object.fromEntries(
+        Object.entries({ "x-request-id": "Identifies the request in the server log.", ...spec.headers }).map(([name, description]) => [
+          name,
+          { description, schema: { type: "string" } },
+        ]),
+      );
+      responses[status] = {
+        description: spec.description,
+        headers,
+        ...(schema ? { content: { [isProblem ? "application/problem+json" : "application/json"]: { schema } } } : {}),
+      };
+    }
+    const operation: JsonSchema = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: [route.tag],
+      parameters: parameters(route, components),
+      responses,
+    };
+    const security = SECURITY[route.auth];
+    if (security) operation.security = security;
+    if (route.body !== undefined) {
+      operation.requestBody = {
+        required: !route.body.safeParse(undefined).success,
+        content: { "application/json": { schema: toSchema(route.body, "input", components) } },
+      };
+    }
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "edgecart",
+      version: "1.0.0",
+      description:
+        "Inventory and shopping-cart backend on Cloudflare Workers. Errors are RFC 9457 problem+json; money is integer minor units.",
+    },
+    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        adminToken: { type: "http", scheme: "bearer", description: "The ADMIN_TOKEN secret." },
+        cartToken: { type: "http", scheme: "bearer", description: "The token returned once by POST /v1/carts." },
+        webhookSignature: {
+          type: "apiKey",
+          in: "header",
+          name: "webhook-signature",
+          description: "Standard Webhooks signature (with webhook-id and webhook-timestamp).",
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Route definitions: one object per endpoint holds its method, path, zod schemas and handler.
+ * The router (src/router.ts) and the OpenAPI document (src/http/openapi.ts) are both built from
+ * these objects, so what is validated and what is documented cannot drift apart.
+ */
+import { z } from "zod";
+
+/** Who may call a route (API.md "Who may call what"). */
+export type RouteAuth = "none" | "admin" | "cart" | "webhook";
+
+/** A response a route documents: its status, description and (for JSON bodies) schema. */
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  headers?: Record<string, string>;
+}
+
+/** What a handler receives: the validated inputs plus the request's environment. */
+export interface RouteContext<P, Q, B> {
+  request: Request;
+  env: Env;
+  ctx: ExecutionContext;
+  requestId: string;
+  params: P;
+  query: Q;
+  body: B;
+  /** The raw body bytes as text, for routes that verify signatures over them. */
+  rawBody: string | undefined;
+  /** The bearer token presented, for routes whose handler checks it against a resource. */
+  bearer: string | undefined;
+}
+
+type Shape = z.ZodObject<z.ZodRawShape>;
+type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+/** One endpoint. `path` uses OpenAPI syntax (`/v1/skus/{sku}`). */
+export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS extends Shape | undefined = Shape | undefined, BS extends z.ZodType | undefined = z.ZodType | undefined> {
+  method: "GET" | "PUT" | "POST" | "DELETE";
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  auth: RouteAuth;
+  params?: PS;
+  query?: QS;
+  /** A JSON body validated with this schema. */
+  body?: BS;
+  /** Keep the body as raw text (signature checks); the handler parses it. */
+  rawBody?: boolean;
+  /** Headers the route reads (documented as parameters). */
+  headers?: Record<string, { description: string; required?: boolean; schema?: z.ZodType }>;
+  responses: Record<number, ResponseSpec>;
+  handler(context: RouteContext<Input<PS>, Input<QS>, Input<BS>>): Promise<Response> | Response;
+}
+
+/** Declares a route with full type inference from its schemas. */
+export function defineRoute<PS extends Shape | undefined = undefined, QS extends Shape | undefined = undefined, BS extends z.ZodType | undefined = undefined>(
+  spec: RouteSpec<PS, QS, BS>,
+): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+/** A JSON response with the given status and extra headers. */
+export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(data), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+/** An empty response (204 by default). */
+export function empty(status = 204, headers: Record<string, string> = {}): Response {
+  return new Response(null, { status, headers });
+}

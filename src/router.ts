@@ -1,0 +1,46 @@
+/**
+ * The whole route table on one screen. Each entry is a route definition from src/routes; the
+ * itty-router instance, the 404/405 fallbacks and the OpenAPI document are all derived from it.
+ */
+import { IttyRouter, type IRequest } from "itty-router";
+import { runRoute } from "./http/dispatch";
+import { ApiError } from "./http/problem";
+import type { RouteSpec } from "./http/route";
+import { getHealth, openApiRoute } from "./routes/meta";
+
+/** Every route, in the order the OpenAPI document lists them. */
+export const routes: readonly RouteSpec[] = [
+  getHealth,
+  openApiRoute(() => routes),
+];
+
+/** OpenAPI `{param}` → itty `:param`. */
+function ittyPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ":$1");
+}
+
+function pathPattern(path: string): RegExp {
+  const source = path.replace(/[.]/g, "\\.").replace(/\{\w+\}/g, "[^/]+");
+  return new RegExp(`^${source}/*$`);
+}
+
+const patterns = routes.map((route) => ({ route, pattern: pathPattern(route.path) }));
+
+type Args = [env: Env, ctx: ExecutionContext, requestId: string];
+const router = IttyRouter<IRequest, Args>();
+for (const route of routes) {
+  router[route.method.toLowerCase() as "get"](ittyPath(route.path), (request: IRequest, env: Env, ctx: ExecutionContext, requestId: string) =>
+    runRoute(route, request as unknown as Request, request.params, env, ctx, requestId),
+  );
+}
+router.all("*", (request: IRequest) => {
+  const pathname = new URL(request.url).pathname;
+  const allowed = patterns.filter(({ pattern }) => pattern.test(pathname)).map(({ route }) => route.method);
+  if (allowed.length === 0) throw new ApiError(404, "not_found", `No route matches ${request.method} ${pathname}.`);
+  throw new ApiError(405, "method_not_allowed", `${request.method} is not allowed here; use ${allowed.join(", ")}.`, {}, { allow: allowed.join(", ") });
+});
+
+/** Routes a request to its handler (the caller supplies the error seam). */
+export function route(request: Request, env: Env, ctx: ExecutionContext, requestId: string): Promise<Response> {
+  return router.fetch(request as unknown as IRequest, env, ctx, requestId) as Promise<Response>;
+}

@@ -1,0 +1,30 @@
+// Starts the Postgres the tests use and the WebSocket relay the Neon driver reaches it through.
+// Default: embedded PGlite (nothing to install). With TEST_DATABASE_URL (a server, e.g.
+// postgres://postgres@127.0.0.1:5432/postgres) a fresh database is created for this run and
+// dropped afterwards.
+import type { TestProject } from "vitest/node";
+import { createScratchDatabase, migrate, startEmbeddedPostgres } from "../scripts/lib/postgres.mjs";
+import { startRelay } from "../scripts/lib/relay.mjs";
+
+declare module "vitest" {
+  interface ProvidedContext {
+    databaseUrl: string;
+    databaseWsProxy: string;
+    databaseKind: "embedded" | "server";
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  const database = serverUrl ? await createScratchDatabase(serverUrl) : await startEmbeddedPostgres();
+  await migrate(database.url);
+  const relay = await startRelay();
+  project.provide("databaseUrl", database.url);
+  project.provide("databaseWsProxy", relay.url);
+  project.provide("databaseKind", serverUrl ? "server" : "embedded");
+  return async () => {
+    await relay.close();
+    if ("drop" in database) await database.drop();
+    else await database.close();
+  };
+}

@@ -1,0 +1,3 @@
+/** Secrets the tests run with (never used outside tests); vitest.config.ts binds them. */
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+export const TEST_WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -6,12 +6,17 @@ import { IttyRouter, type IRequest } from "itty-router";
 import { runRoute } from "./http/dispatch";
 import { ApiError } from "./http/problem";
 import type { RouteSpec } from "./http/route";
+import { getAvailability, getInventory, postAdjustment, putInventory } from "./routes/inventory";
 import { getHealth, openApiRoute } from "./routes/meta";
 
 /** Every route, in the order the OpenAPI document lists them. */
 export const routes: readonly RouteSpec[] = [
   getHealth,
   openApiRoute(() => routes),
+  getAvailability,
+  getInventory,
+  putInventory,
+  postAdjustment,
 ];
 
 /** OpenAPI `{param}` → itty `:param`. */

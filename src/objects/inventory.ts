@@ -1,4 +1,94 @@
+/**
+ * InventoryObject: one per SKU (`env.INVENTORY.getByName(sku)`). Its single-threaded execution
+ * and synchronous SQLite transactions serialise every reservation, so stock never goes negative
+ * however many shoppers race. Holds expire through one alarm armed at the earliest expiry.
+ *
+ * A thin RPC shell over {@link InventoryStore}: it supplies the clock and keeps the alarm armed.
+ */
 import { DurableObject } from "cloudflare:workers";
+import type { InventoryRefusal, InventorySnapshot, StockLevels } from "../domain/inventory";
+import { type HoldOutcome, INVENTORY_MIGRATIONS, InventoryStore, type LedgerCheck } from "./inventory-store";
+import { runSqlMigrations } from "./sql-migrations";
 
-/** One SKU's stock: on_hand, holds and the movement ledger. */
-export class InventoryObject extends DurableObject<Env> {}
+type Ok<T = object> = { ok: true } & T;
+
+export class InventoryObject extends DurableObject<Env> {
+  #store: InventoryStore;
+  /** The alarm time last set (ms), mirrored in memory to avoid re-arming for nothing. */
+  #armedAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new InventoryStore(ctx.storage, ctx.id.name ?? ctx.id.toString());
+    ctx.blockConcurrencyWhile(async () => {
+      runSqlMigrations(ctx.storage, INVENTORY_MIGRATIONS);
+      this.#armedAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  /** Arms (or clears) the alarm for the earliest live hold. */
+  async #rearm(): Promise<void> {
+    const next = this.#store.nextExpiry();
+    if (next === this.#armedAt) return;
+    this.#armedAt = next;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  async #mutate<T>(operation: (now: number) => T): Promise<T> {
+    const result = operation(Date.now());
+    await this.#rearm();
+    return result;
+  }
+
+  /** Sets on_hand to exactly `onHand`. Refused (`below_reserved`) under what is reserved. */
+  async setOnHand(onHand: number): Promise<Ok<StockLevels> | InventoryRefusal> {
+    return this.#mutate((now) => this.#store.setOnHand(onHand, now));
+  }
+
+  /** Changes on_hand by `delta`, recording `reason`; `operationId` makes retries no-ops. */
+  async adjust(delta: number, reason: string, operationId: string): Promise<Ok<StockLevels & { duplicate: boolean }> | InventoryRefusal> {
+    return this.#mutate((now) => this.#store.adjust(delta, reason, operationId, now));
+  }
+
+  /**
+   * Sets hold `holdId` (owned by `ownerId`) to exactly `quantity` units for `ttlSeconds`; 0
+   * releases it. All or nothing: `insufficient_stock` (with `available`) changes nothing.
+   */
+  async hold(holdId: string, ownerId: string, quantity: number, ttlSeconds: number): Promise<HoldOutcome | InventoryRefusal> {
+    return this.#mutate((now) => this.#store.hold(holdId, ownerId, quantity, Math.round(ttlSeconds * 1000), now));
+  }
+
+  /** Releases a hold (no-op when it is already gone). */
+  async release(holdId: string): Promise<Ok<StockLevels & { released: number }>> {
+    return this.#mutate((now) => this.#store.release(holdId, now));
+  }
+
+  /** Moves a live hold's expiry to `ttlSeconds` from now. */
+  async extend(holdId: string, ttlSeconds: number): Promise<Ok<{ expires_at: string; quantity: number }> | InventoryRefusal> {
+    return this.#mutate((now) => this.#store.extend(holdId, Math.round(ttlSeconds * 1000), now));
+  }
+
+  /** Sells the held units (on_hand and reserved both drop). Idempotent. */
+  async commit(holdId: string): Promise<Ok<StockLevels & { quantity: number; duplicate: boolean }> | InventoryRefusal> {
+    return this.#mutate((now) => this.#store.commit(holdId, now));
+  }
+
+  /** Stock and holds, or `unknown_sku` when the SKU was never stocked. */
+  async snapshot(): Promise<Ok<{ snapshot: InventorySnapshot }> | InventoryRefusal> {
+    const snapshot = await this.#mutate((now) => this.#store.snapshot(now));
+    return snapshot === null ? { ok: false, reason: "unknown_sku" } : { ok: true, snapshot };
+  }
+
+  /** Recomputes on_hand, reserved and sold from the ledger and compares them with the state. */
+  async verify(): Promise<LedgerCheck> {
+    return this.#store.verify();
+  }
+
+  /** Releases every expired hold exactly once and re-arms for the next one. Safe to run twice or late. */
+  override async alarm(): Promise<void> {
+    this.#armedAt = null;
+    this.#store.expireDue(Date.now());
+    await this.#rearm();
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * The SKU object's state in its SQLite database: stock levels, live holds and the append-only
+ * movement ledger. Every mutation is one synchronous transaction (no await between read and
+ * write), which together with the object's single-threaded input gate serialises reservations.
+ * Time is a parameter (`now`, ms since epoch) so tests can drive expiry exactly.
+ */
+import {
+  type HoldView,
+  type InventoryRefusal,
+  type InventorySnapshot,
+  levels,
+  MAX_LISTED_HOLDS,
+  planHold,
+  planOnHand,
+  type StockLevels,
+} from "../domain/inventory";
+import type { SqlMigration } from "./sql-migrations";
+
+/** Schema of an InventoryObject (docs/storage.md describes each table). */
+export const INVENTORY_MIGRATIONS: readonly SqlMigration[] = [
+  {
+    version: 1,
+    description: "stock, holds, ledger",
+    sql: `
+      CREATE TABLE stock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sku TEXT NOT NULL,
+        on_hand INTEGER NOT NULL CHECK (on_hand >= 0),
+        reserved INTEGER NOT NULL CHECK (reserved >= 0),
+        sold INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0),
+        CHECK (reserved <= on_hand)
+      );
+      CREATE TABLE holds (
+        hold_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX holds_expires_at ON holds (expires_at);
+      CREATE TABLE committed_holds (
+        hold_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        committed_at INTEGER NOT NULL
+      );
+      CREATE TABLE ledger (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('set', 'adjust', 'hold', 'release', 'expire', 'commit')),
+        hold_id TEXT,
+        operation_id TEXT UNIQUE,
+        on_hand_delta INTEGER NOT NULL,
+        reserved_delta INTEGER NOT NULL,
+        reason TEXT
+      );
+    `,
+  },
+];
+
+type LedgerKind = "set" | "adjust" | "hold" | "release" | "expire" | "commit";
+type Ok<T = object> = { ok: true } & T;
+
+interface StockRow extends Record<string, SqlStorageValue> {
+  on_hand: number;
+  reserved: number;
+  sold: number;
+}
+interface HoldRow extends Record<string, SqlStorageValue> {
+  hold_id: string;
+  owner_id: string;
+  quantity: number;
+  expires_at: number;
+}
+
+/** Result of {@link InventoryStore.verify}: the ledger's sums against the current state. */
+export interface LedgerCheck {
+  ok: boolean;
+  on_hand: number;
+  reserved: number;
+  sold: number;
+  ledger_on_hand: number;
+  ledger_reserved: number;
+  holds_reserved: number;
+  ledger_sold: number;
+}
+
+/** Stock levels, the held quantity after the call, and the hold's expiry. */
+export type HoldOutcome = Ok<StockLevels & { quantity: number; expires_at: string | null }>;
+
+/** State access for one SKU. Construct after the migrations ran. */
+export class InventoryStore {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly sku: string,
+  ) {}
+
+  private get sql(): SqlStorage {
+    return this.storage.sql;
+  }
+
+  /** Current stock row, or null for a SKU never stocked. */
+  private stock(): StockRow | null {
+    return this.sql.exec<StockRow>("SELECT on_hand, reserved, sold FROM stock WHERE id = 1").toArray()[0] ?? null;
+  }
+
+  private stockOrZero(): StockRow {
+    return this.stock() ?? { on_hand: 0, reserved: 0, sold: 0 };
+  }
+
+  private ensureStock(): void {
+    this.sql.exec("INSERT OR IGNORE INTO stock (id, sku, on_hand, reserved, sold) VALUES (1, ?, 0, 0, 0)", this.sku);
+  }
+
+  private record(now: number, kind: LedgerKind, onHandDelta: number, reservedDelta: number, extra: { holdId?: string; operationId?: string; reason?: string } = {}): void {
+    this.sql.exec(
+      "INSERT INTO ledger (at, kind, hold_id, operation_id, on_hand_delta, reserved_delta, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      now,
+      kind,
+      extra.holdId ?? null,
+      extra.operationId ?? null,
+      onHandDelta,
+      reservedDelta,
+      extra.reason ?? null,
+    );
+    if (onHandDelta !== 0 || reservedDelta !== 0) {
+      this.sql.exec(
+        "UPDATE stock SET on_hand = on_hand + ?, reserved = reserved + ?, sold = sold + ? WHERE id = 1",
+        onHandDelta,
+        reservedDelta,
+        kind === "commit" ? -onHandDelta : 0,
+      );
+    }
+  }
+
+  private holdRow(holdId: string): HoldRow | null {
+    return this.sql.exec<HoldRow>("SELECT hold_id, owner_id, quantity, expires_at FROM holds WHERE hold_id = ?", holdId).toArray()[0] ?? null;
+  }
+
+  private levels(): StockLevels {
+    const stock = this.stockOrZero();
+    return levels(stock.on_hand, stock.reserved);
+  }
+
+  /** True once the SKU was ever stocked (set or adjusted). */
+  exists(): boolean {
+    return this.stock() !== null;
+  }
+
+  /**
+   * Releases every hold whose expiry has passed (ledger `expire` rows). Runs at the start of each
+   * operation so expired stock is back exactly on time even when the alarm is late; the alarm
+   * covers idle objects. Returns how many holds expired.
+   */
+  expireDue(now: number): number {
+    return this.storage.transactionSync(() => {
+      const due = this.sql.exec<HoldRow>("SELECT hold_id, owner_id, quantity, expires_at FROM holds WHERE expires_at <= ? ORDER BY expires_at", now).toArray();
+      for (const hold of due) {
+        this.sql.exec("DELETE FROM holds WHERE hold_id = ?", hold.hold_id);
+        this.record(now, "expire", 0, -hold.quantity, { holdId: hold.hold_id });
+      }
+      return due.length;
+    });
+  }
+
+  /** The earliest live hold expiry (ms), for arming the alarm; null when there are no holds. */
+  nextExpiry(): number | null {
+    return this.sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM holds").one().next;
+  }
+
+  /** Sets on_hand to exactly `onHand`; refused below what is reserved. Idempotent. */
+  setOnHand(onHand: number, now: number): Ok<StockLevels> | InventoryRefusal {
+    this.expireDue(now);
+    return this.storage.transactionSync(() => {
+      const stock = this.stockOrZero();
+      const plan = planOnHand(stock, onHand);
+      if (!plan.ok) return plan;
+      this.ensureStock();
+      if (onHand !== stock.on_hand) this.record(now, "set", onHand - stock.on_hand, 0);
+      return { ok: true, ...this.levels() };
+    });
+  }
+
+  /**
+   * Changes on_hand by `delta` with a reason; refused below what is reserved. `operationId`
+   * makes a retried call a no-op (the second call reports the current levels).
+   */
+  adjust(delta: number, reason: string, operationId: string, now: number): Ok<StockLevels & { duplicate: boolean }> | InventoryRefusal {
+    this.expireDue(now);
+    return this.storage.transactionSync(() => {
+      if (this.sql.exec("SELECT 1 FROM ledger WHERE operation_id = ?", operationId).toArray().length > 0) {
+        return { ok: true as const, duplicate: true, ...this.levels() };
+      }
+      const stock = this.stockOrZero();
+      const plan = planOnHand(stock, stock.on_hand + delta);
+      if (!plan.ok) return plan;
+      this.ensureStock();
+      this.record(now, "adjust", delta, 0, { operationId, reason });
+      return { ok: true as const, duplicate: false, ...this.levels() };
+    });
+  }
+
+  /**
+   * Sets hold `holdId` to exactly `quantity` units (create, grow, shrink; 0 releases it), expiring
+   * `ttlMs` from `now`. All or nothing: on shortage nothing changes. A retried call with the same
+   * quantity changes no stock (it only refreshes the expiry).
+   */
+  hold(holdId: string, ownerId: string, quantity: number, ttlMs: number, now: number): HoldOutcome | InventoryRefusal {
+    this.expireDue(now);
+    return this.storage.transactionSync(() => {
+      if (this.isCommitted(holdId)) return { ok: false as const, reason: "hold_committed" as const };
+      const existing = this.holdRow(holdId);
+      if (existing && existing.owner_id !== ownerId) return { ok: false as const, reason: "hold_owner_mismatch" as const };
+      const current = existing?.quantity ?? 0;
+      if (quantity === 0) {
+        if (existing) this.releaseRow(existing, "release", now);
+        return { ok: true as const, quantity: 0, expires_at: null, ...this.levels() };
+      }
+      const stock = this.stock();
+      if (stock === null) return { ok: false as const, reason: "insufficient_stock" as const, available: 0 };
+      const plan = planHold(stock, current, quantity);
+      if (!plan.ok) return plan;
+      const expiresAt = now + ttlMs;
+      if (existing) this.sql.exec("UPDATE holds SET quantity = ?, expires_at = ? WHERE hold_id = ?", quantity, expiresAt, holdId);
+      else this.sql.exec("INSERT INTO holds (hold_id, owner_id, quantity, expires_at) VALUES (?, ?, ?, ?)", holdId, ownerId, quantity, expiresAt);
+      if (plan.delta !== 0) this.record(now, "hold", 0, plan.delta, { holdId });
+      return { ok: true as const, quantity, expires_at: new Date(expiresAt).toISOString(), ...this.levels() };
+    });
+  }
+
+  private isCommitted(holdId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM committed_holds WHERE hold_id = ?", holdId).toArray().length > 0;
+  }
+
+  private releaseRow(hold: HoldRow, kind: "release" | "expire", now: number): void {
+    this.sql.exec("DELETE FROM holds WHERE hold_id = ?", hold.hold_id);
+    this.record(now, kind, 0, -hold.quantity, { holdId: hold.hold_id });
+  }
+
+  /** Releases a hold; releasing one that is gone is a no-op. */
+  release(holdId: string, now: number): Ok<StockLevels & { released: number }> {
+    this.expireDue(now);
+    return this.storage.transactionSync(() => {
+      const existing = this.holdRow(holdId);
+      if (existing) this.releaseRow(existing, "release", now);
+      return { ok: true as const, released: existing?.quantity ?? 0, ...this.levels() };
+    });
+  }
+
+  /** Moves a live hold's expiry to `now + ttlMs`. */
+  extend(holdId: string, ttlMs: number, now: number): Ok<{ expires_at: string; quantity: number }> | InventoryRefusal {
+    this.expireDue(now);
+    return this.storage.transactionSync(() => {
+      const existing = this.holdRow(holdId);
+      if (!existing) return { ok: false as const, reason: this.isCommitted(holdId) ? ("hold_committed" as const) : ("hold_not_found" as const) };
+      const expiresAt = now + ttlMs;
+      this.sql.exec("UPDATE holds SET expires_at = ? WHERE hold_id = ?", expiresAt, holdId);
+      return { ok: true as const, quantity: existing.quantity, expires_at: new Date(expiresAt).toISOString() };
+    });
+  }
+
+  /**
+   * Sells the held units: on_hand and reserved both drop by the hold's quantity. Idempotent: a
+   * retried commit reports the same quantity and changes nothing.
+   */
+  commit(holdId: string, now: number): Ok<StockLevels & { quantity: number; duplicate: boolean }> | InventoryRefusal {
+    this.expireDue(now);
+    return this.storage.transactionSync(() => {
+      const done = this.sql.exec<{ quantity: number }>("SELECT quantity FROM committed_holds WHERE hold_id = ?", holdId).toArray()[0];
+      if (done) return { ok: true as const, quantity: done.quantity, duplicate: true, ...this.levels() };
+      const existing = this.holdRow(holdId);
+      if (!existing) return { ok: false as const, reason: "hold_not_found" as const };
+      this.sql.exec("DELETE FROM holds WHERE hold_id = ?", holdId);
+      this.sql.exec("INSERT INTO committed_holds (hold_id, owner_id, quantity, committed_at) VALUES (?, ?, ?, ?)", holdId, existing.owner_id, existing.quantity, now);
+      this.record(now, "commit", -existing.quantity, -existing.quantity, { holdId });
+      return { ok: true as const, quantity: existing.quantity, duplicate: false, ...this.levels() };
+    });
+  }
+
+  /** The SKU's stock and live holds (earliest expiry first), or null if it was never stocked. */
+  snapshot(now: number): InventorySnapshot | null {
+    this.expireDue(now);
+    if (!this.exists()) return null;
+    const holds = this.sql
+      .exec<HoldRow>("SELECT hold_id, owner_id, quantity, expires_at FROM holds ORDER BY expires_at, hold_id LIMIT ?", MAX_LISTED_HOLDS)
+      .toArray()
+      .map((h): HoldView => ({ hold_id: h.hold_id, owner_id: h.owner_id, quantity: h.quantity, expires_at: new Date(h.expires_at).toISOString() }));
+    const total = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM holds").one().n;
+    return { sku: this.sku, ...this.levels(), holds, holds_total: total };
+  }
+
+  /** Recomputes on_hand, reserved and sold from the ledger and checks them against the state. */
+  verify(): LedgerCheck {
+    const stock = this.stockOrZero();
+    const sums = this.sql
+      .exec<{ on_hand: number | null; reserved: number | null; sold: number | null }>(
+        "SELECT SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved, -SUM(CASE WHEN kind = 'commit' THEN on_hand_delta ELSE 0 END) AS sold FROM ledger",
+      )
+      .one();
+    const held = this.sql.exec<{ n: number | null }>("SELECT SUM(quantity) AS n FROM holds").one().n ?? 0;
+    const check = {
+      on_hand: stock.on_hand,
+      reserved: stock.reserved,
+      sold: stock.sold,
+      ledger_on_hand: sums.on_hand ?? 0,
+      ledger_reserved: sums.reserved ?? 0,
+      ledger_sold: sums.sold ?? 0,
+      holds_reserved: held,
+    };
+    const ok =
+      check.on_hand === check.ledger_on_hand &&
+      check.reserved === check.ledger_reserved &&
+      check.reserved === check.holds_reserved &&
+      check.sold === check.ledger_sold &&
+      check.reserved <= check.on_hand &&
+      check.reserved >= 0;
+    return { ok, ...check };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Inventory: public availability (strongly consistent, answered by the SKU's object) and the
+ * back-office stock endpoints.
+ */
+import { z } from "zod";
+import { AdjustmentBody, Availability, InventorySnapshot, SetOnHandBody, SkuParams } from "../contracts";
+import type { InventoryRefusal, InventorySnapshot as Snapshot } from "../domain/inventory";
+import { ApiError, notFound } from "../http/problem";
+import { defineRoute, json } from "../http/route";
+import { inventoryStub } from "../objects/stubs";
+
+const NO_STORE = { "cache-control": "no-store" };
+
+/** Maps an inventory refusal to its HTTP problem (exhaustive over the reasons). */
+export function inventoryProblem(refusal: InventoryRefusal, sku: string): ApiError {
+  switch (refusal.reason) {
+    case "insufficient_stock":
+      return new ApiError(409, "insufficient_stock", `Only ${refusal.available} of ${sku} can be held.`, { available: refusal.available });
+    case "below_reserved":
+      return new ApiError(409, "below_reserved", `on_hand of ${sku} cannot go below the ${refusal.reserved} units reserved.`, {
+        reserved: refusal.reserved,
+        on_hand: refusal.on_hand,
+      });
+    case "unknown_sku":
+    case "hold_not_found":
+      return notFound("SKU");
+    case "hold_owner_mismatch":
+    case "hold_committed":
+      return new ApiError(409, "hold_conflict", `The hold on ${sku} belongs to a finished order.`);
+  }
+}
+
+async function snapshotOf(env: Env, sku: string): Promise<Snapshot> {
+  const result = await inventoryStub(env, sku).snapshot();
+  if (!result.ok) throw inventoryProblem(result, sku);
+  return result.snapshot;
+}
+
+export const getAvailability = defineRoute({
+  method: "GET",
+  path: "/v1/skus/{sku}/availability",
+  operationId: "getAvailability",
+  summary: "Units of a SKU available now (strongly consistent, from the SKU's object)",
+  tag: "catalog",
+  auth: "none",
+  params: SkuParams,
+  responses: {
+    200: { description: "Availability", schema: Availability },
+    400: { description: "Invalid SKU" },
+    404: { description: "SKU never stocked or defined" },
+  },
+  async handler({ env, params }) {
+    const snapshot = await snapshotOf(env, params.sku);
+    return json({ sku: snapshot.sku, available: snapshot.available }, 200, NO_STORE);
+  },
+});
+
+export const getInventory = defineRoute({
+  method: "GET",
+  path: "/v1/admin/inventory/{sku}",
+  operationId: "getInventory",
+  summary: "Stock, reservations and live holds of a SKU",
+  tag: "admin",
+  auth: "admin",
+  params: SkuParams,
+  responses: {
+    200: { description: "Inventory snapshot", schema: InventorySnapshot },
+    401: { description: "Missing or wrong admin token" },
+    404: { description: "SKU never stocked" },
+  },
+  async handler({ env, params }) {
+    return json(await snapshotOf(env, params.sku), 200, NO_STORE);
+  },
+});
+
+export const putInventory = defineRoute({
+  method: "PUT",
+  path: "/v1/admin/inventory/{sku}",
+  operationId: "setInventory",
+  summary: "Set on_hand of a SKU (refused below what is reserved)",
+  tag: "admin",
+  auth: "admin",
+  params: SkuParams,
+  body: SetOnHandBody,
+  responses: {
+    200: { description: "Inventory snapshot after the change", schema: InventorySnapshot },
+    400: { description: "Invalid body" },
+    401: { description: "Missing or wrong admin token" },
+    404: { description: "SKU in no product" },
+    409: { description: "below_reserved" },
+  },
+  async handler({ env, params, body }) {
+    const result = await inventoryStub(env, params.sku).setOnHand(body.on_hand);
+    if (!result.ok) throw inventoryProblem(result, params.sku);
+    return json(await snapshotOf(env, params.sku), 200, NO_STORE);
+  },
+});
+
+export const postAdjustment = defineRoute({
+  method: "POST",
+  path: "/v1/admin/inventory/{sku}/adjustments",
+  operationId: "adjustInventory",
+  summary: "Change on_hand by a signed delta with a reason (refused below what is reserved)",
+  tag: "admin",
+  auth: "admin",
+  params: SkuParams,
+  body: AdjustmentBody,
+  headers: {
+    "idempotency-key": { description: "Makes a retried adjustment a no-op (1–255 printable characters).", schema: z.string().min(1).max(255) },
+  },
+  responses: {
+    200: { description: "Inventory snapshot after the change", schema: InventorySnapshot },
+    400: { description: "Invalid body" },
+    401: { description: "Missing or wrong admin token" },
+    404: { description: "SKU in no product" },
+    409: { description: "below_reserved" },
+  },
+  async handler({ env, params, body, request }) {
+    const operationId = request.headers.get("idempotency-key") ?? crypto.randomUUID();
+    const result = await inventoryStub(env, params.sku).adjust(body.delta, body.reason, `adjust:${operationId}`);
+    if (!result.ok) throw inventoryProblem(result, params.sku);
+    return json(await snapshotOf(env, params.sku), 200, NO_STORE);
+  },
+});

@@ -103,7 +103,7 @@ class Model {
   }
 }
 
-function run(store: InventoryStore, op: Op, now: number): Outcome {
+function run(store: InventoryStore, op: Op, now: number): unknown {
   switch (op.kind) {
     case "set":
       return store.setOnHand(op.onHand, now);

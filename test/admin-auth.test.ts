@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { secretsEqual } from "../src/http/auth";
-import { call, expectProblem, unique } from "./helpers";
+import { call, defineSku, expectProblem, unique } from "./helpers";
 import { TEST_ADMIN_TOKEN } from "./secrets";
 
 describe("admin bearer auth", () => {
-  const path = () => `/v1/admin/inventory/${unique("SKU")}`;
+  /** An inventory path of a SKU that exists (0 on hand), so an accepted PUT would change it. */
+  const path = async () => {
+    const sku = unique("SKU");
+    await defineSku(sku);
+    return `/v1/admin/inventory/${sku}`;
+  };
   const cases: Array<[string, Record<string, string>]> = [
     ["no Authorization header", {}],
     ["an empty bearer", { authorization: "Bearer " }],
@@ -16,17 +21,19 @@ describe("admin bearer auth", () => {
   ];
   for (const [name, headers] of cases) {
     it(`refuses ${name} with 401 and changes nothing`, async () => {
-      const target = path();
+      const target = await path();
       const response = await call("PUT", target, { body: { on_hand: 5 }, headers });
       expect(response.headers.get("www-authenticate")).toContain("Bearer");
       await expectProblem(response, 401, "unauthorized");
-      await expectProblem(await call("GET", target, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } }), 404, "not_found");
+      const after = await call("GET", target, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+      expect(await after.json()).toMatchObject({ on_hand: 0 });
     });
   }
 
   it("accepts the exact token, with any case of the scheme", async () => {
-    const response = await call("PUT", path(), { body: { on_hand: 5 }, headers: { authorization: `bearer ${TEST_ADMIN_TOKEN}` } });
+    const response = await call("PUT", await path(), { body: { on_hand: 5 }, headers: { authorization: `bearer ${TEST_ADMIN_TOKEN}` } });
     expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ on_hand: 5 });
   });
 
   it("compares secrets by content", async () => {

@@ -4,6 +4,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { SkuPricing } from "../src/contracts";
 import { InventoryStore } from "../src/objects/inventory-store";
 import { inventoryStub } from "../src/objects/stubs";
 import { unique } from "./helpers";
@@ -21,7 +22,10 @@ type Outcome = { ok: true; [k: string]: unknown } | { ok: false; reason: string;
 
 /** The sequential specification of one SKU's inventory, written independently of the store. */
 class Model {
-  exists = false;
+  constructor(readonly pricing: SkuPricing) {}
+
+  /** Every run starts with the SKU defined in the catalog (0 on hand). */
+  exists = true;
   onHand = 0;
   now = 1_000_000;
   holds = new Map<string, { owner: string; quantity: number; expiresAt: number }>();
@@ -68,15 +72,14 @@ class Model {
         if (existing && existing.owner !== op.owner) return { ok: false, reason: "hold_owner_mismatch" };
         if (op.quantity === 0) {
           this.holds.delete(op.holdId);
-          return { ok: true, quantity: 0, expires_at: null, ...this.levels() };
+          return { ok: true, quantity: 0, expires_at: null, item: this.pricing, ...this.levels() };
         }
-        if (!this.exists) return { ok: false, reason: "insufficient_stock", available: 0 };
         const current = existing?.quantity ?? 0;
         const free = this.onHand - this.reserved();
         if (op.quantity - current > free) return { ok: false, reason: "insufficient_stock", available: free + current };
         const expiresAt = this.now + op.ttl;
         this.holds.set(op.holdId, { owner: op.owner, quantity: op.quantity, expiresAt });
-        return { ok: true, quantity: op.quantity, expires_at: new Date(expiresAt).toISOString(), ...this.levels() };
+        return { ok: true, quantity: op.quantity, expires_at: new Date(expiresAt).toISOString(), item: this.pricing, ...this.levels() };
       }
       case "release": {
         const released = this.holds.get(op.holdId)?.quantity ?? 0;
@@ -139,6 +142,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 describe("InventoryStore against the sequential model", () => {
   it("agrees with the model after every step of 500 random histories, and the ledger verifies", async () => {
     const sku = unique("MODEL");
+    const pricing: SkuPricing = { sku, product_id: "p", title: sku, price: { amount: 100, currency: "USD" }, status: "active", max_line_quantity: null, version: 1 };
     const stub = inventoryStub(env, sku);
     let runs = 0;
     await runInDurableObject(stub, (_instance, state) => {
@@ -146,9 +150,10 @@ describe("InventoryStore against the sequential model", () => {
       fc.assert(
         fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
           runs++;
-          for (const table of ["stock", "holds", "committed_holds", "ledger"]) sql.exec(`DELETE FROM ${table}`);
+          for (const table of ["stock", "holds", "committed_holds", "ledger", "catalog"]) sql.exec(`DELETE FROM ${table}`);
           const store = new InventoryStore(state.storage, sku);
-          const model = new Model();
+          store.define(pricing);
+          const model = new Model(pricing);
           for (const step of ops) {
             const expected = model.apply(step);
             const actual = run(store, step, model.now);

@@ -2,13 +2,14 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from "vitest";
 import type { InventoryObject } from "../src/objects/inventory";
 import { inventoryStub } from "../src/objects/stubs";
-import { ADMIN, call, expectProblem, unique } from "./helpers";
+import { ADMIN, call, createStockedProduct, defineSku, expectProblem, unique } from "./helpers";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function stocked(onHand: number) {
   const sku = unique("SKU");
   const stub = inventoryStub(env, sku);
+  await defineSku(sku);
   expect(await stub.setOnHand(onHand)).toEqual({ ok: true, on_hand: onHand, reserved: 0, available: onHand });
   return { sku, stub };
 }
@@ -59,10 +60,38 @@ describe("InventoryObject holds", () => {
     expect(await ledgerKinds(stub)).toEqual(before);
   });
 
-  it("refuses a hold on a SKU never stocked", async () => {
+  it("refuses holds, stock and snapshots for a SKU in no product", async () => {
     const stub = inventoryStub(env, unique("SKU"));
-    expect(await stub.hold("h", "cart", 1, 900)).toEqual({ ok: false, reason: "insufficient_stock", available: 0 });
+    expect(await stub.hold("h", "cart", 1, 900)).toEqual({ ok: false, reason: "unknown_sku" });
+    expect(await stub.setOnHand(5)).toEqual({ ok: false, reason: "unknown_sku" });
+    expect(await stub.adjust(5, "restock", "op")).toEqual({ ok: false, reason: "unknown_sku" });
     expect(await stub.snapshot()).toEqual({ ok: false, reason: "unknown_sku" });
+  });
+
+  it("refuses growth of a hold on an archived SKU but lets it shrink", async () => {
+    const { sku, stub } = await stocked(10);
+    await stub.hold("h", "cart", 4, 900);
+    await defineSku(sku, { status: "archived", version: 2 });
+    expect(await stub.hold("h", "cart", 5, 900)).toEqual({ ok: false, reason: "unknown_sku" });
+    expect(await stub.hold("h2", "cart", 1, 900)).toEqual({ ok: false, reason: "unknown_sku" });
+    expect(await stub.hold("h", "cart", 2, 900)).toMatchObject({ ok: true, quantity: 2 });
+  });
+
+  it("enforces the line limit (the SKU's own first) and the cart's currency", async () => {
+    const { sku, stub } = await stocked(50);
+    expect(await stub.hold("h", "cart", 11, 900, { maxLineQuantity: 10 })).toEqual({ ok: false, reason: "quantity_limit_exceeded", limit: 10 });
+    await defineSku(sku, { max_line_quantity: 20, version: 2 });
+    expect(await stub.hold("h", "cart", 11, 900, { maxLineQuantity: 10 })).toMatchObject({ ok: true, quantity: 11 });
+    expect(await stub.hold("h", "cart", 21, 900, { maxLineQuantity: 10 })).toEqual({ ok: false, reason: "quantity_limit_exceeded", limit: 20 });
+    expect(await stub.hold("h2", "cart2", 1, 900, { currency: "EUR" })).toEqual({ ok: false, reason: "currency_mismatch", currency: "USD" });
+  });
+
+  it("keeps the newest catalog entry when publishes arrive out of order", async () => {
+    const { sku, stub } = await stocked(1);
+    await defineSku(sku, { price: { amount: 500, currency: "USD" }, version: 3 });
+    await defineSku(sku, { price: { amount: 900, currency: "USD" }, version: 2 });
+    expect(await stub.pricing()).toMatchObject({ price: { amount: 500, currency: "USD" }, version: 3 });
+    expect(await stub.hold("h", "cart", 1, 900)).toMatchObject({ ok: true, item: { price: { amount: 500, currency: "USD" } } });
   });
 
   it("refuses on_hand below reserved, by set and by adjustment", async () => {
@@ -173,6 +202,7 @@ describe("InventoryObject expiry", () => {
 describe("inventory HTTP routes", () => {
   it("stocks, adjusts and reports a SKU through the admin API", async () => {
     const sku = unique("SKU");
+    await createStockedProduct([sku], 0);
     const put = await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 100 }, headers: ADMIN });
     expect(put.status).toBe(200);
     expect(await put.json()).toEqual({ sku, on_hand: 100, reserved: 0, available: 100, holds: [], holds_total: 0 });
@@ -191,6 +221,7 @@ describe("inventory HTTP routes", () => {
 
   it("answers 409 below_reserved and leaves on_hand as it was", async () => {
     const sku = unique("SKU");
+    await createStockedProduct([sku], 0);
     await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 10 }, headers: ADMIN });
     await inventoryStub(env, sku).hold("h1", "cart-1", 8, 900);
     const body = await expectProblem(await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 7 }, headers: ADMIN }), 409, "below_reserved");
@@ -201,6 +232,7 @@ describe("inventory HTTP routes", () => {
 
   it("replays an adjustment retried with the same Idempotency-Key only once", async () => {
     const sku = unique("SKU");
+    await createStockedProduct([sku], 0);
     await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 10 }, headers: ADMIN });
     const headers = { ...ADMIN, "idempotency-key": "adj-once" };
     await call("POST", `/v1/admin/inventory/${sku}/adjustments`, { body: { delta: 5, reason: "restock" }, headers });
@@ -228,7 +260,16 @@ describe("inventory HTTP routes", () => {
     await expectProblem(await call("GET", `/v1/admin/inventory/${sku}`, { headers: ADMIN }), 404, "not_found");
   });
 
-  it("answers 404 for the availability of a SKU never stocked", async () => {
+  it("answers 404 for the availability of a SKU in no product, 0 for one defined but not stocked", async () => {
     await expectProblem(await call("GET", `/v1/skus/${unique("SKU")}/availability`), 404, "not_found");
+    const sku = unique("SKU");
+    await createStockedProduct([sku], 0);
+    expect(await (await call("GET", `/v1/skus/${sku}/availability`)).json()).toEqual({ sku, available: 0 });
+  });
+
+  it("refuses to stock a SKU that is in no product with 404", async () => {
+    const sku = unique("SKU");
+    await expectProblem(await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 5 }, headers: ADMIN }), 404, "not_found");
+    await expectProblem(await call("POST", `/v1/admin/inventory/${sku}/adjustments`, { body: { delta: 5, reason: "x" }, headers: ADMIN }), 404, "not_found");
   });
 });

@@ -39,6 +39,11 @@ export const skus = pgTable(
     maxLineQuantity: integer("max_line_quantity"),
     /** Order of the variant within its product. */
     position: integer("position").notNull().default(0),
+    /**
+     * Set when a replace dropped this variant. The SKU stays owned by its product (its stock and
+     * history live on) but is no longer sold; re-adding it to the same product clears this.
+     */
+    retiredAt: timestamp("retired_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [
     index("skus_product_id_idx").on(t.productId),
@@ -79,3 +84,17 @@ export const orderLines = pgTable(
   },
   (t) => [primaryKey({ columns: [t.orderId, t.sku] }), index("order_lines_sku_idx").on(t.sku), check("order_lines_quantity_positive", sql`${t.quantity} > 0`)],
 );
+
+/**
+ * Transactional outbox for catalog publishing: written in the same transaction as a product
+ * change, deleted once KV and the SKU objects have the version. Whatever is left (a KV error, a
+ * Worker that died after the commit) is published again by the cron trigger, so the edge never
+ * stays stale.
+ */
+export const catalogPublishQueue = pgTable("catalog_publish_queue", {
+  productId: text("product_id").primaryKey(),
+  version: integer("version").notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  lastError: text("last_error"),
+  enqueuedAt: timestamp("enqueued_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});

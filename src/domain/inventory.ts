@@ -36,7 +36,9 @@ export type InventoryRefusal =
   | { ok: false; reason: "hold_not_found" }
   | { ok: false; reason: "hold_owner_mismatch" }
   | { ok: false; reason: "hold_committed" }
-  | { ok: false; reason: "unknown_sku" };
+  | { ok: false; reason: "unknown_sku" }
+  | { ok: false; reason: "quantity_limit_exceeded"; limit: number }
+  | { ok: false; reason: "currency_mismatch"; currency: string };
 
 export type InventoryResult<T> = ({ ok: true } & T) | InventoryRefusal;
 

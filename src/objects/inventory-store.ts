@@ -14,6 +14,7 @@ import {
   planOnHand,
   type StockLevels,
 } from "../domain/inventory";
+import type { SkuPricing } from "../contracts";
 import type { SqlMigration } from "./sql-migrations";
 
 /** Schema of an InventoryObject (docs/storage.md describes each table). */
@@ -55,6 +56,22 @@ export const INVENTORY_MIGRATIONS: readonly SqlMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "catalog entry pushed from Postgres",
+    sql: `
+      CREATE TABLE catalog (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        product_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        price_amount INTEGER NOT NULL CHECK (price_amount >= 0),
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'archived')),
+        max_line_quantity INTEGER,
+        version INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 type LedgerKind = "set" | "adjust" | "hold" | "release" | "expire" | "commit";
@@ -64,6 +81,15 @@ interface StockRow extends Record<string, SqlStorageValue> {
   on_hand: number;
   reserved: number;
   sold: number;
+}
+interface CatalogRow extends Record<string, SqlStorageValue> {
+  product_id: string;
+  title: string;
+  price_amount: number;
+  currency: string;
+  status: string;
+  max_line_quantity: number | null;
+  version: number;
 }
 interface HoldRow extends Record<string, SqlStorageValue> {
   hold_id: string;
@@ -84,8 +110,16 @@ export interface LedgerCheck {
   ledger_sold: number;
 }
 
-/** Stock levels, the held quantity after the call, and the hold's expiry. */
-export type HoldOutcome = Ok<StockLevels & { quantity: number; expires_at: string | null }>;
+/** Stock levels, the held quantity after the call, the hold's expiry and the SKU's pricing. */
+export type HoldOutcome = Ok<StockLevels & { quantity: number; expires_at: string | null; item: SkuPricing | null }>;
+
+/** Limits a caller (the cart) applies to a hold; the SKU's own max_line_quantity wins. */
+export interface HoldLimits {
+  /** Default per-line limit (MAX_LINE_QUANTITY). */
+  maxLineQuantity?: number;
+  /** The cart's currency: a SKU priced in another is refused. */
+  currency?: string;
+}
 
 /** State access for one SKU. Construct after the migrations ran. */
 export class InventoryStore {
@@ -141,9 +175,52 @@ export class InventoryStore {
     return levels(stock.on_hand, stock.reserved);
   }
 
-  /** True once the SKU was ever stocked (set or adjusted). */
+  /** True once the SKU was ever stocked or defined. */
   exists(): boolean {
     return this.stock() !== null;
+  }
+
+  /** The SKU's catalog entry (pushed by the catalog publisher), or null when never defined. */
+  pricing(): SkuPricing | null {
+    const row = this.sql.exec<CatalogRow>("SELECT * FROM catalog WHERE id = 1").toArray()[0];
+    if (!row) return null;
+    return {
+      sku: this.sku,
+      product_id: row.product_id,
+      title: row.title,
+      price: { amount: row.price_amount, currency: row.currency },
+      status: row.status === "active" ? "active" : "archived",
+      max_line_quantity: row.max_line_quantity,
+      version: row.version,
+    };
+  }
+
+  /**
+   * Stores the SKU's catalog entry unless a newer version is already here (publishes may race or
+   * be retried). Defining a SKU makes it exist with 0 on hand. Returns the entry now in force.
+   */
+  define(entry: SkuPricing): SkuPricing {
+    return this.storage.transactionSync(() => {
+      const current = this.pricing();
+      if (current === null || current.version <= entry.version) {
+        this.sql.exec(
+          `INSERT INTO catalog (id, product_id, title, price_amount, currency, status, max_line_quantity, version)
+           VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET product_id = excluded.product_id, title = excluded.title,
+             price_amount = excluded.price_amount, currency = excluded.currency, status = excluded.status,
+             max_line_quantity = excluded.max_line_quantity, version = excluded.version`,
+          entry.product_id,
+          entry.title,
+          entry.price.amount,
+          entry.price.currency,
+          entry.status,
+          entry.max_line_quantity,
+          entry.version,
+        );
+        this.ensureStock();
+      }
+      return this.pricing()!;
+    });
   }
 
   /**
@@ -167,10 +244,11 @@ export class InventoryStore {
     return this.sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM holds").one().next;
   }
 
-  /** Sets on_hand to exactly `onHand`; refused below what is reserved. Idempotent. */
+  /** Sets on_hand to exactly `onHand`; refused below what is reserved or for a SKU in no product. Idempotent. */
   setOnHand(onHand: number, now: number): Ok<StockLevels> | InventoryRefusal {
     this.expireDue(now);
     return this.storage.transactionSync(() => {
+      if (this.pricing() === null) return { ok: false as const, reason: "unknown_sku" as const };
       const stock = this.stockOrZero();
       const plan = planOnHand(stock, onHand);
       if (!plan.ok) return plan;
@@ -187,6 +265,7 @@ export class InventoryStore {
   adjust(delta: number, reason: string, operationId: string, now: number): Ok<StockLevels & { duplicate: boolean }> | InventoryRefusal {
     this.expireDue(now);
     return this.storage.transactionSync(() => {
+      if (this.pricing() === null) return { ok: false as const, reason: "unknown_sku" as const };
       if (this.sql.exec("SELECT 1 FROM ledger WHERE operation_id = ?", operationId).toArray().length > 0) {
         return { ok: true as const, duplicate: true, ...this.levels() };
       }
@@ -204,26 +283,35 @@ export class InventoryStore {
    * `ttlMs` from `now`. All or nothing: on shortage nothing changes. A retried call with the same
    * quantity changes no stock (it only refreshes the expiry).
    */
-  hold(holdId: string, ownerId: string, quantity: number, ttlMs: number, now: number): HoldOutcome | InventoryRefusal {
+  hold(holdId: string, ownerId: string, quantity: number, ttlMs: number, now: number, limits: HoldLimits = {}): HoldOutcome | InventoryRefusal {
     this.expireDue(now);
     return this.storage.transactionSync(() => {
       if (this.isCommitted(holdId)) return { ok: false as const, reason: "hold_committed" as const };
       const existing = this.holdRow(holdId);
       if (existing && existing.owner_id !== ownerId) return { ok: false as const, reason: "hold_owner_mismatch" as const };
       const current = existing?.quantity ?? 0;
+      const item = this.pricing();
       if (quantity === 0) {
         if (existing) this.releaseRow(existing, "release", now);
-        return { ok: true as const, quantity: 0, expires_at: null, ...this.levels() };
+        return { ok: true as const, quantity: 0, expires_at: null, item, ...this.levels() };
       }
-      const stock = this.stock();
-      if (stock === null) return { ok: false as const, reason: "insufficient_stock" as const, available: 0 };
+      // Shrinking a hold is always allowed; taking more needs a sellable SKU within the limits.
+      if (quantity > current) {
+        if (item === null || item.status !== "active") return { ok: false as const, reason: "unknown_sku" as const };
+        if (limits.currency !== undefined && item.price.currency !== limits.currency) {
+          return { ok: false as const, reason: "currency_mismatch" as const, currency: item.price.currency };
+        }
+        const limit = item.max_line_quantity ?? limits.maxLineQuantity;
+        if (limit !== undefined && quantity > limit) return { ok: false as const, reason: "quantity_limit_exceeded" as const, limit };
+      }
+      const stock = this.stockOrZero();
       const plan = planHold(stock, current, quantity);
       if (!plan.ok) return plan;
       const expiresAt = now + ttlMs;
       if (existing) this.sql.exec("UPDATE holds SET quantity = ?, expires_at = ? WHERE hold_id = ?", quantity, expiresAt, holdId);
       else this.sql.exec("INSERT INTO holds (hold_id, owner_id, quantity, expires_at) VALUES (?, ?, ?, ?)", holdId, ownerId, quantity, expiresAt);
       if (plan.delta !== 0) this.record(now, "hold", 0, plan.delta, { holdId });
-      return { ok: true as const, quantity, expires_at: new Date(expiresAt).toISOString(), ...this.levels() };
+      return { ok: true as const, quantity, expires_at: new Date(expiresAt).toISOString(), item, ...this.levels() };
     });
   }
 
@@ -244,6 +332,13 @@ export class InventoryStore {
       if (existing) this.releaseRow(existing, "release", now);
       return { ok: true as const, released: existing?.quantity ?? 0, ...this.levels() };
     });
+  }
+
+  /** A live hold's quantity (0 when there is none) with the SKU's pricing, for reconciliation. */
+  holdOf(holdId: string, now: number): { quantity: number; expires_at: string | null; item: SkuPricing | null } {
+    this.expireDue(now);
+    const hold = this.holdRow(holdId);
+    return { quantity: hold?.quantity ?? 0, expires_at: hold ? new Date(hold.expires_at).toISOString() : null, item: this.pricing() };
   }
 
   /** Moves a live hold's expiry to `now + ttlMs`. */

@@ -6,8 +6,9 @@
  * A thin RPC shell over {@link InventoryStore}: it supplies the clock and keeps the alarm armed.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { SkuPricing } from "../contracts";
 import type { InventoryRefusal, InventorySnapshot, StockLevels } from "../domain/inventory";
-import { type HoldOutcome, INVENTORY_MIGRATIONS, InventoryStore, type LedgerCheck } from "./inventory-store";
+import { type HoldLimits, type HoldOutcome, INVENTORY_MIGRATIONS, InventoryStore, type LedgerCheck } from "./inventory-store";
 import { runSqlMigrations } from "./sql-migrations";
 
 type Ok<T = object> = { ok: true } & T;
@@ -53,15 +54,32 @@ export class InventoryObject extends DurableObject<Env> {
 
   /**
    * Sets hold `holdId` (owned by `ownerId`) to exactly `quantity` units for `ttlSeconds`; 0
-   * releases it. All or nothing: `insufficient_stock` (with `available`) changes nothing.
+   * releases it. All or nothing: a refusal (`insufficient_stock` with `available`,
+   * `unknown_sku`, `quantity_limit_exceeded`, `currency_mismatch`) changes nothing. The answer
+   * carries the SKU's authoritative pricing, so a cart needs one call per line change.
    */
-  async hold(holdId: string, ownerId: string, quantity: number, ttlSeconds: number): Promise<HoldOutcome | InventoryRefusal> {
-    return this.#mutate((now) => this.#store.hold(holdId, ownerId, quantity, Math.round(ttlSeconds * 1000), now));
+  async hold(holdId: string, ownerId: string, quantity: number, ttlSeconds: number, limits: HoldLimits = {}): Promise<HoldOutcome | InventoryRefusal> {
+    return this.#mutate((now) => this.#store.hold(holdId, ownerId, quantity, Math.round(ttlSeconds * 1000), now, limits));
+  }
+
+  /** Stores the SKU's catalog entry (price, status, limit) unless a newer version is here. */
+  async define(entry: SkuPricing): Promise<SkuPricing> {
+    return this.#store.define(entry);
+  }
+
+  /** The SKU's authoritative catalog entry, or null when it is in no product. */
+  async pricing(): Promise<SkuPricing | null> {
+    return this.#store.pricing();
   }
 
   /** Releases a hold (no-op when it is already gone). */
   async release(holdId: string): Promise<Ok<StockLevels & { released: number }>> {
     return this.#mutate((now) => this.#store.release(holdId, now));
+  }
+
+  /** A live hold's quantity (0 when none) and the SKU's pricing: how a cart repairs a line after a crash. */
+  async holdOf(holdId: string): Promise<{ quantity: number; expires_at: string | null; item: SkuPricing | null }> {
+    return this.#mutate((now) => this.#store.holdOf(holdId, now));
   }
 
   /** Moves a live hold's expiry to `ttlSeconds` from now. */

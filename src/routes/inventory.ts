@@ -24,6 +24,10 @@ export function inventoryProblem(refusal: InventoryRefusal, sku: string): ApiErr
     case "unknown_sku":
     case "hold_not_found":
       return notFound("SKU");
+    case "quantity_limit_exceeded":
+      return new ApiError(422, "quantity_limit_exceeded", `At most ${refusal.limit} of ${sku} fit in one line.`, { limit: refusal.limit });
+    case "currency_mismatch":
+      return new ApiError(409, "currency_mismatch", `${sku} is priced in ${refusal.currency}, not in the cart's currency.`, { currency: refusal.currency });
     case "hold_owner_mismatch":
     case "hold_committed":
       return new ApiError(409, "hold_conflict", `The hold on ${sku} belongs to a finished order.`);

@@ -89,3 +89,200 @@ export const AdjustmentBody = z.strictObject({
     .refine((d) => d !== 0, "must not be 0"),
   reason: z.string().trim().min(1).max(200),
 });
+
+// ---- Catalog ----
+
+export const ProductStatus = z.enum(["active", "archived"]);
+export const Category = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "must be 1–64 chars of a-z 0-9 -");
+
+/** Per-line quantity limit (overrides MAX_LINE_QUANTITY for a SKU). */
+export const LineLimit = z.number().int().min(1).max(1000);
+
+export const VariantInput = z.strictObject({
+  sku: Sku,
+  title: z.string().trim().min(1).max(200),
+  price: Money,
+  max_line_quantity: LineLimit.optional(),
+});
+
+/** `PUT /v1/admin/products/{product_id}` body: a Product without `id` and `updated_at`. */
+export const ProductInput = z
+  .strictObject({
+    title: z.string().trim().min(1).max(200),
+    description: z.string().max(5000).optional(),
+    category: Category.optional(),
+    status: ProductStatus,
+    variants: z.array(VariantInput).min(1).max(100),
+  })
+  .superRefine((product, ctx) => {
+    const seen = new Set<string>();
+    product.variants.forEach((variant, index) => {
+      if (seen.has(variant.sku)) ctx.addIssue({ code: "custom", path: ["variants", index, "sku"], message: "duplicate SKU in this product" });
+      seen.add(variant.sku);
+    });
+  });
+export type ProductInput = z.infer<typeof ProductInput>;
+
+export const Variant = z.object({
+  sku: Sku,
+  title: z.string(),
+  price: Money,
+  max_line_quantity: z.number().int().optional(),
+});
+
+/** A product as storefronts see it, and as it is cached in KV (`product:{id}`). */
+export const Product = z
+  .object({
+    id: ProductId,
+    title: z.string(),
+    description: z.string().nullable(),
+    category: z.string().nullable(),
+    status: ProductStatus,
+    variants: z.array(Variant),
+    version: z.number().int().positive(),
+    updated_at: Timestamp,
+  })
+  .meta({ id: "Product" });
+export type Product = z.infer<typeof Product>;
+
+export const ProductParams = z.strictObject({ product_id: ProductId });
+
+export const ProductListQuery = z.strictObject({ ...PageQuery, category: Category.optional() });
+
+export const ProductPage = z.object({ data: z.array(Product), next_cursor: z.string().nullable() });
+
+/**
+ * What a SKU's inventory object knows of its catalog entry, pushed on every publish. Checkout
+ * charges this price; it is the authoritative one at the edge.
+ */
+export const SkuPricing = z.object({
+  sku: Sku,
+  product_id: ProductId,
+  title: z.string(),
+  price: Money,
+  status: ProductStatus,
+  max_line_quantity: z.number().int().positive().nullable(),
+  version: z.number().int().positive(),
+});
+export type SkuPricing = z.infer<typeof SkuPricing>;
+
+// ---- Carts ----
+
+/** Cart ids are the cart object's id: 64 lowercase hex characters. */
+export const CartId = z.string().regex(/^[0-9a-f]{64}$/, "must be a cart id");
+export const CartParams = z.strictObject({ cart_id: CartId });
+export const CartItemParams = z.strictObject({ cart_id: CartId, sku: Sku });
+
+export const CreateCartBody = z
+  .strictObject({
+    currency: Currency.default("USD"),
+    region: z.literal("eu").optional().describe('"eu" keeps the cart\'s state in the EU jurisdiction'),
+  })
+  .optional()
+  .transform((body) => body ?? { currency: "USD" });
+
+export const SetItemBody = z.strictObject({
+  quantity: z.number().int().min(0).max(1000),
+});
+
+export const CartStatus = z.enum(["open", "checked_out", "expired"]);
+
+export const CartLine = z.object({
+  sku: Sku,
+  product_id: ProductId,
+  title: z.string(),
+  quantity: z.number().int().positive(),
+  unit_price: Money,
+  line_total: Money,
+});
+
+export const Cart = z
+  .object({
+    id: CartId,
+    status: CartStatus,
+    currency: Currency,
+    region: z.literal("eu").nullable(),
+    version: z.number().int().positive(),
+    items: z.array(CartLine),
+    subtotal: Money,
+    expires_at: Timestamp,
+    created_at: Timestamp,
+    order_id: z.string().nullable(),
+  })
+  .meta({ id: "Cart" });
+export type Cart = z.infer<typeof Cart>;
+
+export const CreatedCart = Cart.extend({ token: z.string().describe("The cart's secret bearer token, shown only here") });
+
+// ---- Orders and payments ----
+
+export const OrderStatus = z.enum(["pending_payment", "paid", "cancelled", "expired"]);
+
+/** Order ids name the cart they were placed from: `ord_` + the cart id. */
+export const OrderId = z.string().regex(/^ord_[0-9a-f]{64}$/, "must be an order id");
+export const OrderParams = z.strictObject({ order_id: OrderId });
+
+export const CheckoutBody = z.strictObject({
+  email: z.email().max(254),
+});
+
+export const OrderLine = z.object({
+  sku: Sku,
+  product_id: ProductId,
+  title: z.string(),
+  quantity: z.number().int().positive(),
+  unit_price: Money,
+  line_total: Money,
+});
+
+export const Order = z
+  .object({
+    id: OrderId,
+    cart_id: CartId,
+    status: OrderStatus,
+    email: z.string(),
+    lines: z.array(OrderLine),
+    total: Money,
+    payment_expires_at: Timestamp,
+    created_at: Timestamp,
+    paid_at: Timestamp.nullable(),
+  })
+  .meta({ id: "Order" });
+export type Order = z.infer<typeof Order>;
+
+/**
+ * Payment webhook body (Standard Webhooks). Providers add fields, so unknown keys are ignored
+ * here — the one exception to strict bodies.
+ */
+export const PaymentEvent = z.object({
+  type: z.string().min(1).max(100),
+  data: z.unknown().optional(),
+});
+export const PaymentData = z.object({
+  order_id: z.string().min(1).max(200),
+  amount: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  currency: Currency,
+  payment_id: z.string().min(1).max(200),
+});
+
+/**
+ * The archival message for a paid order, sent from the cart object's outbox to ORDERS_QUEUE.
+ * Versioned: consumers accept the versions they know and dead-letter the rest.
+ */
+export const OrderArchivedV1 = z.object({
+  type: z.literal("order.paid"),
+  version: z.literal(1),
+  order: z.object({
+    id: OrderId,
+    cart_id: CartId,
+    email: z.string(),
+    status: z.literal("paid"),
+    total: Money,
+    payment_id: z.string(),
+    created_at: Timestamp,
+    paid_at: Timestamp,
+    payment_expires_at: Timestamp,
+    lines: z.array(z.object({ sku: Sku, quantity: z.number().int().positive(), unit_price: Money, line_total: Money })).min(1),
+  }),
+});
+export type OrderArchivedV1 = z.infer<typeof OrderArchivedV1>;

@@ -6,14 +6,25 @@ import { IttyRouter, type IRequest } from "itty-router";
 import { runRoute } from "./http/dispatch";
 import { ApiError } from "./http/problem";
 import type { RouteSpec } from "./http/route";
+import { deleteProduct, putProduct } from "./routes/admin-products";
+import { createCart, deleteCartItem, getCart, putCartItem } from "./routes/carts";
 import { getAvailability, getInventory, postAdjustment, putInventory } from "./routes/inventory";
 import { getHealth, openApiRoute } from "./routes/meta";
+import { getProductRoute, listProductsRoute } from "./routes/products";
 
 /** Every route, in the order the OpenAPI document lists them. */
 export const routes: readonly RouteSpec[] = [
   getHealth,
   openApiRoute(() => routes),
+  listProductsRoute,
+  getProductRoute,
   getAvailability,
+  createCart,
+  getCart,
+  putCartItem,
+  deleteCartItem,
+  putProduct,
+  deleteProduct,
   getInventory,
   putInventory,
   postAdjustment,

@@ -1,8 +1,10 @@
 /**
  * Test helpers: requests through the real Worker entry (`exports.default.fetch`), in the runtime.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { SkuPricing } from "../src/contracts";
+import { inventoryStub } from "../src/objects/stubs";
 import { TEST_ADMIN_TOKEN } from "./secrets";
 
 export const BASE = "http://edgecart.test";
@@ -38,4 +40,59 @@ export async function expectProblem(response: Response, status: number, code: st
 /** A unique name for objects and records created by one test. */
 export function unique(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Defines a SKU in its inventory object directly (as the catalog publisher does). */
+export async function defineSku(sku: string, overrides: Partial<SkuPricing> = {}): Promise<SkuPricing> {
+  return inventoryStub(env, sku).define({
+    sku,
+    product_id: `product-${sku}`,
+    title: sku,
+    price: { amount: 1000, currency: "USD" },
+    status: "active",
+    max_line_quantity: null,
+    version: 1,
+    ...overrides,
+  });
+}
+
+/** A product body for `PUT /v1/admin/products/{id}`. */
+export function productBody(variants: Array<{ sku: string; amount?: number; currency?: string; max_line_quantity?: number }>, extra: Record<string, unknown> = {}) {
+  return {
+    title: "Test product",
+    status: "active",
+    variants: variants.map((v) => ({
+      sku: v.sku,
+      title: `Variant ${v.sku}`,
+      price: { amount: v.amount ?? 1999, currency: v.currency ?? "USD" },
+      ...(v.max_line_quantity !== undefined ? { max_line_quantity: v.max_line_quantity } : {}),
+    })),
+    ...extra,
+  };
+}
+
+/** Creates a product through the admin API and stocks each SKU; returns the product id. */
+export async function createStockedProduct(skus: string[], onHand = 100, extra: Record<string, unknown> = {}, price: { amount?: number; currency?: string } = {}): Promise<string> {
+  const id = unique("product");
+  const response = await call("PUT", `/v1/admin/products/${id}`, { body: productBody(skus.map((sku) => ({ sku, ...price })), extra), headers: ADMIN });
+  expect(response.status).toBe(201);
+  for (const sku of skus) {
+    const stocked = await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: onHand }, headers: ADMIN });
+    expect(stocked.status).toBe(200);
+  }
+  return id;
+}
+
+/** A client IP header unique to the caller, so per-IP rate limits of one test do not touch another. */
+export function clientIpHeader(): Record<string, string> {
+  const n = crypto.getRandomValues(new Uint8Array(3));
+  return { "cf-connecting-ip": `198.18.${n[0]}.${n[1]! % 254 + 1}`, "x-test-client": String(n[2]) };
+}
+
+/** Creates a cart through the API; returns its id, token and the headers to act as its holder. */
+export async function newCart(body: Record<string, unknown> = {}, ip: Record<string, string> = clientIpHeader()) {
+  const response = await call("POST", "/v1/carts", { body, headers: ip });
+  expect(response.status).toBe(201);
+  const cart = (await response.json()) as { id: string; token: string; version: number; currency: string; region: string | null; expires_at: string; status: string };
+  return { ...cart, headers: { authorization: `Bearer ${cart.token}`, ...ip } };
 }

@@ -17,6 +17,12 @@ async function sha256(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
 }
 
+/** Hex SHA-256 of a string: how tokens are stored and compared (never in the clear). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await sha256(text));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /**
  * Compares two secrets in constant time. Both are hashed first so the comparison sees equal
  * lengths and leaks neither the secret's length nor the position of the first difference.

@@ -1,10 +1,11 @@
 /**
- * Runs one route: credentials, input parsing and validation, then the handler. Also the
+ * Runs one route: credentials, input parsing and validation, the Idempotency-Key, then the handler. Also the
  * request-level seam: request ids, problem+json for every failure, one log line per request.
  */
 import { z } from "zod";
 import { bearerToken, requireAdmin, unauthorized } from "./auth";
 import { decodeParams, MAX_BODY_BYTES, parseJsonText, parseOrThrow, queryObject, readBodyText } from "./input";
+import { canonicalJson, idempotencyKeyOf, idempotencyMode, idempotencyScope, requestFingerprint, withIdempotency } from "./idempotency";
 import { errorFields, log } from "./log";
 import { ApiError, internalError, problemResponse } from "./problem";
 import type { RouteSpec } from "./route";
@@ -19,7 +20,10 @@ export function requestIdFor(request: Request): string {
   return inbound !== null && REQUEST_ID.test(inbound) ? inbound : crypto.randomUUID();
 }
 
-/** Validates the request against `route` and calls its handler. */
+/**
+ * Validates the request against `route` and calls its handler; on POST routes, under the
+ * request's Idempotency-Key when it has one (validation comes first: its 400s are never stored).
+ */
 export async function runRoute(
   route: RouteSpec,
   request: Request,
@@ -36,16 +40,31 @@ export async function runRoute(
   if (route.auth === "admin") await requireAdmin(request, env);
   if (route.auth === "cart" && bearer === undefined) throw unauthorized("This route needs the cart's bearer token.");
 
+  const mode = idempotencyMode(route);
+  const idempotencyKey = mode === "off" ? undefined : idempotencyKeyOf(request, mode);
+
+  const url = new URL(request.url);
   const params = route.params ? parseOrThrow(route.params, decodeParams(rawParams), "path") : undefined;
-  const query = parseOrThrow(route.query ?? NO_QUERY, queryObject(new URL(request.url)), "query");
+  const query = parseOrThrow(route.query ?? NO_QUERY, queryObject(url), "query");
 
   let body: unknown;
+  let parsedJson: unknown;
   let rawBody: string | undefined;
   if (request.method !== "GET" && request.method !== "HEAD") {
     rawBody = await readBodyText(request);
-    if (!route.rawBody) body = parseOrThrow(route.body ?? NO_BODY, parseJsonText(rawBody, request.headers.get("content-type")), "body");
+    if (!route.rawBody) {
+      parsedJson = parseJsonText(rawBody, request.headers.get("content-type"));
+      body = parseOrThrow(route.body ?? NO_BODY, parsedJson, "body");
+    }
   }
-  return route.handler({ request, env, ctx, requestId, params, query, body, rawBody, bearer } as never);
+  const run = () => route.handler({ request, env, ctx, requestId, params, query, body, rawBody, bearer } as never);
+  if (idempotencyKey === undefined) return run();
+
+  // Fingerprint the body as sent (canonical JSON), not as parsed: zod defaults and transforms
+  // must not make two different requests look the same.
+  const canonicalBody = route.rawBody ? (rawBody ?? "") : canonicalJson(parsedJson);
+  const fingerprint = await requestFingerprint(request.method, url.pathname + url.search, canonicalBody);
+  return withIdempotency(env, { scope: idempotencyScope(route.auth, request, bearer), key: idempotencyKey, fingerprint }, requestId, run);
 }
 
 /**

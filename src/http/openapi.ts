@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import { Problem } from "../contracts";
-import type { RouteSpec } from "./route";
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, idempotencyMode, isStorable, REPLAYED_HEADER } from "./idempotency";
+import type { ResponseSpec, RouteSpec } from "./route";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -50,7 +51,22 @@ function parameters(route: RouteSpec, components: Record<string, JsonSchema>): J
       });
     }
   }
+  const mode = idempotencyMode(route);
+  if (mode !== "off") {
+    result.push({
+      name: IDEMPOTENCY_KEY_HEADER,
+      in: "header",
+      required: mode === "required",
+      description:
+        "1–255 printable ASCII characters, scoped to your credential. The same key with the same method, path and body within 24 h replays the first answer " +
+        `(with \`${REPLAYED_HEADER}: true\`); with a different request it is 422 \`idempotency_key_reused\`; while the first is still running, 409 \`idempotency_key_in_use\`. ` +
+        "Answers 400, 401, 413, 415, 429 and 5xx are not stored.",
+      schema: toSchema(IdempotencyKey, "input", components),
+    });
+  }
   for (const [name, header] of Object.entries(route.headers ?? {})) {
+    // The generic Idempotency-Key parameter above replaces any per-route declaration.
+    if (mode !== "off" && name.toLowerCase() === IDEMPOTENCY_KEY_HEADER) continue;
     result.push({
       name,
       in: "header",
@@ -62,6 +78,24 @@ function parameters(route: RouteSpec, components: Record<string, JsonSchema>): J
   return result;
 }
 
+/** The route's documented responses plus what the Idempotency-Key mechanism may answer. */
+function responsesOf(route: RouteSpec): Record<number, ResponseSpec> {
+  const mode = idempotencyMode(route);
+  if (mode === "off") return route.responses;
+  const responses: Record<number, ResponseSpec> = {};
+  for (const [status, spec] of Object.entries(route.responses)) {
+    responses[Number(status)] = isStorable(Number(status)) ? { ...spec, headers: { ...spec.headers, [REPLAYED_HEADER]: "`true` when this is the stored answer to an earlier request with the same Idempotency-Key." } } : spec;
+  }
+  const add = (status: number, description: string) => {
+    const existing = responses[status];
+    responses[status] = existing ? { ...existing, description: `${existing.description}; ${description}` } : { description };
+  };
+  add(400, mode === "required" ? "idempotency_key_required, or a malformed Idempotency-Key" : "malformed Idempotency-Key");
+  add(409, "idempotency_key_in_use");
+  add(422, "idempotency_key_reused");
+  return responses;
+}
+
 /** Builds the whole OpenAPI 3.1 document for the given routes. */
 export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
   const components: Record<string, JsonSchema> = {};
@@ -69,7 +103,7 @@ export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of routes) {
     const responses: Record<string, JsonSchema> = {};
-    for (const [status, spec] of Object.entries(route.responses)) {
+    for (const [status, spec] of Object.entries(responsesOf(route))) {
       const isProblem = Number(status) >= 400;
       const schema = isProblem ? problemRef : spec.schema ? toSchema(spec.schema, "output", components) : undefined;
       const headers = Object.fromEntries(

@@ -47,6 +47,12 @@ export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS 
   body?: BS;
   /** Keep the body as raw text (signature checks); the handler parses it. */
   rawBody?: boolean;
+  /**
+   * Idempotency-Key handling for POST routes (src/http/idempotency.ts): "optional" (the default)
+   * or "required" (a missing key is 400 `idempotency_key_required`). Ignored on other methods and
+   * on webhook routes, which deduplicate by `webhook-id`.
+   */
+  idempotency?: "optional" | "required";
   /** Headers the route reads (documented as parameters). */
   headers?: Record<string, { description: string; required?: boolean; schema?: z.ZodType }>;
   responses: Record<number, ResponseSpec>;

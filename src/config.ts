@@ -1,0 +1,34 @@
+/**
+ * Worker settings from vars (strings in the environment), parsed once per isolate.
+ */
+import { z } from "zod";
+
+const Settings = z.object({
+  HOLD_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).catch(900),
+  PAYMENT_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).catch(1800),
+  MAX_LINE_QUANTITY: z.coerce.number().int().min(1).max(1000).catch(10),
+  RATE_LIMITS: z.enum(["on", "off"]).catch("on"),
+});
+
+export interface Settings {
+  holdTtlSeconds: number;
+  paymentTtlSeconds: number;
+  maxLineQuantity: number;
+  rateLimits: boolean;
+}
+
+/** The effective settings; a malformed var falls back to its documented default. */
+export function settings(env: Env): Settings {
+  const parsed = Settings.parse({
+    HOLD_TTL_SECONDS: env.HOLD_TTL_SECONDS,
+    PAYMENT_TTL_SECONDS: env.PAYMENT_TTL_SECONDS,
+    MAX_LINE_QUANTITY: env.MAX_LINE_QUANTITY,
+    RATE_LIMITS: env.RATE_LIMITS,
+  });
+  return {
+    holdTtlSeconds: parsed.HOLD_TTL_SECONDS,
+    paymentTtlSeconds: parsed.PAYMENT_TTL_SECONDS,
+    maxLineQuantity: parsed.MAX_LINE_QUANTITY,
+    rateLimits: parsed.RATE_LIMITS === "on",
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * The one Idempotency-Key mechanism (API.md, Conventions), applied by dispatch to every POST
+ * route except webhooks (which deduplicate by `webhook-id`). Records live in
+ * {@link IdempotencyObject}s, one per (credential scope, key): strongly consistent, unlike KV.
+ *
+ * A request with a key is fingerprinted (method, path and canonical JSON body), claimed in its
+ * object, executed once, and its answer stored for 24 h, unless the status is one the client is
+ * meant to fix and retry (400, 401, 413, 415, 429, 5xx): then the key is freed. Validation runs
+ * before the claim, so its 400s never touch the record at all.
+ */
+import { z } from "zod";
+import type { StoredResponse } from "../objects/idempotency";
+import { idempotencyStub } from "../objects/stubs";
+import { errorFields, log } from "./log";
+import { parseOrThrow } from "./input";
+import { ApiError, problemResponse } from "./problem";
+import type { RouteAuth, RouteSpec } from "./route";
+
+/** The request header, lower-case as Headers report it. */
+export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
+
+/** Added to a replayed answer. */
+export const REPLAYED_HEADER = "idempotent-replayed";
+
+/** API.md: 1–255 printable characters (printable ASCII, space included). */
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[\x20-\x7e]{1,255}$/, "must be 1–255 printable ASCII characters")
+  .describe("Makes a retried POST safe: the first answer is replayed for 24 h (scoped to your credential).");
+
+/** How long an attempt owns its key before a retry may take over (the Worker died mid-request). */
+export const IDEMPOTENCY_LEASE_MS = 60_000;
+
+/** How long a stored answer is replayed. */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** Whether a route takes the header: "off" for non-POST and webhook routes. */
+export type IdempotencyMode = "off" | "optional" | "required";
+
+/** The route's mode: POST routes default to "optional"; webhooks are exempt. */
+export function idempotencyMode(route: Pick<RouteSpec, "method" | "auth" | "idempotency">): IdempotencyMode {
+  if (route.method !== "POST" || route.auth === "webhook") return "off";
+  return route.idempotency ?? "optional";
+}
+
+/**
+ * The request's key, validated: 400 `invalid_request` (path `header.idempotency-key`) when
+ * malformed, 400 `idempotency_key_required` when missing on a route that requires it.
+ */
+export function idempotencyKeyOf(request: Request, mode: Exclude<IdempotencyMode, "off">): string | undefined {
+  const value = request.headers.get(IDEMPOTENCY_KEY_HEADER);
+  if (value === null) {
+    if (mode === "required") throw new ApiError(400, "idempotency_key_required", "This route requires an Idempotency-Key header.");
+    return undefined;
+  }
+  return parseOrThrow(z.object({ [IDEMPOTENCY_KEY_HEADER]: IdempotencyKey }), { [IDEMPOTENCY_KEY_HEADER]: value }, "header")[IDEMPOTENCY_KEY_HEADER];
+}
+
+/**
+ * The credential a key is scoped to: the admin or cart bearer token, or for anonymous routes the
+ * client IP. Only its hash ever leaves this process.
+ */
+export function idempotencyScope(auth: RouteAuth, request: Request, bearer: string | undefined): string {
+  switch (auth) {
+    case "admin":
+      return `admin:${bearer ?? ""}`;
+    case "cart":
+      return `cart:${bearer ?? ""}`;
+    case "none":
+    case "webhook":
+      return `ip:${request.headers.get("cf-connecting-ip") ?? "unknown"}`;
+  }
+}
+
+/** JSON with object keys sorted recursively and no whitespace; `undefined` (no body) is "". */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return "";
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(",")}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+  return `{${entries.join(",")}}`;
+}
+
+const encoder = new TextEncoder();
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** What makes two requests "the same": method, path (with query) and canonical body. */
+export function requestFingerprint(method: string, pathAndQuery: string, canonicalBody: string): Promise<string> {
+  return sha256Hex(`${method} ${pathAndQuery}\n${canonicalBody}`);
+}
+
+/** The object holding `key` in `scope`, addressed by hashes only. */
+export async function idempotencyRecord(env: Env, scope: string, key: string): Promise<ReturnType<typeof idempotencyStub>> {
+  const [scopeHash, keyHash] = await Promise.all([sha256Hex(scope), sha256Hex(key)]);
+  return idempotencyStub(env, scopeHash, keyHash);
+}
+
+/** API.md: these answers are not stored (the client fixes the request and retries with the key). */
+export function isStorable(status: number): boolean {
+  return !(status === 400 || status === 401 || status === 413 || status === 415 || status === 429 || status >= 500);
+}
+
+/** Headers that describe this delivery rather than the answer, so they are never replayed. */
+const PER_DELIVERY_HEADERS = new Set(["x-request-id", "date", "set-cookie", REPLAYED_HEADER]);
+
+function replay(stored: StoredResponse): Response {
+  const headers = new Headers(stored.headers);
+  headers.set(REPLAYED_HEADER, "true");
+  return new Response(stored.body, { status: stored.status, headers });
+}
+
+/** One keyed request: who sent it, the key, and its fingerprint. */
+export interface IdempotentRequest {
+  scope: string;
+  key: string;
+  fingerprint: string;
+}
+
+/**
+ * Runs `run` at most once per (scope, key): replays the stored answer, or answers 409
+ * `idempotency_key_in_use` / 422 `idempotency_key_reused`. An {@link ApiError} from `run` becomes
+ * its problem response here, so a storable one (a 409, say) is stored and replayed byte for byte;
+ * any other throw frees the key and propagates to the seam (a 500, not stored).
+ */
+export async function withIdempotency(
+  env: Env,
+  claim: IdempotentRequest,
+  requestId: string,
+  run: () => Promise<Response> | Response,
+): Promise<Response> {
+  const record = await idempotencyRecord(env, claim.scope, claim.key);
+  const attempt = crypto.randomUUID();
+  const begun = await record.begin(claim.fingerprint, attempt, IDEMPOTENCY_LEASE_MS);
+  switch (begun.state) {
+    case "in_flight":
+      throw new ApiError(409, "idempotency_key_in_use", "A request with this Idempotency-Key is still being processed; retry later.");
+    case "mismatch":
+      throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was already used for a different request (method, path or body).");
+    case "completed":
+      return replay(begun);
+    case "started":
+      if (begun.takeover) log("warn", "idempotency lease taken over", { request_id: requestId });
+  }
+
+  let response: Response;
+  try {
+    response = await run();
+  } catch (error) {
+    if (!(error instanceof ApiError)) {
+      await finish(requestId, () => record.abandon(attempt));
+      throw error;
+    }
+    response = problemResponse(error, requestId);
+  }
+
+  if (!isStorable(response.status)) {
+    await finish(requestId, () => record.abandon(attempt));
+    return response;
+  }
+  const body = await response.arrayBuffer();
+  const headers: Record<string, string> = {};
+  for (const [name, value] of response.headers) if (!PER_DELIVERY_HEADERS.has(name)) headers[name] = value;
+  const stored: StoredResponse = { status: response.status, headers, body: body.byteLength > 0 ? body : null };
+  await finish(requestId, () => record.complete(attempt, stored, IDEMPOTENCY_RETENTION_MS));
+  return new Response(stored.body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/**
+ * Completes or abandons the attempt. The answer already exists, so a failure here is logged and
+ * the client still gets it: the lease then runs out and a retry re-executes (handlers keep their
+ * own operation ids, so that is safe), which beats answering 500 for work that was done.
+ */
+async function finish(requestId: string, call: () => Promise<{ ok: boolean }>): Promise<void> {
+  try {
+    const outcome = await call();
+    if (!outcome.ok) log("warn", "idempotency lease lost before the answer was recorded", { request_id: requestId });
+  } catch (error) {
+    log("error", "idempotency record not updated", { request_id: requestId, ...errorFields(error) });
+  }
+}

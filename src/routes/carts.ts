@@ -1,0 +1,155 @@
+/**
+ * Carts: create, read, and set lines. Each cart is one CartObject; its lines hold stock.
+ */
+import { z } from "zod";
+import { Cart, CartItemParams, CartParams, CreateCartBody, CreatedCart, SetItemBody } from "../contracts";
+import { etagOf } from "../domain/cart";
+import { sha256Hex } from "../http/auth";
+import { log } from "../http/log";
+import { ApiError, notFound } from "../http/problem";
+import { enforceRateLimit } from "../http/rate-limit";
+import { defineRoute, json } from "../http/route";
+import type { CartResult } from "../objects/cart";
+import { cartStub } from "../objects/stubs";
+import { inventoryProblem } from "./inventory";
+
+/** A new cart token: 256 random bits, base64url. Only its SHA-256 is stored. */
+function newToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/**
+ * A new cart id in the EU jurisdiction: the id itself encodes it, so every later request reaches
+ * the object where its state lives. Local workerd (wrangler dev, tests) has no jurisdictions and
+ * says so; only then the cart is placed normally (and logged), its region still recorded.
+ */
+function euCartId(env: Env): DurableObjectId {
+  try {
+    return env.CARTS.newUniqueId({ jurisdiction: "eu" });
+  } catch (error) {
+    if (!(error instanceof Error) || !/not implemented in workerd/i.test(error.message)) throw error;
+    log("warn", "jurisdictions are not available in this runtime (local workerd); EU cart placed locally");
+    return env.CARTS.newUniqueId();
+  }
+}
+
+/** Maps a cart answer to a response (200 with ETag) or its problem. */
+export function cartResponse(result: CartResult, status = 200): Response {
+  if (result.ok) return json(result.cart, status, { etag: etagOf(result.cart.version), "cache-control": "no-store" });
+  switch (result.reason) {
+    case "not_found":
+      throw notFound("cart");
+    case "version_mismatch":
+      throw new ApiError(412, "version_mismatch", `The cart is at version ${result.version}; reload it and retry.`, { version: result.version });
+    case "cart_not_open":
+      throw new ApiError(409, "cart_not_open", `The cart is ${result.status} and can no longer change.`, { status: result.status });
+    default: {
+      const problem = inventoryProblem(result, result.sku);
+      throw new ApiError(problem.status, problem.code, problem.detail, { ...problem.extras, sku: result.sku });
+    }
+  }
+}
+
+/** The cart object a request names, or 404 (an id this namespace never issued). */
+function stubFor(env: Env, cartId: string) {
+  const stub = cartStub(env, cartId);
+  if (stub === null) throw notFound("cart");
+  return stub;
+}
+
+const CART_HEADERS = { etag: 'The cart version as an entity tag, e.g. "4"' };
+
+export const createCart = defineRoute({
+  method: "POST",
+  path: "/v1/carts",
+  operationId: "createCart",
+  summary: "Create a cart; the answer carries its secret token, shown only here",
+  tag: "carts",
+  auth: "none",
+  body: CreateCartBody,
+  responses: {
+    201: { description: "The new cart and its token", schema: CreatedCart, headers: CART_HEADERS },
+    400: { description: "Invalid body (e.g. a region other than eu)" },
+    429: { description: "Too many carts from this client" },
+  },
+  async handler({ env, request, body }) {
+    await enforceRateLimit(env, request, "cart_create");
+    const region = body.region === "eu" ? "eu" : null;
+    const id = region === "eu" ? euCartId(env) : env.CARTS.newUniqueId();
+    const token = newToken();
+    const cart = await env.CARTS.get(id).create({ cartId: id.toString(), tokenHash: await sha256Hex(token), currency: body.currency, region });
+    return json({ ...cart, token }, 201, { etag: etagOf(cart.version), "cache-control": "no-store" });
+  },
+});
+
+export const getCart = defineRoute({
+  method: "GET",
+  path: "/v1/carts/{cart_id}",
+  operationId: "getCart",
+  summary: "The cart, with its version as ETag",
+  tag: "carts",
+  auth: "cart",
+  params: CartParams,
+  responses: {
+    200: { description: "The cart", schema: Cart, headers: CART_HEADERS },
+    401: { description: "No bearer token" },
+    404: { description: "No such cart, or not this token's cart" },
+  },
+  async handler({ env, params, bearer }) {
+    return cartResponse(await stubFor(env, params.cart_id).view(await sha256Hex(bearer!)));
+  },
+});
+
+const IF_MATCH = { "if-match": { description: 'Only change the cart if it is still at this version, e.g. "4" (else 412)', schema: z.string().max(200) } };
+
+export const putCartItem = defineRoute({
+  method: "PUT",
+  path: "/v1/carts/{cart_id}/items/{sku}",
+  operationId: "setCartItem",
+  summary: "Set a line to exactly this quantity, holding that much stock (0 removes it)",
+  tag: "carts",
+  auth: "cart",
+  params: CartItemParams,
+  body: SetItemBody,
+  headers: IF_MATCH,
+  responses: {
+    200: { description: "The cart after the change", schema: Cart, headers: CART_HEADERS },
+    400: { description: "Invalid body" },
+    401: { description: "No bearer token" },
+    404: { description: "No such cart, or an unknown or inactive SKU" },
+    409: { description: "insufficient_stock (with available), cart_not_open or currency_mismatch" },
+    412: { description: "version_mismatch: If-Match is stale" },
+    422: { description: "quantity_limit_exceeded" },
+    429: { description: "Too many cart changes from this client" },
+  },
+  async handler({ env, request, params, body, bearer }) {
+    await enforceRateLimit(env, request, "cart_write");
+    const stub = stubFor(env, params.cart_id);
+    return cartResponse(await stub.setItem(await sha256Hex(bearer!), params.sku, body.quantity, request.headers.get("if-match")));
+  },
+});
+
+export const deleteCartItem = defineRoute({
+  method: "DELETE",
+  path: "/v1/carts/{cart_id}/items/{sku}",
+  operationId: "removeCartItem",
+  summary: "Remove a line and release its hold",
+  tag: "carts",
+  auth: "cart",
+  params: CartItemParams,
+  headers: IF_MATCH,
+  responses: {
+    200: { description: "The cart after the change", schema: Cart, headers: CART_HEADERS },
+    401: { description: "No bearer token" },
+    404: { description: "No such cart" },
+    409: { description: "cart_not_open" },
+    412: { description: "version_mismatch" },
+    429: { description: "Too many cart changes from this client" },
+  },
+  async handler({ env, request, params, bearer }) {
+    await enforceRateLimit(env, request, "cart_write");
+    const stub = stubFor(env, params.cart_id);
+    return cartResponse(await stub.setItem(await sha256Hex(bearer!), params.sku, 0, request.headers.get("if-match")));
+  },
+});

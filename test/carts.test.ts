@@ -1,0 +1,293 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Cart } from "../src/contracts";
+import { holdIdFor } from "../src/domain/cart";
+import { sha256Hex } from "../src/http/auth";
+import { cartStub, inventoryStub } from "../src/objects/stubs";
+import { ADMIN, call, clientIpHeader, createStockedProduct, expectProblem, newCart, unique } from "./helpers";
+
+type CartJson = Cart & { token?: string };
+
+async function put(cart: { id: string; headers: Record<string, string> }, sku: string, quantity: number, extra: Record<string, string> = {}) {
+  return call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity }, headers: { ...cart.headers, ...extra } });
+}
+
+async function available(sku: string): Promise<number> {
+  return ((await (await call("GET", `/v1/skus/${sku}/availability`)).json()) as { available: number }).available;
+}
+
+/** Holds in the SKU object, by owner (cart id) → quantity. */
+async function holdsOf(sku: string): Promise<Map<string, number>> {
+  const snapshot = await inventoryStub(env, sku).snapshot();
+  if (!snapshot.ok) throw new Error(snapshot.reason);
+  return new Map(snapshot.snapshot.holds.map((h) => [h.owner_id, h.quantity]));
+}
+
+/** Moves a cart's and its holds' expiry into the past, as if HOLD_TTL_SECONDS had elapsed. */
+async function timeTravelPastExpiry(cartId: string, skus: string[]) {
+  const past = Date.now() - 1000;
+  await runInDurableObject(cartStub(env, cartId)!, (_i, state) => state.storage.sql.exec("UPDATE cart SET expires_at = ?", past));
+  for (const sku of skus) {
+    await runInDurableObject(inventoryStub(env, sku), (_i, state) => state.storage.sql.exec("UPDATE holds SET expires_at = ? WHERE owner_id = ?", past, cartId));
+  }
+}
+
+describe("creating carts", () => {
+  it("creates a USD cart with an unguessable id and a token shown once", async () => {
+    const response = await call("POST", "/v1/carts", { headers: clientIpHeader() });
+    expect(response.status).toBe(201);
+    const cart = (await response.json()) as CartJson;
+    expect(cart).toMatchObject({ status: "open", currency: "USD", region: null, version: 1, items: [], subtotal: { amount: 0, currency: "USD" }, order_id: null });
+    expect(cart.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(cart.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(response.headers.get("etag")).toBe('"1"');
+    const fetched = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: { authorization: `Bearer ${cart.token}` } })).json()) as CartJson;
+    expect(fetched.token).toBeUndefined();
+    expect(Date.parse(cart.expires_at) - Date.parse(cart.created_at)).toBe(900_000);
+  });
+
+  it("creates an EU cart (region recorded; local workerd has no jurisdictions) and finds it again by id", async () => {
+    const cart = await newCart({ currency: "EUR", region: "eu" });
+    expect(cart).toMatchObject({ currency: "EUR", region: "eu" });
+    const fetched = await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers });
+    expect(fetched.status).toBe(200);
+    expect(await fetched.json()).toMatchObject({ id: cart.id, region: "eu", currency: "EUR" });
+  });
+
+  it("rejects other regions, bad currencies and unknown fields with 400", async () => {
+    for (const [body, path] of [
+      [{ region: "us" }, "region"],
+      [{ currency: "usd" }, "currency"],
+      [{ currency: "USD", coupon: "FREE" }, "coupon"],
+    ] as const) {
+      const problem = await expectProblem(await call("POST", "/v1/carts", { body, headers: clientIpHeader() }), 400, "invalid_request");
+      expect((problem.errors as Array<{ path: string }>).map((e) => e.path)).toEqual([path]);
+    }
+  });
+
+  it("stores only the token's hash", async () => {
+    const cart = await newCart();
+    const stored = await runInDurableObject(cartStub(env, cart.id)!, (_i, state) => state.storage.sql.exec<{ token_hash: string }>("SELECT token_hash FROM cart").one().token_hash);
+    expect(stored).toBe(await sha256Hex(cart.token));
+    expect(stored).not.toContain(cart.token);
+  });
+});
+
+describe("cart access", () => {
+  it("needs a token (401) and answers a foreign or made-up token exactly like a missing cart (404)", async () => {
+    const mine = await newCart();
+    const theirs = await newCart();
+    await expectProblem(await call("GET", `/v1/carts/${mine.id}`), 401, "unauthorized");
+    const foreign = await call("GET", `/v1/carts/${mine.id}`, { headers: theirs.headers });
+    const madeUp = await call("GET", `/v1/carts/${mine.id}`, { headers: { authorization: "Bearer nobody-has-this-token" } });
+    const missing = await call("GET", `/v1/carts/${"ab".repeat(32)}`, { headers: theirs.headers });
+    const bodies = [];
+    for (const response of [foreign, madeUp, missing]) {
+      const body = await expectProblem(response, 404, "not_found");
+      delete body.request_id;
+      bodies.push(body);
+    }
+    expect(bodies[1]).toEqual(bodies[0]);
+    expect(bodies[2]).toEqual(bodies[0]);
+    await expectProblem(await put({ id: mine.id, headers: theirs.headers }, "ANY-SKU", 1), 404, "not_found");
+  });
+});
+
+describe("cart lines hold stock", () => {
+  it("sets lines to exact quantities with catalog prices and integer totals, holding that stock", async () => {
+    const [a, b] = [unique("A"), unique("B")];
+    await createStockedProduct([a], 10, {}, { amount: 1999 });
+    await createStockedProduct([b], 10, {}, { amount: 350 });
+    const cart = await newCart();
+    let response = await put(cart, a, 2);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("etag")).toBe('"2"');
+    response = await put(cart, b, 3);
+    const body = (await response.json()) as CartJson;
+    expect(body.items).toEqual([
+      { sku: a, product_id: expect.any(String), title: `Variant ${a}`, quantity: 2, unit_price: { amount: 1999, currency: "USD" }, line_total: { amount: 3998, currency: "USD" } },
+      { sku: b, product_id: expect.any(String), title: `Variant ${b}`, quantity: 3, unit_price: { amount: 350, currency: "USD" }, line_total: { amount: 1050, currency: "USD" } },
+    ]);
+    expect(body.subtotal).toEqual({ amount: 5048, currency: "USD" });
+    expect(body.version).toBe(3);
+    expect([await available(a), await available(b)]).toEqual([8, 7]);
+    await put(cart, a, 5);
+    expect(await available(a)).toBe(5);
+    await put(cart, a, 1);
+    expect(await available(a)).toBe(9);
+    const removed = (await (await put(cart, a, 0)).json()) as CartJson;
+    expect(removed.items.map((i) => i.sku)).toEqual([b]);
+    expect(await available(a)).toBe(10);
+    const deleted = (await (await call("DELETE", `/v1/carts/${cart.id}/items/${b}`, { headers: cart.headers })).json()) as CartJson;
+    expect(deleted.items).toEqual([]);
+    expect(deleted.subtotal).toEqual({ amount: 0, currency: "USD" });
+    expect(await available(b)).toBe(10);
+  });
+
+  it("answers a shortage with 409 insufficient_stock and available, leaving the cart unchanged", async () => {
+    const sku = unique("SCARCE");
+    await createStockedProduct([sku], 5);
+    const other = await newCart();
+    await put(other, sku, 3);
+    const cart = await newCart();
+    await put(cart, sku, 1);
+    const before = await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json();
+    const problem = await expectProblem(await put(cart, sku, 4), 409, "insufficient_stock");
+    expect(problem).toMatchObject({ available: 2, sku });
+    expect(await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()).toEqual(before);
+    expect(await holdsOf(sku)).toEqual(new Map([[other.id, 3], [cart.id, 1]]));
+  });
+
+  it("refuses unknown and archived SKUs with 404 and the wrong currency with 409", async () => {
+    const cart = await newCart();
+    await expectProblem(await put(cart, unique("NOPE"), 1), 404, "not_found");
+    const archivedSku = unique("OLD");
+    const product = await createStockedProduct([archivedSku], 5);
+    await call("DELETE", `/v1/admin/products/${product}`, { headers: ADMIN });
+    await expectProblem(await put(cart, archivedSku, 1), 404, "not_found");
+    const euro = unique("EURO");
+    await createStockedProduct([euro], 5, {}, { currency: "EUR" });
+    expect(await expectProblem(await put(cart, euro, 1), 409, "currency_mismatch")).toMatchObject({ currency: "EUR", sku: euro });
+    expect(await available(euro)).toBe(5);
+  });
+
+  it("limits a line to MAX_LINE_QUANTITY (10) or the SKU's own limit with 422", async () => {
+    const [plain, limited] = [unique("PLAIN"), unique("LIMITED")];
+    await createStockedProduct([plain], 50);
+    const id = unique("limited");
+    await call("PUT", `/v1/admin/products/${id}`, { body: { title: "Limited", status: "active", variants: [{ sku: limited, title: "L", price: { amount: 100, currency: "USD" }, max_line_quantity: 2 }] }, headers: ADMIN });
+    await call("PUT", `/v1/admin/inventory/${limited}`, { body: { on_hand: 50 }, headers: ADMIN });
+    const cart = await newCart();
+    expect((await put(cart, plain, 10)).status).toBe(200);
+    expect(await expectProblem(await put(cart, plain, 11), 422, "quantity_limit_exceeded")).toMatchObject({ limit: 10 });
+    expect(await expectProblem(await put(cart, limited, 3), 422, "quantity_limit_exceeded")).toMatchObject({ limit: 2 });
+    expect(await available(plain)).toBe(40);
+  });
+
+  it("honours If-Match: a stale version gets 412, the current one passes", async () => {
+    const sku = unique("ETAG");
+    await createStockedProduct([sku], 5);
+    const cart = await newCart();
+    await put(cart, sku, 1);
+    expect(await expectProblem(await put(cart, sku, 2, { "if-match": '"1"' }), 412, "version_mismatch")).toMatchObject({ version: 2 });
+    expect((await put(cart, sku, 2, { "if-match": '"2"' })).status).toBe(200);
+    expect(await available(sku)).toBe(3);
+  });
+
+  it("moves the cart's expiry and every hold's expiry on each change", async () => {
+    const [a, b] = [unique("A"), unique("B")];
+    await createStockedProduct([a, b], 5);
+    const cart = await newCart();
+    await put(cart, a, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const after = (await (await put(cart, b, 1)).json()) as CartJson;
+    for (const sku of [a, b]) {
+      const snapshot = await inventoryStub(env, sku).snapshot();
+      const hold = snapshot.ok ? snapshot.snapshot.holds.find((h) => h.owner_id === cart.id) : undefined;
+      expect(Date.parse(hold!.expires_at)).toBeGreaterThanOrEqual(Date.parse(after.expires_at));
+      expect(Date.parse(hold!.expires_at) - Date.parse(after.expires_at)).toBeLessThan(1000);
+    }
+  });
+});
+
+describe("concurrent changes on one cart", () => {
+  it("keeps every line equal to its hold under 60 parallel PUTs and DELETEs", async () => {
+    const skus = [unique("C1"), unique("C2"), unique("C3")];
+    await createStockedProduct(skus, 100);
+    const cart = await newCart();
+    const requests = Array.from({ length: 60 }, (_, i) => {
+      const sku = skus[i % 3]!;
+      return i % 7 === 0 ? call("DELETE", `/v1/carts/${cart.id}/items/${sku}`, { headers: cart.headers }) : put(cart, sku, (i % 10) + 1);
+    });
+    const statuses = (await Promise.all(requests)).map((r) => r.status);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    const final = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as CartJson;
+    expect(final.version).toBeGreaterThan(50);
+    for (const sku of skus) {
+      const line = final.items.find((i) => i.sku === sku)?.quantity ?? 0;
+      expect((await holdsOf(sku)).get(cart.id) ?? 0).toBe(line);
+      expect(await available(sku)).toBe(100 - line);
+    }
+  });
+});
+
+describe("cart expiry", () => {
+  it("expires through alarms on both objects, returns the stock, and a later PUT re-reserves and reopens", async () => {
+    const [a, b] = [unique("A"), unique("B")];
+    await createStockedProduct([a, b], 5);
+    const cart = await newCart();
+    await put(cart, a, 2);
+    await put(cart, b, 3);
+    await timeTravelPastExpiry(cart.id, [a, b]);
+    expect(await runDurableObjectAlarm(cartStub(env, cart.id)!)).toBe(true);
+    expect(await runDurableObjectAlarm(inventoryStub(env, a))).toBe(true);
+    const expired = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as CartJson;
+    expect(expired.status).toBe("expired");
+    expect(expired.items.map((i) => [i.sku, i.quantity])).toEqual([[a, 2], [b, 3]]);
+    expect([await available(a), await available(b)]).toEqual([5, 5]);
+
+    const reopened = (await (await put(cart, a, 1)).json()) as CartJson;
+    expect(reopened.status).toBe("open");
+    expect(reopened.items.map((i) => [i.sku, i.quantity])).toEqual([[a, 1], [b, 3]]);
+    expect([await available(a), await available(b)]).toEqual([4, 2]);
+    expect(Date.parse(reopened.expires_at)).toBeGreaterThan(Date.now());
+  });
+
+  it("re-reserves all or nothing: a shortage on any line leaves the expired cart holding nothing", async () => {
+    const [a, b] = [unique("A"), unique("B")];
+    await createStockedProduct([a, b], 3);
+    const cart = await newCart();
+    await put(cart, a, 1);
+    await put(cart, b, 3);
+    await timeTravelPastExpiry(cart.id, [a, b]);
+    const rival = await newCart();
+    await put(rival, b, 2);
+    const problem = await expectProblem(await put(cart, a, 2), 409, "insufficient_stock");
+    expect(problem).toMatchObject({ sku: b, available: 1 });
+    const after = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as CartJson;
+    expect(after.status).toBe("expired");
+    expect(after.items.map((i) => [i.sku, i.quantity])).toEqual([[a, 1], [b, 3]]);
+    expect((await holdsOf(a)).get(cart.id)).toBeUndefined();
+    expect((await holdsOf(b)).get(cart.id)).toBeUndefined();
+    expect([await available(a), await available(b)]).toEqual([3, 1]);
+  });
+});
+
+describe("interrupted line changes", () => {
+  it("repairs a line whose hold changed while the cart object died before writing it", async () => {
+    const sku = unique("CRASH");
+    await createStockedProduct([sku], 10);
+    const cart = await newCart();
+    await put(cart, sku, 2);
+    // Simulate a crash between the hold change and the cart write: the pending mark is set and
+    // the SKU object already holds 5, but the line still says 2.
+    await runInDurableObject(cartStub(env, cart.id)!, (_i, state) => state.storage.sql.exec("INSERT INTO pending_lines (sku, started_at) VALUES (?, ?)", sku, Date.now()));
+    await inventoryStub(env, sku).hold(holdIdFor(cart.id, sku), cart.id, 5, 900);
+    const other = unique("OTHER");
+    await createStockedProduct([other], 10);
+    const after = (await (await put(cart, other, 1)).json()) as CartJson;
+    expect(after.items.map((i) => [i.sku, i.quantity])).toEqual([[sku, 5], [other, 1]]);
+    expect((await holdsOf(sku)).get(cart.id)).toBe(5);
+  });
+});
+
+describe("rate limits", () => {
+  it("limits cart creation per client IP with 429 rate_limited and Retry-After", async () => {
+    const ip = clientIpHeader();
+    const statuses: number[] = [];
+    let limited: Response | undefined;
+    for (let i = 0; i < 25; i++) {
+      const response = await call("POST", "/v1/carts", { headers: ip });
+      statuses.push(response.status);
+      if (response.status === 429) {
+        limited = response;
+        break;
+      }
+      await response.body?.cancel();
+    }
+    expect(statuses.filter((s) => s === 201)).toHaveLength(20);
+    expect(limited!.headers.get("retry-after")).toBe("60");
+    await expectProblem(limited!, 429, "rate_limited");
+    expect((await call("POST", "/v1/carts", { headers: clientIpHeader() })).status).toBe(201);
+  });
+});

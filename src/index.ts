@@ -4,6 +4,7 @@
 import { drainPublishQueue } from "./catalog/publish";
 import { handleWithSeam, requestIdFor } from "./http/dispatch";
 import { errorFields, log } from "./http/log";
+import { consumeDeadLetters, consumeOrders, ORDERS_DLQ } from "./queue";
 import { route } from "./router";
 
 export { CartObject } from "./objects/cart";
@@ -14,6 +15,12 @@ export default {
   async fetch(request, env, ctx): Promise<Response> {
     const requestId = requestIdFor(request);
     return handleWithSeam(request, requestId, () => route(request, env, ctx, requestId));
+  },
+
+  /** Queue consumers: order archival into Postgres, and the dead-letter recorder. */
+  async queue(batch, env): Promise<void> {
+    if (batch.queue === ORDERS_DLQ) await consumeDeadLetters(batch, env);
+    else await consumeOrders(batch, env);
   },
 
   /** Cron: republishes catalog changes a failed or interrupted publish left in the outbox. */

@@ -10,7 +10,9 @@ import { deleteProduct, putProduct } from "./routes/admin-products";
 import { createCart, deleteCartItem, getCart, putCartItem } from "./routes/carts";
 import { getAvailability, getInventory, postAdjustment, putInventory } from "./routes/inventory";
 import { getHealth, openApiRoute } from "./routes/meta";
+import { cancelOrder, checkout, getOrder } from "./routes/orders";
 import { getProductRoute, listProductsRoute } from "./routes/products";
+import { paymentWebhook } from "./routes/webhooks";
 
 /** Every route, in the order the OpenAPI document lists them. */
 export const routes: readonly RouteSpec[] = [
@@ -23,6 +25,10 @@ export const routes: readonly RouteSpec[] = [
   getCart,
   putCartItem,
   deleteCartItem,
+  checkout,
+  getOrder,
+  cancelOrder,
+  paymentWebhook,
   putProduct,
   deleteProduct,
   getInventory,

@@ -7,7 +7,7 @@ import { withDb } from "../src/db/client";
 import { catalogPublishQueue } from "../src/db/schema";
 import worker from "../src/index";
 import { inventoryStub } from "../src/objects/stubs";
-import { ADMIN, call, expectProblem, productBody, unique } from "./helpers";
+import { ADMIN, call, eventually, expectProblem, productBody, unique } from "./helpers";
 
 type ProductJson = { id: string; status: string; category: string | null; version: number; variants: Array<{ sku: string; price: { amount: number; currency: string } }> };
 
@@ -28,15 +28,6 @@ function refusingKv(kv: KVNamespace): KVNamespace {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-}
-
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < 50 && !accept(value); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    value = await read();
-  }
-  return value;
 }
 
 async function listAll(query: string, limit: number): Promise<{ ids: string[]; pages: number }> {

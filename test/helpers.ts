@@ -5,7 +5,8 @@ import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { SkuPricing } from "../src/contracts";
 import { inventoryStub } from "../src/objects/stubs";
-import { TEST_ADMIN_TOKEN } from "./secrets";
+import { Webhook } from "standardwebhooks";
+import { TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET } from "./secrets";
 
 export const BASE = "http://edgecart.test";
 export const ADMIN = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -95,4 +96,28 @@ export async function newCart(body: Record<string, unknown> = {}, ip: Record<str
   expect(response.status).toBe(201);
   const cart = (await response.json()) as { id: string; token: string; version: number; currency: string; region: string | null; expires_at: string; status: string };
   return { ...cart, headers: { authorization: `Bearer ${cart.token}`, ...ip } };
+}
+
+/** Standard Webhooks headers signing `body` with the test secret (optionally at another time or id). */
+export function signedWebhookHeaders(body: string, options: { id?: string; at?: Date; secret?: string } = {}): Record<string, string> {
+  const id = options.id ?? `msg_${crypto.randomUUID()}`;
+  const at = options.at ?? new Date();
+  const signature = new Webhook(options.secret ?? TEST_WEBHOOK_SECRET).sign(id, at, body);
+  return { "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": signature, "content-type": "application/json" };
+}
+
+/** Sends a signed payment webhook for an order. */
+export async function sendPayment(orderId: string, amount: number, currency: string, options: { type?: string; id?: string; paymentId?: string; at?: Date } = {}): Promise<Response> {
+  const body = JSON.stringify({ type: options.type ?? "payment.succeeded", data: { order_id: orderId, amount, currency, payment_id: options.paymentId ?? "pi_test" }, provider_field: "ignored" });
+  return call("POST", "/v1/webhooks/payments", { body, headers: signedWebhookHeaders(body, options) });
+}
+
+/** Polls `read` until `accept` holds (a bounded wait for asynchronous work such as queue delivery). */
+export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, tries = 100): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < tries && !accept(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    value = await read();
+  }
+  return value;
 }

@@ -103,6 +103,15 @@ describe("error seam", () => {
     expect(body.errors).toEqual([{ path: "path.sku", message: expect.any(String) }]);
   });
 
+  it("never lets a problem's extra members overwrite its standard members", async () => {
+    const { ApiError } = await import("../src/http/problem");
+    const response = await handleWithSeam(new Request("http://edgecart.test/x"), "req-x", async () => {
+      throw new ApiError(409, "conflict_case", "detail", { status: "checked_out", code: "other", request_id: "spoofed", extra: 1 });
+    });
+    const body = await expectProblem(response, 409, "conflict_case");
+    expect(body).toMatchObject({ status: 409, code: "conflict_case", request_id: "req-x", extra: 1 });
+  });
+
   it("turns an unexpected fault into a 500 internal with the request id and no internals", async () => {
     const response = await handleWithSeam(new Request("http://edgecart.test/x"), "req-500", async () => {
       throw new Error("connection string postgres://secret@db leaked");

@@ -4,7 +4,7 @@
  * Money columns are integer minor units (bigint) beside an ISO 4217 currency.
  */
 import { sql } from "drizzle-orm";
-import { bigint, char, check, index, integer, pgEnum, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, char, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const productStatus = pgEnum("product_status", ["active", "archived"]);
 export const orderStatus = pgEnum("order_status", ["pending_payment", "paid", "cancelled", "expired"]);
@@ -98,3 +98,22 @@ export const catalogPublishQueue = pgTable("catalog_publish_queue", {
   lastError: text("last_error"),
   enqueuedAt: timestamp("enqueued_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
 });
+
+/**
+ * Queue messages that could not be archived (invalid, or failing past every retry), kept for
+ * inspection and replay.
+ */
+export const deadLetters = pgTable(
+  "dead_letters",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    queue: text("queue").notNull(),
+    messageId: text("message_id").notNull(),
+    body: jsonb("body").notNull(),
+    error: text("error"),
+    attempts: integer("attempts").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    replayedAt: timestamp("replayed_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [uniqueIndex("dead_letters_message_id_idx").on(t.queue, t.messageId)],
+);

@@ -57,7 +57,7 @@ export async function runRoute(
       body = parseOrThrow(route.body ?? NO_BODY, parsedJson, "body");
     }
   }
-  const run = () => route.handler({ request, env, ctx, requestId, params, query, body, rawBody, bearer } as never);
+  const run = () => route.handler({ request, env, ctx, requestId, params, query, body, rawBody, bearer, idempotencyKey } as never);
   if (idempotencyKey === undefined) return run();
 
   // Fingerprint the body as sent (canonical JSON), not as parsed: zod defaults and transforms

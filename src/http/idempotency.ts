@@ -11,6 +11,7 @@
 import { z } from "zod";
 import type { StoredResponse } from "../objects/idempotency";
 import { idempotencyStub } from "../objects/stubs";
+import { sha256Hex } from "./auth";
 import { errorFields, log } from "./log";
 import { parseOrThrow } from "./input";
 import { ApiError, problemResponse } from "./problem";
@@ -83,12 +84,7 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.join(",")}}`;
 }
 
-const encoder = new TextEncoder();
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 /** What makes two requests "the same": method, path (with query) and canonical body. */
 export function requestFingerprint(method: string, pathAndQuery: string, canonicalBody: string): Promise<string> {

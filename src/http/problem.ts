@@ -43,13 +43,14 @@ export function problemType(code: string): string {
 
 /** Serialises an {@link ApiError} as problem+json, with the request id as a member and a header. */
 export function problemResponse(error: ApiError, requestId: string): Response {
+  // Extras first: they can never overwrite the RFC 9457 members or the request id.
   const body = {
+    ...error.extras,
     type: problemType(error.code),
     title: TITLES[error.status] ?? "Error",
     status: error.status,
     detail: error.detail,
     code: error.code,
-    ...error.extras,
     request_id: requestId,
   };
   return new Response(JSON.stringify(body), {

@@ -28,6 +28,8 @@ export interface RouteContext<P, Q, B> {
   rawBody: string | undefined;
   /** The bearer token presented, for routes whose handler checks it against a resource. */
   bearer: string | undefined;
+  /** The validated Idempotency-Key of a POST, when one was sent. */
+  idempotencyKey: string | undefined;
 }
 
 type Shape = z.ZodObject<z.ZodRawShape>;

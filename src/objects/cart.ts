@@ -6,12 +6,14 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "../config";
-import type { Cart } from "../contracts";
+import type { Cart, Order } from "../contracts";
 import { type CartLineState, cartView, holdIdFor, ifMatchSatisfied } from "../domain/cart";
 import type { InventoryRefusal } from "../domain/inventory";
 import { secretsEqual } from "../http/auth";
 import { errorFields, log } from "../http/log";
 import { CART_MIGRATIONS, CartStore } from "./cart-store";
+import { type CheckoutResult, OrderDesk, type PaymentInput, type PaymentResult } from "./order-desk";
+import { ORDER_MIGRATIONS, OrderStore } from "./order-store";
 import { runSqlMigrations } from "./sql-migrations";
 import { inventoryStub } from "./stubs";
 
@@ -26,14 +28,30 @@ export type CartResult = { ok: true; cart: Cart } | CartRefusal;
 
 export class CartObject extends DurableObject<Env> {
   #store: CartStore;
+  #orders: OrderStore;
+  #desk: OrderDesk;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new CartStore(ctx.storage);
+    this.#orders = new OrderStore(ctx.storage);
+    this.#desk = new OrderDesk(env, this.#store, this.#orders, () => this.#arm());
     ctx.blockConcurrencyWhile(async () => {
-      runSqlMigrations(ctx.storage, CART_MIGRATIONS);
+      runSqlMigrations(ctx.storage, [...CART_MIGRATIONS, ...ORDER_MIGRATIONS]);
     });
+  }
+
+  /** Arms the one alarm at the earliest thing due: cart expiry, payment window, retries. */
+  async #arm(): Promise<void> {
+    const now = Date.now();
+    const cart = this.#store.cart();
+    const times: number[] = [];
+    if (cart?.status === "open") times.push(cart.expires_at);
+    const desk = this.#desk.nextWake(now);
+    if (desk !== null) times.push(desk);
+    if (times.length === 0) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.min(...times));
   }
 
   /** Runs mutations one after another, whatever each awaits. */
@@ -84,7 +102,7 @@ export class CartObject extends DurableObject<Env> {
     const now = Date.now();
     const { holdTtlSeconds } = settings(this.env);
     if (this.#store.create({ cart_id: input.cartId, token_hash: input.tokenHash, currency: input.currency, region: input.region, expires_at: now + holdTtlSeconds * 1000 }, now)) {
-      await this.ctx.storage.setAlarm(now + holdTtlSeconds * 1000);
+      await this.#arm();
     }
     return this.#view();
   }
@@ -144,7 +162,7 @@ export class CartObject extends DurableObject<Env> {
         { status: "open", expires_at: expiresAt, bump: true },
         now,
       );
-      await this.ctx.storage.setAlarm(expiresAt);
+      await this.#arm();
       return { ok: true, cart: this.#view() };
     });
   }
@@ -174,11 +192,70 @@ export class CartObject extends DurableObject<Env> {
     );
   }
 
-  /** Expires an open cart when its time is up; its holds lapse in the SKU objects at the same time. */
+  /**
+   * Checks out the cart under `key` (the request's Idempotency-Key): see OrderDesk.checkout.
+   */
+  async checkout(tokenHash: string, email: string, key: string): Promise<CheckoutResult | { ok: false; reason: "not_found" }> {
+    return this.#serial(async () => {
+      const cart = await this.#authorised(tokenHash);
+      if (cart === null) return { ok: false, reason: "not_found" };
+      await this.#repair(cart.cart_id, Date.now());
+      const now = Date.now();
+      this.#expireIfDue(now);
+      const result = await this.#desk.checkout(email, key, now, settings(this.env).paymentTtlSeconds);
+      await this.#arm();
+      return result;
+    });
+  }
+
+  /** The order placed from this cart, for the cart's token. */
+  async order(tokenHash: string): Promise<{ ok: true; order: Order } | { ok: false; reason: "not_found" }> {
+    const cart = await this.#authorised(tokenHash);
+    if (cart === null) return { ok: false, reason: "not_found" };
+    this.#desk.expireIfDue(Date.now());
+    const order = this.#desk.view();
+    return order ? { ok: true, order } : { ok: false, reason: "not_found" };
+  }
+
+  /** Cancels the pending order and releases its stock. */
+  async cancelOrder(tokenHash: string): Promise<{ ok: true; order: Order } | { ok: false; reason: "not_found" } | { ok: false; reason: "invalid_transition"; status: string }> {
+    return this.#serial(async () => {
+      const cart = await this.#authorised(tokenHash);
+      if (cart === null) return { ok: false, reason: "not_found" };
+      const result = await this.#desk.cancel(Date.now());
+      await this.#arm();
+      return result;
+    });
+  }
+
+  /** Applies a verified payment event for this cart's order (the webhook route verified it). */
+  async payment(event: PaymentInput): Promise<PaymentResult> {
+    return this.#serial(async () => {
+      const result = await this.#desk.payment(event, Date.now());
+      await this.#arm();
+      return result;
+    });
+  }
+
+  /**
+   * The one alarm: expires the cart, expires unpaid orders and releases their stock, resumes an
+   * interrupted payment, and retries archival sends. Idempotent; re-arms for what is next.
+   */
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    this.#expireIfDue(now);
-    const cart = this.#store.cart();
-    if (cart?.status === "open") await this.ctx.storage.setAlarm(cart.expires_at);
+    await this.#serial(async () => {
+      const now = Date.now();
+      this.#expireIfDue(now);
+      const cart = this.#store.cart();
+      if (cart?.status === "expired" && this.#orders.checkoutInProgress() !== null) {
+        // A checkout extended the holds and never finished: the expired cart holds nothing.
+        await Promise.all(this.#store.lines().map((line) => inventoryStub(this.env, line.sku).release(holdIdFor(cart.cart_id, line.sku))));
+        this.#orders.markCheckoutStarted(null);
+      }
+      this.#desk.expireIfDue(now);
+      await this.#desk.releaseClosedOrderHolds();
+      await this.#desk.resumePayment(now);
+      await this.#desk.drainOutbox(now);
+      await this.#arm();
+    });
   }
 }

@@ -43,7 +43,7 @@ export function cartResponse(result: CartResult, status = 200): Response {
     case "version_mismatch":
       throw new ApiError(412, "version_mismatch", `The cart is at version ${result.version}; reload it and retry.`, { version: result.version });
     case "cart_not_open":
-      throw new ApiError(409, "cart_not_open", `The cart is ${result.status} and can no longer change.`, { status: result.status });
+      throw new ApiError(409, "cart_not_open", `The cart is ${result.status} and can no longer change.`, { cart_status: result.status });
     default: {
       const problem = inventoryProblem(result, result.sku);
       throw new ApiError(problem.status, problem.code, problem.detail, { ...problem.extras, sku: result.sku });

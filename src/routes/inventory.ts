@@ -2,9 +2,9 @@
  * Inventory: public availability (strongly consistent, answered by the SKU's object) and the
  * back-office stock endpoints.
  */
-import { z } from "zod";
 import { AdjustmentBody, Availability, InventorySnapshot, SetOnHandBody, SkuParams } from "../contracts";
 import type { InventoryRefusal, InventorySnapshot as Snapshot } from "../domain/inventory";
+import { sha256Hex } from "../http/auth";
 import { ApiError, notFound } from "../http/problem";
 import { defineRoute, json } from "../http/route";
 import { inventoryStub } from "../objects/stubs";
@@ -109,9 +109,6 @@ export const postAdjustment = defineRoute({
   auth: "admin",
   params: SkuParams,
   body: AdjustmentBody,
-  headers: {
-    "idempotency-key": { description: "Makes a retried adjustment a no-op (1–255 printable characters).", schema: z.string().min(1).max(255) },
-  },
   responses: {
     200: { description: "Inventory snapshot after the change", schema: InventorySnapshot },
     400: { description: "Invalid body" },
@@ -119,8 +116,10 @@ export const postAdjustment = defineRoute({
     404: { description: "SKU in no product" },
     409: { description: "below_reserved" },
   },
-  async handler({ env, params, body, request }) {
-    const operationId = request.headers.get("idempotency-key") ?? crypto.randomUUID();
+  async handler({ env, params, body, idempotencyKey }) {
+    // With a key, the operation id covers the key and the body: a retry (even one that outlives
+    // the 24 h replay window, or takes over a crashed attempt) is a no-op, a new body is not.
+    const operationId = idempotencyKey === undefined ? crypto.randomUUID() : await sha256Hex(`${idempotencyKey}\n${JSON.stringify(body)}`);
     const result = await inventoryStub(env, params.sku).adjust(body.delta, body.reason, `adjust:${operationId}`);
     if (!result.ok) throw inventoryProblem(result, params.sku);
     return json(await snapshotOf(env, params.sku), 200, NO_STORE);

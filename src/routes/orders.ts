@@ -1,0 +1,103 @@
+/**
+ * Checkout and orders. An order lives in the object of the cart it was placed from; its id names
+ * that cart, and the cart's token is the credential for both.
+ */
+import { CartParams, CheckoutBody, Order, OrderParams } from "../contracts";
+import { cartIdOf } from "../domain/order";
+import { sha256Hex } from "../http/auth";
+import { ApiError, notFound } from "../http/problem";
+import { defineRoute, json } from "../http/route";
+import { cartStub } from "../objects/stubs";
+import { inventoryProblem } from "./inventory";
+
+const NO_STORE = { "cache-control": "no-store" };
+
+function orderStub(env: Env, orderId: string) {
+  const cartId = cartIdOf(orderId);
+  const stub = cartId === null ? null : cartStub(env, cartId);
+  if (stub === null) throw notFound("order");
+  return stub;
+}
+
+export const checkout = defineRoute({
+  method: "POST",
+  path: "/v1/carts/{cart_id}/checkout",
+  operationId: "checkout",
+  summary: "Place the order at the current authoritative prices; its stock stays held for the payment window",
+  tag: "orders",
+  auth: "cart",
+  idempotency: "required",
+  params: CartParams,
+  body: CheckoutBody,
+  responses: {
+    201: { description: "The order, pending payment", schema: Order },
+    400: { description: "Invalid body, or idempotency_key_required" },
+    401: { description: "No bearer token" },
+    404: { description: "No such cart" },
+    409: { description: "price_changed (with the updated cart), cart_empty, cart_not_open, item_unavailable or insufficient_stock" },
+  },
+  async handler({ env, params, body, bearer, idempotencyKey }) {
+    const cart = cartStub(env, params.cart_id);
+    if (cart === null) throw notFound("cart");
+    const result = await cart.checkout(await sha256Hex(bearer!), body.email, idempotencyKey!);
+    if (result.ok) return json(result.order, 201, NO_STORE);
+    switch (result.reason) {
+      case "not_found":
+        throw notFound("cart");
+      case "cart_empty":
+        throw new ApiError(409, "cart_empty", "The cart has no items to check out.");
+      case "cart_not_open":
+        throw new ApiError(409, "cart_not_open", `The cart is ${result.status}.`, { cart_status: result.status });
+      case "price_changed":
+        throw new ApiError(409, "price_changed", "Prices changed since the items were added; review the updated cart and check out again.", { cart: result.cart });
+      case "item_unavailable":
+        throw new ApiError(409, "item_unavailable", `${result.sku} can no longer be bought in this cart; remove it and check out again.`, { sku: result.sku });
+      default: {
+        const problem = inventoryProblem(result, result.sku);
+        throw new ApiError(problem.status, problem.code, problem.detail, { ...problem.extras, sku: result.sku });
+      }
+    }
+  },
+});
+
+export const getOrder = defineRoute({
+  method: "GET",
+  path: "/v1/orders/{order_id}",
+  operationId: "getOrder",
+  summary: "An order placed from the cart whose token is presented",
+  tag: "orders",
+  auth: "cart",
+  params: OrderParams,
+  responses: {
+    200: { description: "The order", schema: Order },
+    401: { description: "No bearer token" },
+    404: { description: "No such order, or not this token's" },
+  },
+  async handler({ env, params, bearer }) {
+    const result = await orderStub(env, params.order_id).order(await sha256Hex(bearer!));
+    if (!result.ok) throw notFound("order");
+    return json(result.order, 200, NO_STORE);
+  },
+});
+
+export const cancelOrder = defineRoute({
+  method: "POST",
+  path: "/v1/orders/{order_id}/cancel",
+  operationId: "cancelOrder",
+  summary: "Cancel a pending order and release its stock",
+  tag: "orders",
+  auth: "cart",
+  params: OrderParams,
+  responses: {
+    200: { description: "The cancelled order", schema: Order },
+    401: { description: "No bearer token" },
+    404: { description: "No such order" },
+    409: { description: "invalid_transition: the order is no longer pending payment" },
+  },
+  async handler({ env, params, bearer }) {
+    const result = await orderStub(env, params.order_id).cancelOrder(await sha256Hex(bearer!));
+    if (result.ok) return json(result.order, 200, NO_STORE);
+    if (result.reason === "not_found") throw notFound("order");
+    throw new ApiError(409, "invalid_transition", `A ${result.status} order cannot be cancelled.`, { order_status: result.status });
+  },
+});

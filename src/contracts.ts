@@ -71,6 +71,23 @@ export const InventorySnapshot = z
   })
   .meta({ id: "InventorySnapshot" });
 
+/**
+ * A SKU's stock levels as its InventoryObject reports them to Postgres (queue
+ * `edgecart-inventory`). State, not a delta: reports coalesce and the newest `ledger_seq` wins.
+ */
+export const InventoryLevelV1 = z.object({
+  type: z.literal("inventory.level"),
+  version: z.literal(1),
+  sku: z.string().min(1).max(64),
+  on_hand: z.number().int().min(0),
+  reserved: z.number().int().min(0),
+  available: z.number().int().min(0),
+  sold: z.number().int().min(0),
+  ledger_seq: z.number().int().min(0),
+  reported_at: z.string(),
+});
+export type InventoryLevelV1 = z.infer<typeof InventoryLevelV1>;
+
 export const Availability = z.object({ sku: Sku, available: z.number().int().min(0) });
 
 /** Largest stock a SKU may hold; keeps every sum far inside safe integers. */
@@ -282,7 +299,80 @@ export const OrderArchivedV1 = z.object({
     created_at: Timestamp,
     paid_at: Timestamp,
     payment_expires_at: Timestamp,
-    lines: z.array(z.object({ sku: Sku, quantity: z.number().int().positive(), unit_price: Money, line_total: Money })).min(1),
+    lines: z
+      .array(z.object({ sku: Sku, product_id: ProductId, title: z.string(), quantity: z.number().int().positive(), unit_price: Money, line_total: Money }))
+      .min(1),
   }),
 });
 export type OrderArchivedV1 = z.infer<typeof OrderArchivedV1>;
+
+// ---- Back office: the order archive and reports (from Postgres) ----
+
+/** `GET /v1/admin/orders` query. */
+export const AdminOrderListQuery = z.strictObject({
+  ...PageQuery,
+  status: OrderStatus.optional().describe("Only orders in this status (only paid orders are archived today)"),
+});
+
+export const OrderPage = z.object({ data: z.array(Order), next_cursor: z.string().nullable() }).meta({ id: "OrderPage" });
+
+/** A UTC calendar day, `YYYY-MM-DD`: a real date (no 2031-02-30), from 1970 on. */
+export const Day = z.iso.date("must be a date YYYY-MM-DD").refine((day) => day >= "1970-01-01", "must be 1970-01-01 or later");
+
+/** The longest report range, from `from` to `to` inclusive (a leap year). */
+export const MAX_REPORT_DAYS = 366;
+
+const ReportRange = {
+  from: Day.optional().describe("First UTC day of paid_at, inclusive (YYYY-MM-DD). Default: 29 days before `to`, so 30 days in all."),
+  to: Day.optional().describe(`Last UTC day of paid_at, inclusive (YYYY-MM-DD). Default: today (UTC). Not before \`from\`; at most ${MAX_REPORT_DAYS} days from \`from\` to \`to\`.`),
+};
+
+/** `GET /v1/admin/reports/sales` query. */
+export const SalesReportQuery = z.strictObject(ReportRange);
+
+/** `GET /v1/admin/reports/top-skus` query. */
+export const TopSkusQuery = z.strictObject({ ...ReportRange, limit: PageQuery.limit });
+
+/** `GET /v1/admin/reports/low-stock` query. */
+export const LowStockQuery = z.strictObject({
+  threshold: z.coerce.number().int().min(0).max(MAX_ON_HAND).default(5).describe("SKUs with at most this many available"),
+});
+
+const Count = z.number().int().min(0);
+
+export const SalesReport = z
+  .object({
+    data: z.array(
+      z.object({
+        day: z.iso.date().describe("UTC day of paid_at"),
+        orders: Count.describe("Paid orders"),
+        units: Count.describe("Units in those orders"),
+        revenue: Money.describe("Sum of those orders' totals"),
+      }),
+    ),
+  })
+  .meta({ id: "SalesReport" });
+
+export const TopSkusReport = z
+  .object({
+    data: z.array(
+      z.object({
+        sku: Sku,
+        units: Count.describe("Units sold in paid orders"),
+        revenue: Money.describe("Sum of those lines' totals; a SKU sold in two currencies has a row for each"),
+      }),
+    ),
+  })
+  .meta({ id: "TopSkusReport" });
+
+export const LowStockReport = z
+  .object({
+    data: z.array(
+      z.object({
+        sku: Sku,
+        available: Count.describe("on_hand minus reserved, as the SKU's inventory object last reported it; 0 when it never did"),
+        on_hand: Count,
+      }),
+    ),
+  })
+  .meta({ id: "LowStockReport" });

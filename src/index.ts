@@ -4,7 +4,8 @@
 import { drainPublishQueue } from "./catalog/publish";
 import { handleWithSeam, requestIdFor } from "./http/dispatch";
 import { errorFields, log } from "./http/log";
-import { consumeDeadLetters, consumeOrders, ORDERS_DLQ } from "./queue";
+import { LEVEL_SNAPSHOT_CRON, snapshotLevels } from "./inventory/sync";
+import { consumeDeadLetters, consumeInventoryLevels, consumeOrders, INVENTORY_QUEUE, ORDERS_DLQ } from "./queue";
 import { route } from "./router";
 
 export { CartObject } from "./objects/cart";
@@ -18,18 +19,26 @@ export default {
   },
 
   /** Queue consumers: order archival into Postgres, and the dead-letter recorder. */
-  async queue(batch, env): Promise<void> {
+  async queue(batch, env, _ctx): Promise<void> {
     if (batch.queue === ORDERS_DLQ) await consumeDeadLetters(batch, env);
+    else if (batch.queue === INVENTORY_QUEUE) await consumeInventoryLevels(batch, env);
     else await consumeOrders(batch, env);
   },
 
-  /** Cron: republishes catalog changes a failed or interrupted publish left in the outbox. */
+  /**
+   * Crons: every minute, republish catalog changes left in the publish outbox; every 15 minutes,
+   * snapshot every SKU object's levels into Postgres (reconciliation).
+   */
   async scheduled(controller, env, _ctx): Promise<void> {
     try {
-      const result = await drainPublishQueue(env);
-      if (result.published + result.failed > 0) log("info", "catalog outbox drained", { cron: controller.cron, ...result });
+      if (controller.cron === LEVEL_SNAPSHOT_CRON) {
+        log("info", "inventory levels snapshot", { cron: controller.cron, ...(await snapshotLevels(env)) });
+      } else {
+        const result = await drainPublishQueue(env);
+        if (result.published + result.failed > 0) log("info", "catalog outbox drained", { cron: controller.cron, ...result });
+      }
     } catch (error) {
-      log("error", "scheduled catalog drain failed", { cron: controller.cron, ...errorFields(error) });
+      log("error", "scheduled job failed", { cron: controller.cron, ...errorFields(error) });
       throw error;
     }
   },

@@ -3,13 +3,15 @@
  * at-least-once delivery: one transaction per batch, idempotent by order id, acked per message.
  * Poison messages go to `edgecart-orders-dlq`, whose consumer records them in `dead_letters`.
  */
-import { OrderArchivedV1 } from "./contracts";
+import { InventoryLevelV1, OrderArchivedV1 } from "./contracts";
 import { withDb } from "./db/client";
+import { upsertLevels } from "./db/inventory";
 import { archiveOrders, recordDeadLetter } from "./db/orders";
 import { errorFields, log } from "./http/log";
 
 export const ORDERS_QUEUE = "edgecart-orders";
 export const ORDERS_DLQ = "edgecart-orders-dlq";
+export const INVENTORY_QUEUE = "edgecart-inventory";
 
 /** Retry delay for a transient failure: 2 s doubling with each attempt, at most 5 minutes. */
 export function retryDelaySeconds(attempts: number): number {
@@ -94,5 +96,26 @@ export async function consumeDeadLetters(batch: MessageBatch, env: Env): Promise
   } catch (error) {
     log("error", "recording dead letters failed; retrying", errorFields(error));
     batch.retryAll({ delaySeconds: 30 });
+  }
+}
+
+/**
+ * Writes reported stock levels to Postgres. Reports are state (newest ledger position wins), so
+ * redelivery is harmless and an invalid report is dropped: the next change or the
+ * reconciliation cron reports the SKU again.
+ */
+export async function consumeInventoryLevels(batch: MessageBatch, env: Env): Promise<void> {
+  const reports: InventoryLevelV1[] = [];
+  for (const message of batch.messages) {
+    const parsed = InventoryLevelV1.safeParse(message.body);
+    if (parsed.success) reports.push(parsed.data);
+    else log("error", "invalid inventory level report dropped", { message_id: message.id });
+  }
+  try {
+    await withDb(env, (db) => upsertLevels(db, reports));
+    batch.ackAll();
+  } catch (error) {
+    log("warn", "inventory level upsert failed; retrying", errorFields(error));
+    for (const message of batch.messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   }
 }

@@ -168,9 +168,13 @@ describe("InventoryObject expiry", () => {
     await sleep(80);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await levels(stub)).toEqual({ on_hand: 10, reserved: 2, available: 8, holds_total: 1 });
-    const rearmed = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    // Re-armed for whatever is next: the long hold's expiry or the coalesced level report, if sooner.
+    const { rearmed, reportDue } = await runInDurableObject(stub, async (_i, state) => ({
+      rearmed: await state.storage.getAlarm(),
+      reportDue: state.storage.sql.exec<{ due_at: number | null }>("SELECT due_at FROM level_reports").one().due_at,
+    }));
     const long = (await stub.snapshot()) as { ok: true; snapshot: { holds: Array<{ expires_at: string }> } };
-    expect(rearmed).toBe(Date.parse(long.snapshot.holds[0]!.expires_at));
+    expect(rearmed).toBe(Math.min(Date.parse(long.snapshot.holds[0]!.expires_at), reportDue ?? Infinity));
     expect((await ledgerKinds(stub)).filter((k) => k === "expire")).toHaveLength(1);
   });
 
@@ -183,7 +187,13 @@ describe("InventoryObject expiry", () => {
       await instance.alarm();
       await instance.alarm();
     });
-    expect(await runDurableObjectAlarm(stub)).toBe(false);
+    // No hold is left to expire: the only alarm still armed is the level report's.
+    const { alarm, reportDue } = await runInDurableObject(stub, async (_i, state) => ({
+      alarm: await state.storage.getAlarm(),
+      reportDue: state.storage.sql.exec<{ due_at: number | null }>("SELECT due_at FROM level_reports").one().due_at,
+    }));
+    expect(alarm).toBe(reportDue);
+    await runDurableObjectAlarm(stub);
     expect((await ledgerKinds(stub)).filter((k) => k === "expire")).toHaveLength(2);
     expect(await levels(stub)).toEqual({ on_hand: 10, reserved: 0, available: 10, holds_total: 0 });
     expect(await stub.verify()).toMatchObject({ ok: true });

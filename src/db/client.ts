@@ -43,10 +43,16 @@ export async function withDb<T>(env: Env, work: (db: Db) => Promise<T>): Promise
   if (!env.DATABASE_URL) throw new DatabaseNotConfiguredError();
   configureDriver(env);
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4, connectionTimeoutMillis: 10_000 });
-  pool.on("error", (error: Error) => log("warn", "postgres pool error", { error: error.message }));
+  let closing = false;
+  // Idle sockets report "Network connection lost" as the pool closes them; only errors while
+  // the work runs are worth a log line (the work itself sees and handles its own errors).
+  pool.on("error", (error: Error) => {
+    if (!closing) log("warn", "postgres pool error", { error: error.message });
+  });
   try {
     return await work(drizzle({ client: pool, schema }));
   } finally {
+    closing = true;
     await pool.end().catch((error: unknown) => log("warn", "postgres pool close failed", { error: String(error) }));
   }
 }

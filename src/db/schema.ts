@@ -67,7 +67,17 @@ export const orders = pgTable(
     paymentExpiresAt: timestamp("payment_expires_at", { withTimezone: true, mode: "date" }).notNull(),
     archivedAt: timestamp("archived_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [index("orders_created_at_id_idx").on(t.createdAt, t.id), index("orders_status_created_at_idx").on(t.status, t.createdAt), index("orders_paid_at_idx").on(t.paidAt)],
+  (t) => [
+    // The back-office list: newest first with an id tiebreak, keyset-paginated, optionally by status.
+    index("orders_created_at_id_idx").on(t.createdAt, t.id),
+    index("orders_status_created_at_id_idx").on(t.status, t.createdAt, t.id),
+    index("orders_paid_at_idx").on(t.paidAt),
+    // The sales reports group and filter paid orders by the UTC day of payment (v_daily_sales,
+    // v_sku_daily_sales); this expression is exactly theirs, so a day range is an index range.
+    index("orders_paid_day_idx")
+      .on(sql`((${t.paidAt} AT TIME ZONE 'UTC')::date)`)
+      .where(sql`${t.status} = 'paid'`),
+  ],
 );
 
 export const orderLines = pgTable(
@@ -77,6 +87,14 @@ export const orderLines = pgTable(
       .notNull()
       .references(() => orders.id, { onDelete: "cascade" }),
     sku: text("sku").notNull(),
+    /**
+     * The product and line title as sold (from the archival message). Nullable: lines archived
+     * before these columns existed have neither; readers fall back to the SKU's current product.
+     */
+    productId: text("product_id"),
+    title: text("title"),
+    /** The line's place in the order (0-based), so the archive lists lines as the order did. */
+    position: integer("position"),
     quantity: integer("quantity").notNull(),
     unitAmount: bigint("unit_amount", { mode: "number" }).notNull(),
     lineAmount: bigint("line_amount", { mode: "number" }).notNull(),

@@ -217,6 +217,13 @@ export class CartObject extends DurableObject<Env> {
     return order ? { ok: true, order } : { ok: false, reason: "not_found" };
   }
 
+  /** The order for the back office (admin-authenticated by the caller), or null. */
+  async orderForAdmin(): Promise<Order | null> {
+    if (this.#store.cart() === null) return null;
+    this.#desk.expireIfDue(Date.now());
+    return this.#desk.view();
+  }
+
   /** Cancels the pending order and releases its stock. */
   async cancelOrder(tokenHash: string): Promise<{ ok: true; order: Order } | { ok: false; reason: "not_found" } | { ok: false; reason: "invalid_transition"; status: string }> {
     return this.#serial(async () => {

@@ -14,7 +14,7 @@ import {
   planOnHand,
   type StockLevels,
 } from "../domain/inventory";
-import type { SkuPricing } from "../contracts";
+import type { InventoryLevelV1, SkuPricing } from "../contracts";
 import type { SqlMigration } from "./sql-migrations";
 
 /** Schema of an InventoryObject (docs/storage.md describes each table). */
@@ -72,7 +72,23 @@ export const INVENTORY_MIGRATIONS: readonly SqlMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: "reporting of stock levels to Postgres",
+    sql: `
+      CREATE TABLE level_reports (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        reported_seq INTEGER NOT NULL DEFAULT 0,
+        due_at INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO level_reports (id) VALUES (1);
+    `,
+  },
 ];
+
+/** Stock levels reported to Postgres at most this often per SKU (changes in between coalesce). */
+export const LEVEL_REPORT_DELAY_MS = 1000;
 
 type LedgerKind = "set" | "adjust" | "hold" | "release" | "expire" | "commit";
 type Ok<T = object> = { ok: true } & T;
@@ -97,6 +113,9 @@ interface HoldRow extends Record<string, SqlStorageValue> {
   quantity: number;
   expires_at: number;
 }
+
+/** A SKU's levels as sent to Postgres (queue `edgecart-inventory`). */
+export type LevelReport = InventoryLevelV1;
 
 /** Result of {@link InventoryStore.verify}: the ledger's sums against the current state. */
 export interface LedgerCheck {
@@ -381,6 +400,54 @@ export class InventoryStore {
       .map((h): HoldView => ({ hold_id: h.hold_id, owner_id: h.owner_id, quantity: h.quantity, expires_at: new Date(h.expires_at).toISOString() }));
     const total = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM holds").one().n;
     return { sku: this.sku, ...this.levels(), holds, holds_total: total };
+  }
+
+  /** The SKU's current levels with its ledger position, as reported to Postgres. */
+  levelReport(now: number): LevelReport | null {
+    const stock = this.stock();
+    if (stock === null) return null;
+    return {
+      type: "inventory.level",
+      version: 1,
+      sku: this.sku,
+      ...levels(stock.on_hand, stock.reserved),
+      sold: stock.sold,
+      ledger_seq: this.lastSeq(),
+      reported_at: new Date(now).toISOString(),
+    };
+  }
+
+  private lastSeq(): number {
+    return this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM ledger").one().seq ?? 0;
+  }
+
+  /**
+   * Schedules a level report when the ledger moved past what was reported, coalescing bursts:
+   * at most one report per {@link LEVEL_REPORT_DELAY_MS}. Returns when it is due, or null.
+   */
+  scheduleLevelReport(now: number): number | null {
+    const state = this.sql.exec<{ reported_seq: number; due_at: number | null }>("SELECT reported_seq, due_at FROM level_reports WHERE id = 1").one();
+    if (state.due_at !== null) return state.due_at;
+    if (this.lastSeq() <= state.reported_seq) return null;
+    const due = now + LEVEL_REPORT_DELAY_MS;
+    this.sql.exec("UPDATE level_reports SET due_at = ? WHERE id = 1", due);
+    return due;
+  }
+
+  /** When the next level report is due (null when nothing is pending). */
+  levelReportDue(): number | null {
+    return this.sql.exec<{ due_at: number | null }>("SELECT due_at FROM level_reports WHERE id = 1").one().due_at;
+  }
+
+  /** Records a delivered report; anything newer is scheduled again by the next call. */
+  markLevelReported(seq: number): void {
+    this.sql.exec("UPDATE level_reports SET reported_seq = MAX(reported_seq, ?), due_at = NULL, attempts = 0 WHERE id = 1", seq);
+  }
+
+  /** Records a failed report: retried with backoff (1 s doubling, at most 60 s). */
+  markLevelReportFailed(now: number): void {
+    const { attempts } = this.sql.exec<{ attempts: number }>("SELECT attempts FROM level_reports WHERE id = 1").one();
+    this.sql.exec("UPDATE level_reports SET attempts = ?, due_at = ? WHERE id = 1", attempts + 1, now + Math.min(1000 * 2 ** attempts, 60_000));
   }
 
   /** Recomputes on_hand, reserved and sold from the ledger and checks them against the state. */

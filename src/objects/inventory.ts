@@ -8,7 +8,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SkuPricing } from "../contracts";
 import type { InventoryRefusal, InventorySnapshot, StockLevels } from "../domain/inventory";
-import { type HoldLimits, type HoldOutcome, INVENTORY_MIGRATIONS, InventoryStore, type LedgerCheck } from "./inventory-store";
+import { errorFields, log } from "../http/log";
+import { type HoldLimits, type HoldOutcome, INVENTORY_MIGRATIONS, InventoryStore, type LedgerCheck, type LevelReport } from "./inventory-store";
 import { runSqlMigrations } from "./sql-migrations";
 
 type Ok<T = object> = { ok: true } & T;
@@ -27,9 +28,11 @@ export class InventoryObject extends DurableObject<Env> {
     });
   }
 
-  /** Arms (or clears) the alarm for the earliest live hold. */
+  /** Arms (or clears) the alarm for the earliest of: a hold's expiry, a level report due. */
   async #rearm(): Promise<void> {
-    const next = this.#store.nextExpiry();
+    const expiry = this.#store.nextExpiry();
+    const report = this.#store.scheduleLevelReport(Date.now());
+    const next = expiry === null ? report : report === null ? expiry : Math.min(expiry, report);
     if (next === this.#armedAt) return;
     this.#armedAt = next;
     if (next === null) await this.ctx.storage.deleteAlarm();
@@ -103,10 +106,51 @@ export class InventoryObject extends DurableObject<Env> {
     return this.#store.verify();
   }
 
-  /** Releases every expired hold exactly once and re-arms for the next one. Safe to run twice or late. */
+  /** The SKU's levels and ledger position (what the reconciliation cron writes to Postgres). */
+  async levelReport(): Promise<LevelReport | null> {
+    return this.#store.levelReport(Date.now());
+  }
+
+  /**
+   * Bench only (`npm run bench`; refused unless BENCH_ROUTES is "on"): `count` one-unit holds,
+   * each through the same path as {@link hold}, timed inside the object. `flushEach` waits for
+   * every write to reach disk (`storage.sync()`); otherwise they are flushed together at the end.
+   * The clock only moves across I/O in workerd, so the final flush is always part of the time.
+   */
+  async benchHolds(count: number, flushEach: boolean): Promise<Ok<{ granted: number; elapsed_ms: number }> | { ok: false; reason: "bench_disabled" }> {
+    if (this.env.BENCH_ROUTES !== "on") return { ok: false, reason: "bench_disabled" };
+    let granted = 0;
+    const started = performance.now();
+    for (let i = 0; i < count; i++) {
+      if ((await this.hold(`bench:${crypto.randomUUID()}`, "bench", 1, 900)).ok) granted++;
+      if (flushEach) await this.ctx.storage.sync();
+    }
+    await this.ctx.storage.sync();
+    return { ok: true, granted, elapsed_ms: performance.now() - started };
+  }
+
+  /**
+   * Releases every expired hold exactly once, sends a due level report to Postgres (through the
+   * inventory queue), and re-arms. Safe to run twice or late.
+   */
   override async alarm(): Promise<void> {
     this.#armedAt = null;
-    this.#store.expireDue(Date.now());
+    const now = Date.now();
+    this.#store.expireDue(now);
+    const due = this.#store.levelReportDue();
+    if (due !== null && due <= now) await this.#sendLevelReport(now);
     await this.#rearm();
+  }
+
+  async #sendLevelReport(now: number): Promise<void> {
+    const report = this.#store.levelReport(now);
+    if (report === null) return this.#store.markLevelReported(0);
+    try {
+      await this.env.INVENTORY_QUEUE.send(report, { contentType: "json" });
+      this.#store.markLevelReported(report.ledger_seq);
+    } catch (error) {
+      log("warn", "inventory level report failed; retrying", { sku: report.sku, ...errorFields(error) });
+      this.#store.markLevelReportFailed(now);
+    }
   }
 }

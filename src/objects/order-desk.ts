@@ -254,7 +254,7 @@ function archivalMessage(order: OrderState, lines: OrderLineState[]): OrderArchi
       created_at: view.created_at,
       paid_at: view.paid_at!,
       payment_expires_at: view.payment_expires_at,
-      lines: view.lines.map((line) => ({ sku: line.sku, quantity: line.quantity, unit_price: line.unit_price, line_total: line.line_total })),
+      lines: view.lines.map((line) => ({ sku: line.sku, product_id: line.product_id, title: line.title, quantity: line.quantity, unit_price: line.unit_price, line_total: line.line_total })),
     },
   };
 }

@@ -2,11 +2,13 @@
  * Inventory: public availability (strongly consistent, answered by the SKU's object) and the
  * back-office stock endpoints.
  */
-import { AdjustmentBody, Availability, InventorySnapshot, SetOnHandBody, SkuParams } from "../contracts";
+import { z } from "zod";
+import { AdjustmentBody, Availability, InventorySnapshot, SetOnHandBody, Sku, SkuParams } from "../contracts";
 import type { InventoryRefusal, InventorySnapshot as Snapshot } from "../domain/inventory";
 import { sha256Hex } from "../http/auth";
 import { ApiError, notFound } from "../http/problem";
 import { defineRoute, json } from "../http/route";
+import { restoreLevels } from "../inventory/sync";
 import { inventoryStub } from "../objects/stubs";
 
 const NO_STORE = { "cache-control": "no-store" };
@@ -123,5 +125,36 @@ export const postAdjustment = defineRoute({
     const result = await inventoryStub(env, params.sku).adjust(body.delta, body.reason, `adjust:${operationId}`);
     if (!result.ok) throw inventoryProblem(result, params.sku);
     return json(await snapshotOf(env, params.sku), 200, NO_STORE);
+  },
+});
+
+const RestoreBody = z
+  .strictObject({ skus: z.array(Sku).min(1).max(1000).optional().describe("Only these SKUs (default: every SKU Postgres has levels for)") })
+  .optional()
+  .transform((body) => body ?? {});
+
+const RestoreResult = z.object({
+  restored: z.number().int(),
+  skipped: z.number().int(),
+  data: z.array(z.object({ sku: Sku, on_hand: z.number().int(), outcome: z.enum(["restored", "skipped"]), reason: z.string().optional() })),
+});
+
+export const postRestore = defineRoute({
+  method: "POST",
+  path: "/v1/admin/maintenance/restore-inventory",
+  operationId: "restoreInventory",
+  summary: "Disaster recovery: rebuild SKU objects' on_hand (and catalog entry) from the levels saved in Postgres",
+  tag: "admin",
+  auth: "admin",
+  body: RestoreBody,
+  responses: {
+    200: { description: "What was restored and what was skipped (and why)", schema: RestoreResult },
+    400: { description: "Invalid body" },
+    401: { description: "Missing or wrong admin token" },
+  },
+  async handler({ env, body }) {
+    const outcomes = await restoreLevels(env, body.skus);
+    const restored = outcomes.filter((o) => o.outcome === "restored").length;
+    return json({ restored, skipped: outcomes.length - restored, data: outcomes });
   },
 });

@@ -101,3 +101,23 @@ export const cancelOrder = defineRoute({
     throw new ApiError(409, "invalid_transition", `A ${result.status} order cannot be cancelled.`, { order_status: result.status });
   },
 });
+
+export const getOrderForAdmin = defineRoute({
+  method: "GET",
+  path: "/v1/admin/orders/{order_id}",
+  operationId: "getOrderForAdmin",
+  summary: "One order in any status, read from its cart's object (strongly consistent; the list reads Postgres)",
+  tag: "admin",
+  auth: "admin",
+  params: OrderParams,
+  responses: {
+    200: { description: "The order", schema: Order },
+    401: { description: "Missing or wrong admin token" },
+    404: { description: "No such order" },
+  },
+  async handler({ env, params }) {
+    const order = await orderStub(env, params.order_id).orderForAdmin();
+    if (order === null) throw notFound("order");
+    return json(order, 200, NO_STORE);
+  },
+});

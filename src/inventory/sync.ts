@@ -1,0 +1,58 @@
+/**
+ * Stock levels between the edge and Postgres: the reconciliation snapshot (cron) that writes
+ * every SKU object's levels, and the disaster restore that rebuilds SKU objects from Postgres.
+ */
+import type { InventoryLevelV1 } from "../contracts";
+import { withDb } from "../db/client";
+import { allSkus, restorePoints, upsertLevels } from "../db/inventory";
+import { errorFields, log } from "../http/log";
+import { inventoryStub } from "../objects/stubs";
+
+/** The reconciliation cron (wrangler.toml [triggers]). Not exported from the entry module: workerd refuses non-handler exports there. */
+export const LEVEL_SNAPSHOT_CRON = "*/15 * * * *";
+
+/** SKU objects asked at once (keeps a big catalog from opening thousands of calls together). */
+const CONCURRENCY = 25;
+
+async function inChunks<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += CONCURRENCY) results.push(...(await Promise.all(items.slice(i, i + CONCURRENCY).map(work))));
+  return results;
+}
+
+/** Reads every catalog SKU's levels from its object and upserts them into Postgres. */
+export async function snapshotLevels(env: Env): Promise<{ skus: number; written: number; failed: number }> {
+  const skus = await withDb(env, (db) => allSkus(db));
+  let failed = 0;
+  const reports = await inChunks(skus, async (sku) => {
+    try {
+      return await inventoryStub(env, sku).levelReport();
+    } catch (error) {
+      failed++;
+      log("warn", "level snapshot failed for a SKU", { sku, ...errorFields(error) });
+      return null;
+    }
+  });
+  const present: InventoryLevelV1[] = reports.flatMap((r) => (r === null ? [] : [r]));
+  const written = await withDb(env, (db) => upsertLevels(db, present));
+  return { skus: skus.length, written, failed };
+}
+
+/** Result of a restore, per SKU. */
+export type RestoreOutcome = { sku: string; on_hand: number; outcome: "restored" } | { sku: string; on_hand: number; outcome: "skipped"; reason: string };
+
+/**
+ * Rebuilds SKU objects after a disaster: each SKU is defined again from the catalog and its
+ * on_hand set to the level Postgres last saw. Holds are not restored (carts re-reserve on their
+ * next change). A SKU whose object still reserves more than the saved on_hand is skipped.
+ */
+export async function restoreLevels(env: Env, only?: readonly string[]): Promise<RestoreOutcome[]> {
+  const points = await withDb(env, (db) => restorePoints(db, only));
+  return inChunks(points, async (point): Promise<RestoreOutcome> => {
+    if (point.pricing === null) return { sku: point.sku, on_hand: point.onHand, outcome: "skipped", reason: "not in the catalog" };
+    const stub = inventoryStub(env, point.sku);
+    await stub.define(point.pricing);
+    const result = await stub.setOnHand(point.onHand);
+    return result.ok ? { sku: point.sku, on_hand: point.onHand, outcome: "restored" } : { sku: point.sku, on_hand: point.onHand, outcome: "skipped", reason: result.reason };
+  });
+}

@@ -243,14 +243,8 @@ export const CheckoutBody = z.strictObject({
   email: z.email().max(254),
 });
 
-export const OrderLine = z.object({
-  sku: Sku,
-  product_id: ProductId,
-  title: z.string(),
-  quantity: z.number().int().positive(),
-  unit_price: Money,
-  line_total: Money,
-});
+/** An order line has the shape of the cart line it was placed from. */
+export const OrderLine = CartLine;
 
 export const Order = z
   .object({

@@ -97,6 +97,19 @@ export class CartObject extends DurableObject<Env> {
     log("warn", "cart lines repaired after an interrupted change", { cart_id: cartId, skus: pending });
   }
 
+  /**
+   * The start of every change: checks the token, repairs interrupted line changes and expires
+   * the cart if its time is up. Returns the time to act at, or null for a foreign token.
+   */
+  async #prepare(tokenHash: string): Promise<number | null> {
+    const cart = await this.#authorised(tokenHash);
+    if (cart === null) return null;
+    await this.#repair(cart.cart_id, Date.now());
+    const now = Date.now();
+    this.#expireIfDue(now);
+    return now;
+  }
+
   /** Creates the cart (once; a repeated call returns the same cart). */
   async create(input: { cartId: string; tokenHash: string; currency: string; region: "eu" | null }): Promise<Cart> {
     const now = Date.now();
@@ -122,11 +135,8 @@ export class CartObject extends DurableObject<Env> {
    */
   async setItem(tokenHash: string, sku: string, quantity: number, ifMatch: string | null): Promise<CartResult> {
     return this.#serial(async () => {
-      const cart = await this.#authorised(tokenHash);
-      if (cart === null) return { ok: false, reason: "not_found" };
-      await this.#repair(cart.cart_id, Date.now());
-      const now = Date.now();
-      this.#expireIfDue(now);
+      const now = await this.#prepare(tokenHash);
+      if (now === null) return { ok: false, reason: "not_found" };
       const current = this.#store.cart()!;
       if (current.status === "checked_out") return { ok: false, reason: "cart_not_open", status: current.status };
       if (!ifMatchSatisfied(ifMatch, current.version)) return { ok: false, reason: "version_mismatch", version: current.version };
@@ -197,11 +207,8 @@ export class CartObject extends DurableObject<Env> {
    */
   async checkout(tokenHash: string, email: string, key: string): Promise<CheckoutResult | { ok: false; reason: "not_found" }> {
     return this.#serial(async () => {
-      const cart = await this.#authorised(tokenHash);
-      if (cart === null) return { ok: false, reason: "not_found" };
-      await this.#repair(cart.cart_id, Date.now());
-      const now = Date.now();
-      this.#expireIfDue(now);
+      const now = await this.#prepare(tokenHash);
+      if (now === null) return { ok: false, reason: "not_found" };
       const result = await this.#desk.checkout(email, key, now, settings(this.env).paymentTtlSeconds);
       await this.#arm();
       return result;

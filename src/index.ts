@@ -2,6 +2,7 @@
  * edgecart Worker entry: HTTP API, queue consumer and the Durable Object classes.
  */
 import { drainPublishQueue } from "./catalog/publish";
+import { preflight } from "./http/cors";
 import { handleWithSeam, requestIdFor } from "./http/dispatch";
 import { errorFields, log } from "./http/log";
 import { LEVEL_SNAPSHOT_CRON, snapshotLevels } from "./inventory/sync";
@@ -15,7 +16,7 @@ export { InventoryObject } from "./objects/inventory";
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const requestId = requestIdFor(request);
-    return handleWithSeam(request, requestId, () => route(request, env, ctx, requestId));
+    return handleWithSeam(request, requestId, async () => preflight(request, env) ?? route(request, env, ctx, requestId), env);
   },
 
   /** Queue consumers: order archival into Postgres, and the dead-letter recorder. */

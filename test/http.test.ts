@@ -122,3 +122,22 @@ describe("error seam", () => {
     expect(JSON.stringify(body)).not.toContain("leaked");
   });
 });
+
+describe("CORS for browser storefronts", () => {
+  it("answers a preflight from an allowed origin with the methods and headers the API uses", async () => {
+    const response = await call("OPTIONS", "/v1/carts", {
+      headers: { origin: "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type, idempotency-key" },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-allow-headers")).toContain("idempotency-key");
+    expect(response.headers.get("access-control-allow-methods")).toContain("PUT");
+  });
+
+  it("exposes ETag and the request id on answers to a browser", async () => {
+    const response = await call("GET", "/health", { headers: { origin: "https://shop.example" } });
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-expose-headers")).toContain("etag");
+    expect((await call("GET", "/health")).headers.get("access-control-allow-origin")).toBeNull();
+  });
+});

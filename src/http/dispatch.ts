@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { bearerToken, requireAdmin, unauthorized } from "./auth";
+import { applyCors } from "./cors";
 import { decodeParams, MAX_BODY_BYTES, parseJsonText, parseOrThrow, queryObject, readBodyText } from "./input";
 import { canonicalJson, idempotencyKeyOf, idempotencyMode, idempotencyScope, requestFingerprint, withIdempotency } from "./idempotency";
 import { errorFields, log } from "./log";
@@ -75,6 +76,7 @@ export async function handleWithSeam(
   request: Request,
   requestId: string,
   run: () => Promise<Response>,
+  env?: Env,
 ): Promise<Response> {
   const started = Date.now();
   const url = new URL(request.url);
@@ -91,6 +93,7 @@ export async function handleWithSeam(
   }
   const headers = new Headers(response.headers);
   headers.set("x-request-id", requestId);
+  if (env !== undefined) applyCors(request, env, headers);
   const final = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   log(response.status >= 500 ? "error" : "info", "request", {
     request_id: requestId,

@@ -84,8 +84,6 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.join(",")}}`;
 }
 
-
-
 /** What makes two requests "the same": method, path (with query) and canonical body. */
 export function requestFingerprint(method: string, pathAndQuery: string, canonicalBody: string): Promise<string> {
   return sha256Hex(`${method} ${pathAndQuery}\n${canonicalBody}`);

@@ -6,6 +6,7 @@
  * A thin RPC shell over {@link InventoryStore}: it supplies the clock and keeps the alarm armed.
  */
 import { DurableObject } from "cloudflare:workers";
+import { settings } from "../config";
 import type { SkuPricing } from "../contracts";
 import type { InventoryRefusal, InventorySnapshot, StockLevels } from "../domain/inventory";
 import { errorFields, log } from "../http/log";
@@ -119,10 +120,11 @@ export class InventoryObject extends DurableObject<Env> {
    */
   async benchHolds(count: number, flushEach: boolean): Promise<Ok<{ granted: number; elapsed_ms: number }> | { ok: false; reason: "bench_disabled" }> {
     if (this.env.BENCH_ROUTES !== "on") return { ok: false, reason: "bench_disabled" };
+    const ttl = settings(this.env).holdTtlSeconds;
     let granted = 0;
     const started = performance.now();
     for (let i = 0; i < count; i++) {
-      if ((await this.hold(`bench:${crypto.randomUUID()}`, "bench", 1, 900)).ok) granted++;
+      if ((await this.hold(`bench:${crypto.randomUUID()}`, "bench", 1, ttl)).ok) granted++;
       if (flushEach) await this.ctx.storage.sync();
     }
     await this.ctx.storage.sync();

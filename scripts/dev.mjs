@@ -1,0 +1,435 @@
+// `npm run dev`: local Postgres + Neon relay + `wrangler dev`, stopped together.
+//
+// Settings come from .dev.vars (created from .dev.vars.example when missing); an environment
+// variable of the same name wins, and every effective value reaches wrangler through a private
+// env file (.data/dev-<port>.env, mode 600, removed on exit) rather than the command line.
+// Without DATABASE_URL an embedded PGlite keeps its data in .data/pglite. Unless DATABASE_URL
+// points at Neon itself (*.neon.tech), the WebSocket->TCP relay lets the Worker's Neon driver reach
+// it (DATABASE_WS_PROXY). Ctrl-C, SIGTERM or SIGHUP stop wrangler (and its workerd), the relay and
+// Postgres; when wrangler exits on its own, the rest is stopped and its exit code is returned.
+//
+// Environment only: PORT (8787), DEV_PG_PORT and DEV_RELAY_PORT (default: free ports), and
+// DEV_PERSIST_TO (wrangler's --persist-to; default .wrangler/state). BENCH_ROUTES, a var that
+// .dev.vars does not list, is taken from the environment too (`npm run bench` sets it).
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseEnv } from "node:util";
+import { freePort, migrate, startEmbeddedPostgres } from "./lib/postgres.mjs";
+import { startRelay } from "./lib/relay.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const devVarsPath = path.join(root, ".dev.vars");
+const examplePath = path.join(root, ".dev.vars.example");
+const dataDir = path.join(root, ".data", "pglite");
+const lockPath = path.join(root, ".data", "pglite.lock");
+const wranglerJs = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+/** Names read from the environment only; never passed to the Worker. */
+const ENV_ONLY = new Set(["PORT", "DEV_PG_PORT", "DEV_RELAY_PORT", "DEV_PERSIST_TO"]);
+/** Values never printed. */
+const SECRET = new Set(["ADMIN_TOKEN", "PAYMENT_WEBHOOK_SECRET", "DATABASE_URL"]);
+const DEFAULT_ADMIN_TOKEN = "dev-admin-token";
+
+const log = (message) => console.log(`[dev] ${message}`);
+const warn = (message) => console.error(`[dev] ${message}`);
+const ms = (since) => `${Math.round(performance.now() - since)} ms`;
+
+// ---- lifecycle -----------------------------------------------------------------------------------
+
+/** Cleanup steps, run last-in first-out. */
+const cleanups = [];
+let wrangler; // ChildProcess
+let wranglerExit; // Promise<{ code, signal }>
+let stopping = false;
+
+async function stop(reason, exitCode) {
+  if (stopping) return;
+  stopping = true;
+  if (reason) log(reason);
+  let failed = false;
+  for (const step of cleanups.reverse()) {
+    try {
+      await step();
+    } catch (error) {
+      failed = true;
+      warn(`cleanup failed: ${error?.message ?? error}`);
+    }
+  }
+  process.exit(failed && exitCode === 0 ? 1 : exitCode);
+}
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    if (stopping) {
+      // Second signal: do not wait any longer.
+      warn(`${signal} again: killing everything now`);
+      killTree(wrangler?.pid, "SIGKILL");
+      fs.rmSync(lockPath, { force: true });
+      process.exit(1);
+    }
+    // Ctrl-C also reaches wrangler through the terminal's process group; a stop the user asked
+    // for is a success, not an error npm should complain about.
+    void stop(`${signal}: stopping (press Ctrl-C again to force)`, 0);
+  });
+}
+// `npm run dev` runs `sh -c "bash scripts/node.sh …"`, and npm forwards SIGTERM/SIGINT to that sh,
+// not to this process: dash dies of SIGTERM without passing it on (and sits out SIGINT until its
+// child exits). Under npm, being re-parented means the script's shell is gone: stop as if signalled.
+if (process.env.npm_lifecycle_event) {
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parentPid) void stop(`parent process ${parentPid} exited: stopping`, 0);
+  }, 200).unref();
+}
+process.on("uncaughtException", (error) => {
+  warn(`error: ${error?.stack ?? error}`);
+  void stop(undefined, 1);
+});
+
+// ---- process tree helpers ------------------------------------------------------------------------
+
+/** pid -> { ppid, state, start } of every process (Linux /proc; else `ps`, without state/start). */
+function processTable() {
+  const table = new Map();
+  try {
+    for (const entry of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+        // Fields after the ")" that closes the command name: state, ppid, ..., starttime (20th).
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        table.set(Number(entry), { ppid: Number(fields[1]), state: fields[0], start: fields[19] });
+      } catch {
+        // The process ended while being read.
+      }
+    }
+  } catch {
+    // No /proc (macOS): ask ps.
+    for (const line of execFileSync("ps", ["-A", "-o", "pid=,ppid="], { encoding: "utf8" }).split("\n")) {
+      const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+      if (pid) table.set(pid, { ppid });
+    }
+  }
+  return table;
+}
+
+/** Descendants of `pid` as pid -> start time (to tell a pid apart from a later reuse). */
+function descendants(pid) {
+  const table = processTable();
+  const found = new Map();
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift();
+    for (const [child, { ppid, start }] of table) {
+      if (ppid === parent && !found.has(child)) {
+        found.set(child, start);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+/** Whether `pid` (started at `start`, when known) still runs; zombies awaiting reaping do not count. */
+function running(pid, start) {
+  const info = processTable().get(pid);
+  if (info) return info.state !== "Z" && (start === undefined || info.start === start);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+
+function killTree(pid, signal) {
+  if (!pid) return;
+  for (const child of [pid, ...descendants(pid).keys()]) {
+    try {
+      process.kill(child, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+const sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+// ---- settings ------------------------------------------------------------------------------------
+
+function readVars(file) {
+  return fs.existsSync(file) ? parseEnv(fs.readFileSync(file, "utf8")) : {};
+}
+
+function portFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${name}=${raw} is not a TCP port`);
+  }
+  return port;
+}
+
+function portInUse(port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(true));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(false)));
+  });
+}
+
+function settings() {
+  if (!fs.existsSync(devVarsPath)) {
+    fs.copyFileSync(examplePath, devVarsPath);
+    log("created .dev.vars from .dev.vars.example");
+  }
+  const defaults = readVars(examplePath);
+  const file = readVars(devVarsPath);
+  const missing = Object.keys(defaults).filter((name) => !(name in file));
+  if (missing.length > 0) log(`.dev.vars lacks ${missing.join(", ")}: using .dev.vars.example's`);
+  const vars = { ...defaults, ...file };
+  const fromEnv = [];
+  for (const name of new Set([...Object.keys(vars), "DATABASE_WS_PROXY", "BENCH_ROUTES"])) {
+    if (ENV_ONLY.has(name)) {
+      delete vars[name];
+    } else if (process.env[name] !== undefined) {
+      vars[name] = process.env[name];
+      fromEnv.push(name);
+    }
+  }
+  return { vars, fromEnv };
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+async function main() {
+  process.chdir(root);
+  if (!fs.existsSync(wranglerJs)) throw new Error("node_modules/wrangler is missing: run `npm ci` first");
+
+  const port = portFromEnv("PORT", 8787);
+  const { vars, fromEnv } = settings();
+  if (process.env.PORT) fromEnv.unshift("PORT");
+  if (fromEnv.length > 0) log(`from the environment: ${fromEnv.join(", ")}`);
+  if (await portInUse(port)) throw new Error(`port ${port} is in use (another \`npm run dev\`?); set PORT`);
+
+  // Postgres: its URL (and port) is fixed first, so wrangler can start while PGlite boots and the
+  // migrations run; "ready" waits for both.
+  let database; // Promise<void>: Postgres up and migrated
+  let databaseReadyAt = 0;
+  let databaseHost;
+  if (!vars.DATABASE_URL) {
+    fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+    takeLock();
+    const pgPort = portFromEnv("DEV_PG_PORT", undefined) ?? (await freePort());
+    vars.DATABASE_URL = `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
+    databaseHost = "127.0.0.1";
+    // Registered now so that it runs after wrangler and the relay have stopped.
+    let pg;
+    cleanups.push(async () => {
+      if (!pg) return;
+      await withTimeout(pg.close(), 5000, "embedded Postgres did not close in 5 s");
+      log("embedded Postgres stopped");
+    });
+    database = (async () => {
+      const t = performance.now();
+      const reopened = fs.existsSync(path.join(dataDir, "PG_VERSION"));
+      pg = await startEmbeddedPostgres({ dataDir, port: pgPort });
+      log(`embedded Postgres (PGlite, ${reopened ? "reopened" : "new"} .data/pglite) on 127.0.0.1:${pgPort} in ${ms(t)}`);
+      await migrateLogged(pg.url);
+      databaseReadyAt = performance.now();
+    })();
+  } else {
+    try {
+      databaseHost = new URL(vars.DATABASE_URL).hostname;
+    } catch {
+      throw new Error("DATABASE_URL is not a URL (postgres://user:password@host:port/database)");
+    }
+    log(`Postgres at ${databaseHost} (DATABASE_URL)`);
+    database = migrateLogged(vars.DATABASE_URL).then(() => {
+      databaseReadyAt = performance.now();
+    });
+  }
+  // Fail fast (and stop everything) when Postgres cannot start or migrate.
+  database.catch((error) => {
+    warn(`database: ${error?.message ?? error}`);
+    void stop(undefined, 1);
+  });
+
+  // Relay, unless DATABASE_WS_PROXY names one already or the Worker can reach Neon itself.
+  if (vars.DATABASE_WS_PROXY) {
+    log(`no relay started: DATABASE_WS_PROXY=${vars.DATABASE_WS_PROXY}`);
+  } else if (databaseHost.endsWith(".neon.tech")) {
+    log("Neon URL: no relay, the Worker connects directly");
+  } else {
+    if (!["127.0.0.1", "localhost", "[::1]", "::1"].includes(databaseHost)) {
+      warn(`DATABASE_URL host ${databaseHost} is not loopback: the relay only forwards to this machine`);
+    }
+    const relay = await startRelay({ port: portFromEnv("DEV_RELAY_PORT", 0) });
+    cleanups.push(async () => {
+      await withTimeout(relay.close(), 3000, "relay did not close in 3 s");
+      log("relay stopped");
+    });
+    vars.DATABASE_WS_PROXY = relay.url;
+    log(`relay on ${relay.url}`);
+  }
+
+  if (stopping) return;
+  // wrangler dev, started with this node (no npx wrapper, which would orphan wrangler on kill).
+  // Settings go to wrangler in a private env file, not as --var arguments: secrets such as a real
+  // DATABASE_URL password would otherwise show in every process listing.
+  // Named by port: a second `npm run dev` (e.g. under `npm run bench`) must not replace this one's.
+  const envFile = path.join(root, ".data", `dev-${port}.env`);
+  fs.mkdirSync(path.dirname(envFile), { recursive: true });
+  fs.writeFileSync(envFile, Object.entries(vars).map(([name, value]) => `${name}=${JSON.stringify(String(value))}`).join("\n") + "\n", { mode: 0o600 });
+  cleanups.push(async () => fs.rmSync(envFile, { force: true }));
+  const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--env-file", envFile];
+  if (process.env.DEV_PERSIST_TO) args.push("--persist-to", process.env.DEV_PERSIST_TO);
+  log(`wrangler dev on 127.0.0.1:${port}`);
+  wrangler = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false",
+      DO_NOT_TRACK: process.env.DO_NOT_TRACK ?? "1",
+      CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+    },
+  });
+  // workerd and other helpers seen under wrangler; they are checked again after wrangler exits,
+  // when they no longer show up as its descendants.
+  const helpers = new Map();
+  const noteHelpers = () => {
+    if (wrangler.exitCode === null && wrangler.signalCode === null) {
+      for (const [pid, start] of descendants(wrangler.pid)) helpers.set(pid, start);
+    }
+  };
+  wranglerExit = new Promise((resolve) => {
+    wrangler.once("exit", (code, signal) => resolve({ code, signal }));
+    wrangler.once("error", (error) => {
+      warn(`wrangler did not start: ${error.message}`);
+      resolve({ code: 1, signal: null });
+    });
+  });
+  const helperWatch = setInterval(noteHelpers, 2000);
+  cleanups.push(async () => {
+    const t = performance.now();
+    clearInterval(helperWatch);
+    noteHelpers();
+    if (wrangler.exitCode === null && wrangler.signalCode === null) {
+      wrangler.kill("SIGTERM");
+      const exited = await Promise.race([wranglerExit.then(() => true), sleep(8000).then(() => false)]);
+      if (!exited) {
+        warn("wrangler did not stop in 8 s: SIGKILL");
+        killTree(wrangler.pid, "SIGKILL");
+        await wranglerExit;
+      }
+    }
+    // workerd normally dies with wrangler; make sure none survives to keep the port.
+    const left = () => [...helpers].filter(([pid, start]) => running(pid, start));
+    for (let i = 0; i < 20 && left().length > 0; i++) await sleep(50);
+    if (left().length > 0) {
+      for (const [pid] of left()) {
+        warn(`killing leftover wrangler helper ${pid}`);
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+    }
+    log(`wrangler stopped in ${ms(t)}`);
+  });
+  void wranglerExit.then(({ code, signal }) => {
+    if (stopping) return;
+    void stop(`wrangler exited (${signal ?? `code ${code}`}): stopping`, code ?? 1);
+  });
+
+  // Ready: /health answers.
+  const deadline = Date.now() + 120_000;
+  while (!stopping) {
+    if (await healthy(`http://127.0.0.1:${port}/health`)) break;
+    if (Date.now() > deadline) {
+      warn(`no answer from /health after 120 s; still waiting for wrangler`);
+      return;
+    }
+    await sleep(100);
+  }
+  const healthyAt = performance.now();
+  await database.catch(() => {}); // a failure already stops everything
+  if (stopping) return;
+  noteHelpers();
+  const token = vars.ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN ? DEFAULT_ADMIN_TOKEN : "$ADMIN_TOKEN";
+  const base = `localhost:${port}`;
+  // Times count from this process's start; Postgres and wrangler start side by side.
+  const at = (time) => `${(time / 1000).toFixed(1)} s`;
+  log(`ready in ${at(performance.now())} (database ${at(databaseReadyAt)}, /health ${at(healthyAt)}): http://127.0.0.1:${port}`);
+  log(`  curl ${base}/health?deep=1`);
+  log(`  curl ${base}/v1/openapi.json`);
+  log(`  ${port === 8787 ? "" : `PORT=${port} `}npm run seed   # demo catalog: 24 products, 56 SKUs, with stock`);
+  log(`  curl ${base}/v1/products?limit=3`);
+  log(`  curl -H "authorization: Bearer ${token}" ${base}/v1/admin/inventory/APP-CLASSIC-TEE-BLACK-M`);
+  log(`settings: ${describe(vars)}`);
+}
+
+async function migrateLogged(url) {
+  const t = performance.now();
+  await migrate(url);
+  log(`migrations applied in ${ms(t)}`);
+}
+
+async function healthy(url) {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function describe(vars) {
+  return Object.entries(vars)
+    .map(([name, value]) => `${name}=${SECRET.has(name) && value ? (name === "DATABASE_URL" ? redactUrl(value) : "***") : value}`)
+    .join(" ");
+}
+
+function redactUrl(value) {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return "***";
+  }
+}
+
+function withTimeout(promise, milliseconds, message) {
+  return Promise.race([
+    promise,
+    sleep(milliseconds).then(() => {
+      throw new Error(message);
+    }),
+  ]);
+}
+
+/** One embedded Postgres per data folder: two PGlite processes on it would corrupt it. */
+function takeLock() {
+  try {
+    const pid = Number(fs.readFileSync(lockPath, "utf8"));
+    if (pid && pid !== process.pid && running(pid)) {
+      throw new Error(`.data/pglite is in use by process ${pid} (another \`npm run dev\`?)`);
+    }
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+  }
+  fs.writeFileSync(lockPath, String(process.pid));
+  cleanups.push(() => fs.rmSync(lockPath, { force: true }));
+}
+
+main().catch((error) => {
+  warn(`error: ${error?.message ?? error}`);
+  void stop(undefined, 1);
+});

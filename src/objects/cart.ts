@@ -14,6 +14,7 @@ import { errorFields, log } from "../http/log";
 import { CART_MIGRATIONS, CartStore } from "./cart-store";
 import { type CheckoutResult, OrderDesk, type PaymentInput, type PaymentResult } from "./order-desk";
 import { ORDER_MIGRATIONS, OrderStore } from "./order-store";
+import { AlarmSlot } from "./alarm";
 import { runSqlMigrations } from "./sql-migrations";
 import { inventoryStub } from "./stubs";
 
@@ -31,27 +32,33 @@ export class CartObject extends DurableObject<Env> {
   #orders: OrderStore;
   #desk: OrderDesk;
   #queue: Promise<unknown> = Promise.resolve();
+  #alarm: AlarmSlot;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new CartStore(ctx.storage);
     this.#orders = new OrderStore(ctx.storage);
     this.#desk = new OrderDesk(env, this.#store, this.#orders, () => this.#arm());
+    this.#alarm = new AlarmSlot(ctx.storage);
     ctx.blockConcurrencyWhile(async () => {
       runSqlMigrations(ctx.storage, [...CART_MIGRATIONS, ...ORDER_MIGRATIONS]);
+      await this.#alarm.load();
     });
   }
 
-  /** Arms the one alarm at the earliest thing due: cart expiry, payment window, retries. */
+  /**
+   * Makes the one alarm fire by the earliest thing due: the expiry of an open cart that holds
+   * stock (an empty cart's expiry changes nothing, and reads apply it), the payment window,
+   * retries.
+   */
   async #arm(): Promise<void> {
     const now = Date.now();
     const cart = this.#store.cart();
     const times: number[] = [];
-    if (cart?.status === "open") times.push(cart.expires_at);
+    if (cart?.status === "open" && this.#store.lines().length > 0) times.push(cart.expires_at);
     const desk = this.#desk.nextWake(now);
     if (desk !== null) times.push(desk);
-    if (times.length === 0) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(Math.min(...times));
+    await this.#alarm.want(times.length === 0 ? null : Math.min(...times));
   }
 
   /** Runs mutations one after another, whatever each awaits. */
@@ -256,6 +263,7 @@ export class CartObject extends DurableObject<Env> {
    * interrupted payment, and retries archival sends. Idempotent; re-arms for what is next.
    */
   override async alarm(): Promise<void> {
+    this.#alarm.fired();
     await this.#serial(async () => {
       const now = Date.now();
       this.#expireIfDue(now);

@@ -11,33 +11,30 @@ import type { SkuPricing } from "../contracts";
 import type { InventoryRefusal, InventorySnapshot, StockLevels } from "../domain/inventory";
 import { errorFields, log } from "../http/log";
 import { type HoldLimits, type HoldOutcome, INVENTORY_MIGRATIONS, InventoryStore, type LedgerCheck, type LevelReport } from "./inventory-store";
+import { AlarmSlot } from "./alarm";
 import { runSqlMigrations } from "./sql-migrations";
 
 type Ok<T = object> = { ok: true } & T;
 
 export class InventoryObject extends DurableObject<Env> {
   #store: InventoryStore;
-  /** The alarm time last set (ms), mirrored in memory to avoid re-arming for nothing. */
-  #armedAt: number | null = null;
+  #alarm: AlarmSlot;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new InventoryStore(ctx.storage, ctx.id.name ?? ctx.id.toString());
+    this.#alarm = new AlarmSlot(ctx.storage);
     ctx.blockConcurrencyWhile(async () => {
       runSqlMigrations(ctx.storage, INVENTORY_MIGRATIONS);
-      this.#armedAt = await ctx.storage.getAlarm();
+      await this.#alarm.load();
     });
   }
 
-  /** Arms (or clears) the alarm for the earliest of: a hold's expiry, a level report due. */
+  /** Makes the alarm fire by the earliest of: a hold's expiry, a level report due. */
   async #rearm(): Promise<void> {
     const expiry = this.#store.nextExpiry();
     const report = this.#store.scheduleLevelReport(Date.now());
-    const next = expiry === null ? report : report === null ? expiry : Math.min(expiry, report);
-    if (next === this.#armedAt) return;
-    this.#armedAt = next;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    await this.#alarm.want(expiry === null ? report : report === null ? expiry : Math.min(expiry, report));
   }
 
   async #mutate<T>(operation: (now: number) => T): Promise<T> {
@@ -136,7 +133,7 @@ export class InventoryObject extends DurableObject<Env> {
    * inventory queue), and re-arms. Safe to run twice or late.
    */
   override async alarm(): Promise<void> {
-    this.#armedAt = null;
+    this.#alarm.fired();
     const now = Date.now();
     this.#store.expireDue(now);
     const due = this.#store.levelReportDue();

@@ -37,8 +37,9 @@ const HELP = `npm run bench [-- options]
   --no-micro           skip the micro figures
   --pg-url URL         Postgres server for the scratch database
                        (default $BENCH_PG_URL or postgres://postgres@127.0.0.1:5432/postgres)
-  --via-proxy          send the load through wrangler's public port (its dev proxy) instead of
-                       straight to the Worker's workerd
+  --direct            send the load straight to the Worker's workerd socket, bypassing wrangler's
+                       dev proxy (faster, but seen to break wrangler dev under load: see
+                       docs/benchmarks.md); the default goes through the proxy like a browser
   --url URL            bench a running server instead (started with BENCH_ROUTES=on RATE_LIMITS=off)
   --admin-token T      its admin token (default: ADMIN_TOKEN as npm run dev reads it)
   --out PATH           results path without extension (default bench/results/latest)
@@ -58,7 +59,7 @@ function options() {
       engines: { type: "string" },
       "db-rtt": { type: "string" },
       "no-micro": { type: "boolean" },
-      "via-proxy": { type: "boolean" },
+      direct: { type: "boolean" },
       "pg-url": { type: "string" },
       url: { type: "string" },
       "admin-token": { type: "string" },
@@ -94,7 +95,7 @@ function options() {
     engines,
     dbRtt,
     micro: !values["no-micro"],
-    viaProxy: Boolean(values["via-proxy"]),
+    viaProxy: !values.direct,
     preset,
     pgUrl: values["pg-url"] ?? process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     url: values.url?.replace(/\/$/, ""),

@@ -220,7 +220,8 @@ async function main() {
   let database; // Promise<void>: Postgres up and migrated
   let databaseReadyAt = 0;
   let databaseHost;
-  if (!vars.DATABASE_URL) {
+  const embedded = !vars.DATABASE_URL;
+  if (embedded) {
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
     takeLock();
     const pgPort = portFromEnv("DEV_PG_PORT", undefined) ?? (await freePort());
@@ -267,7 +268,8 @@ async function main() {
     if (!["127.0.0.1", "localhost", "[::1]", "::1"].includes(databaseHost)) {
       warn(`DATABASE_URL host ${databaseHost} is not loopback: the relay only forwards to this machine`);
     }
-    const relay = await startRelay({ port: portFromEnv("DEV_RELAY_PORT", 0) });
+    // PGlite has one backend shared by every connection: the relay hands it out one at a time.
+    const relay = await startRelay({ port: portFromEnv("DEV_RELAY_PORT", 0), serialize: embedded });
     cleanups.push(async () => {
       await withTimeout(relay.close(), 3000, "relay did not close in 3 s");
       log("relay stopped");

@@ -103,6 +103,20 @@ describe("order archival consumer", () => {
   });
 });
 
+describe("concurrent database work", () => {
+  it("keeps concurrent catalog writes and archival batches apart (no statement lands in another's session)", async () => {
+    const ids = Array.from({ length: 30 }, () => unique("conc"));
+    const messages = Array.from({ length: 10 }, () => paidOrder());
+    const [puts] = await Promise.all([
+      Promise.all(ids.map((id) => call("PUT", `/v1/admin/products/${id}`, { body: { title: "C", status: "active", variants: [{ sku: id.toUpperCase(), title: "V", price: { amount: 100, currency: "USD" } }] }, headers: ADMIN }))),
+      Promise.all(messages.map((m) => deliver([m]))),
+    ]);
+    expect(puts.map((r) => r.status)).toEqual(ids.map(() => 201));
+    expect(await archivedCount(messages.map((m) => m.order.id))).toEqual({ orders: 10, lines: 10 });
+    for (const id of ids) expect((await inventoryStub(env, id.toUpperCase()).pricing())?.product_id).toBe(id);
+  });
+});
+
 describe("inventory levels in Postgres", () => {
   async function level(sku: string) {
     return withDb(env, async (db) => (await db.select().from(inventoryLevels).where(eq(inventoryLevels.sku, sku)))[0]);

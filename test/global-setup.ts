@@ -18,7 +18,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const serverUrl = process.env.TEST_DATABASE_URL;
   const database = serverUrl ? await createScratchDatabase(serverUrl) : await startEmbeddedPostgres();
   await migrate(database.url);
-  const relay = await startRelay();
+  // PGlite has one backend shared by every connection: the relay must hand it out one at a time.
+  const relay = await startRelay({ serialize: !serverUrl });
   project.provide("databaseUrl", database.url);
   project.provide("databaseWsProxy", relay.url);
   project.provide("databaseKind", serverUrl ? "server" : "embedded");

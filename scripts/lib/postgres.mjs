@@ -25,12 +25,13 @@ export function freePort() {
  * `dataDir` keeps data across restarts; omit it for an in-memory database.
  * Resolves to `{ url, close() }`.
  */
-export async function startEmbeddedPostgres({ dataDir, port, maxConnections = 10 } = {}) {
+export async function startEmbeddedPostgres({ dataDir, port, maxConnections = 100 } = {}) {
   const { PGlite } = await import("@electric-sql/pglite");
   const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
   const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
   const bound = port ?? (await freePort());
-  // Connections share PGlite's single backend; several may be open, queries are queued.
+  // Connections share PGlite's single backend: many may be open (each Worker invocation opens
+  // its own), and the relay (serialize) lets one at a time talk, so they never interleave.
   const server = new PGLiteSocketServer({ db, port: bound, host: "127.0.0.1", maxConnections });
   await server.start();
   return {

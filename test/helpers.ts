@@ -121,3 +121,15 @@ export async function eventually<T>(read: () => Promise<T>, accept: (value: T) =
   }
   return value;
 }
+
+/**
+ * Defines a SKU in its inventory object and stocks it, without the catalog in Postgres (for tests
+ * about carts, orders and stock rather than the catalog). Returns the SKU.
+ */
+export async function stockedSku(prefix: string, onHand: number, overrides: Partial<SkuPricing> = {}): Promise<string> {
+  const sku = unique(prefix);
+  await defineSku(sku, overrides);
+  const stocked = await inventoryStub(env, sku).setOnHand(onHand);
+  expect(stocked.ok).toBe(true);
+  return sku;
+}

@@ -81,6 +81,7 @@ describe("the OpenAPI document", () => {
     expect(op("post", "/v1/webhooks/payments").security).toEqual([{ webhookSignature: [] }]);
     expect(op("get", "/v1/products").security).toBeUndefined();
     expect(op("put", "/v1/carts/{cart_id}/items/{sku}").requestBody).toBeDefined();
+    expect(JSON.stringify(op("post", "/v1/webhooks/payments").requestBody)).toContain("payment_id");
     expect(op("put", "/v1/carts/{cart_id}/items/{sku}").parameters!.filter((p) => p.in === "path").map((p) => p.name)).toEqual(["cart_id", "sku"]);
     const checkout = op("post", "/v1/carts/{cart_id}/checkout");
     expect(checkout.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: "idempotency-key", in: "header", required: true })]));

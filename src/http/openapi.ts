@@ -127,10 +127,11 @@ export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
     };
     const security = SECURITY[route.auth];
     if (security) operation.security = security;
-    if (route.body !== undefined) {
+    const body = route.body ?? route.rawBodySchema;
+    if (body !== undefined) {
       operation.requestBody = {
-        required: !route.body.safeParse(undefined).success,
-        content: { "application/json": { schema: toSchema(route.body, "input", components) } },
+        required: !body.safeParse(undefined).success,
+        content: { "application/json": { schema: toSchema(body, "input", components) } },
       };
     }
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;

@@ -49,6 +49,8 @@ export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS 
   body?: BS;
   /** Keep the body as raw text (signature checks); the handler parses it. */
   rawBody?: boolean;
+  /** For a raw-body route: the body's shape, for the OpenAPI document only (the handler parses it). */
+  rawBodySchema?: z.ZodType;
   /**
    * Idempotency-Key handling for POST routes (src/http/idempotency.ts): "optional" (the default)
    * or "required" (a missing key is 400 `idempotency_key_required`). Ignored on other methods and

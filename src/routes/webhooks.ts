@@ -46,6 +46,7 @@ export const paymentWebhook = defineRoute({
   tag: "payments",
   auth: "webhook",
   rawBody: true,
+  rawBodySchema: PaymentEvent.extend({ data: PaymentData.optional() }).describe("Signed over the raw bytes; unknown fields are ignored"),
   headers: {
     "webhook-id": { description: "Unique message id (dedupe key)", required: true, schema: z.string() },
     "webhook-timestamp": { description: "Unix seconds; more than 5 minutes off is refused", required: true, schema: z.string() },

@@ -287,7 +287,8 @@ async function main() {
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
   fs.writeFileSync(envFile, Object.entries(vars).map(([name, value]) => `${name}=${JSON.stringify(String(value))}`).join("\n") + "\n", { mode: 0o600 });
   cleanups.push(async () => fs.rmSync(envFile, { force: true }));
-  const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--env-file", envFile];
+  // --test-scheduled: wrangler dev does not fire crons itself; the timer below does, through it.
+  const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--env-file", envFile, "--test-scheduled"];
   if (process.env.DEV_PERSIST_TO) args.push("--persist-to", process.env.DEV_PERSIST_TO);
   log(`wrangler dev on 127.0.0.1:${port}`);
   wrangler = spawn(process.execPath, args, {
@@ -374,6 +375,27 @@ async function main() {
   log(`  curl ${base}/v1/products?limit=3`);
   log(`  curl -H "authorization: Bearer ${token}" ${base}/v1/admin/inventory/APP-CLASSIC-TEE-BLACK-M`);
   log(`settings: ${describe(vars)}`);
+  runCrons(port);
+}
+
+/**
+ * Fires the Worker's crons as Cloudflare would (wrangler.toml [triggers]): every minute the
+ * catalog publish outbox, every 15 minutes (and once now) the inventory levels snapshot.
+ */
+function runCrons(port) {
+  const fire = (cron) =>
+    fetch(`http://127.0.0.1:${port}/__scheduled?cron=${encodeURIComponent(cron)}`).catch((error) => {
+      if (!stopping) warn(`cron ${cron}: ${error?.message ?? error}`);
+    });
+  let minute = 0;
+  void fire("*/15 * * * *");
+  const timer = setInterval(() => {
+    minute++;
+    void fire("* * * * *");
+    if (minute % 15 === 0) void fire("*/15 * * * *");
+  }, 60_000);
+  timer.unref();
+  cleanups.push(async () => clearInterval(timer));
 }
 
 async function migrateLogged(url) {

@@ -79,6 +79,15 @@ export const getInventory = defineRoute({
   },
 });
 
+/** What setting or adjusting on_hand answers. */
+const STOCK_CHANGE_RESPONSES = {
+  200: { description: "Inventory snapshot after the change", schema: InventorySnapshot },
+  400: { description: "Invalid body" },
+  401: { description: "Missing or wrong admin token" },
+  404: { description: "SKU in no product" },
+  409: { description: "below_reserved" },
+};
+
 export const putInventory = defineRoute({
   method: "PUT",
   path: "/v1/admin/inventory/{sku}",
@@ -88,13 +97,7 @@ export const putInventory = defineRoute({
   auth: "admin",
   params: SkuParams,
   body: SetOnHandBody,
-  responses: {
-    200: { description: "Inventory snapshot after the change", schema: InventorySnapshot },
-    400: { description: "Invalid body" },
-    401: { description: "Missing or wrong admin token" },
-    404: { description: "SKU in no product" },
-    409: { description: "below_reserved" },
-  },
+  responses: STOCK_CHANGE_RESPONSES,
   async handler({ env, params, body }) {
     const result = await inventoryStub(env, params.sku).setOnHand(body.on_hand);
     if (!result.ok) throw inventoryProblem(result, params.sku);
@@ -111,13 +114,7 @@ export const postAdjustment = defineRoute({
   auth: "admin",
   params: SkuParams,
   body: AdjustmentBody,
-  responses: {
-    200: { description: "Inventory snapshot after the change", schema: InventorySnapshot },
-    400: { description: "Invalid body" },
-    401: { description: "Missing or wrong admin token" },
-    404: { description: "SKU in no product" },
-    409: { description: "below_reserved" },
-  },
+  responses: STOCK_CHANGE_RESPONSES,
   async handler({ env, params, body, idempotencyKey }) {
     // With a key, the operation id covers the key and the body: a retry (even one that outlives
     // the 24 h replay window, or takes over a crashed attempt) is a no-op, a new body is not.

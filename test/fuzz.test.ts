@@ -499,5 +499,6 @@ describe("fuzzing every operation of the OpenAPI document", () => {
     // Every operation was exercised, and most were also reached with an accepted request.
     for (const op of operations) expect(stats.byOperation.get(op.operationId)?.sent ?? 0, op.operationId).toBeGreaterThan(REQUESTS / operations.length / 3);
     expect([...stats.byOperation.values()].filter((o) => o.ok > 0).length).toBeGreaterThanOrEqual(operations.length / 2);
-  });
+    // 5,000 requests take 20–30 s on two busy cores: a budget, not a speed assertion.
+  }, 180_000);
 });

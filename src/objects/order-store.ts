@@ -179,14 +179,6 @@ export class OrderStore {
     );
   }
 
-  /** Payment events that call for a refund (paid after the order closed, or paid twice). */
-  refundsDue(): PaymentEventRecord[] {
-    return this.sql
-      .exec<{ webhook_id: string }>("SELECT webhook_id FROM payment_events WHERE refund_due = 1 ORDER BY received_at")
-      .toArray()
-      .map((r) => this.event(r.webhook_id)!);
-  }
-
   /** Outbox messages due for sending at `now`. */
   dueMessages(now: number): Array<{ seq: number; body: string; attempts: number }> {
     return this.sql.exec<{ seq: number; body: string; attempts: number }>("SELECT seq, body, attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY seq", now).toArray();
@@ -203,10 +195,5 @@ export class OrderStore {
   /** When the next unsent message is due, or null. */
   nextOutboxAttempt(): number | null {
     return this.sql.exec<{ next: number | null }>("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE sent_at IS NULL").one().next;
-  }
-
-  /** Unsent messages (for tests and diagnostics). */
-  unsent(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL").one().n;
   }
 }

@@ -11,7 +11,7 @@ import { enforceRateLimit } from "../http/rate-limit";
 import { defineRoute, json } from "../http/route";
 import type { CartResult } from "../objects/cart";
 import { cartStub } from "../objects/stubs";
-import { inventoryProblem } from "./inventory";
+import { lineProblem } from "./inventory";
 
 /** A new cart token: 256 random bits, base64url. Only its SHA-256 is stored. */
 function newToken(): string {
@@ -44,15 +44,13 @@ export function cartResponse(result: CartResult, status = 200): Response {
       throw new ApiError(412, "version_mismatch", `The cart is at version ${result.version}; reload it and retry.`, { version: result.version });
     case "cart_not_open":
       throw new ApiError(409, "cart_not_open", `The cart is ${result.status} and can no longer change.`, { cart_status: result.status });
-    default: {
-      const problem = inventoryProblem(result, result.sku);
-      throw new ApiError(problem.status, problem.code, problem.detail, { ...problem.extras, sku: result.sku });
-    }
+    default:
+      throw lineProblem(result);
   }
 }
 
 /** The cart object a request names, or 404 (an id this namespace never issued). */
-function stubFor(env: Env, cartId: string) {
+export function stubFor(env: Env, cartId: string) {
   const stub = cartStub(env, cartId);
   if (stub === null) throw notFound("cart");
   return stub;

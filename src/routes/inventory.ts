@@ -36,6 +36,12 @@ export function inventoryProblem(refusal: InventoryRefusal, sku: string): ApiErr
   }
 }
 
+/** The problem for a refusal about one line of a cart or order: the inventory problem, naming the SKU. */
+export function lineProblem(refusal: InventoryRefusal & { sku: string }): ApiError {
+  const problem = inventoryProblem(refusal, refusal.sku);
+  return new ApiError(problem.status, problem.code, problem.detail, { ...problem.extras, sku: refusal.sku });
+}
+
 async function snapshotOf(env: Env, sku: string): Promise<Snapshot> {
   const result = await inventoryStub(env, sku).snapshot();
   if (!result.ok) throw inventoryProblem(result, sku);

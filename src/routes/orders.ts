@@ -8,7 +8,8 @@ import { sha256Hex } from "../http/auth";
 import { ApiError, notFound } from "../http/problem";
 import { defineRoute, json } from "../http/route";
 import { cartStub } from "../objects/stubs";
-import { inventoryProblem } from "./inventory";
+import { stubFor } from "./carts";
+import { lineProblem } from "./inventory";
 
 const NO_STORE = { "cache-control": "no-store" };
 
@@ -37,9 +38,7 @@ export const checkout = defineRoute({
     409: { description: "price_changed (with the updated cart), cart_empty, cart_not_open, item_unavailable or insufficient_stock" },
   },
   async handler({ env, params, body, bearer, idempotencyKey }) {
-    const cart = cartStub(env, params.cart_id);
-    if (cart === null) throw notFound("cart");
-    const result = await cart.checkout(await sha256Hex(bearer!), body.email, idempotencyKey!);
+    const result = await stubFor(env, params.cart_id).checkout(await sha256Hex(bearer!), body.email, idempotencyKey!);
     if (result.ok) return json(result.order, 201, NO_STORE);
     switch (result.reason) {
       case "not_found":
@@ -52,10 +51,8 @@ export const checkout = defineRoute({
         throw new ApiError(409, "price_changed", "Prices changed since the items were added; review the updated cart and check out again.", { cart: result.cart });
       case "item_unavailable":
         throw new ApiError(409, "item_unavailable", `${result.sku} can no longer be bought in this cart; remove it and check out again.`, { sku: result.sku });
-      default: {
-        const problem = inventoryProblem(result, result.sku);
-        throw new ApiError(problem.status, problem.code, problem.detail, { ...problem.extras, sku: result.sku });
-      }
+      default:
+        throw lineProblem(result);
     }
   },
 });

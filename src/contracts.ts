@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 
-/** Product ids and SKUs: 1–64 chars of `A-Z a-z 0-9 . _ -` (API.md). */
+/** Product ids and SKUs: 1–64 chars of `A-Z a-z 0-9 . _ -` (docs/api.md). */
 export const Identifier = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of A-Z a-z 0-9 . _ -");
 export const Sku = Identifier.describe("Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ -");
 export const ProductId = Identifier.describe("Product id, 1–64 chars of A-Z a-z 0-9 . _ -");
@@ -60,16 +60,28 @@ export const Hold = z.object({
   quantity: z.number().int().positive(),
   expires_at: Timestamp,
 });
+export type Hold = z.infer<typeof Hold>;
+
+/** What every inventory answer reports. `available = on_hand − reserved`, never negative. */
+export const StockLevels = z.object({
+  on_hand: z.number().int().min(0),
+  reserved: z.number().int().min(0),
+  available: z.number().int().min(0),
+});
+export type StockLevels = z.infer<typeof StockLevels>;
+
+/** Holds listed in a snapshot at most (a flash sale can have thousands). */
+export const MAX_LISTED_HOLDS = 500;
 
 export const InventorySnapshot = z
   .object({
     sku: Sku,
-    on_hand: z.number().int().min(0),
-    reserved: z.number().int().min(0),
-    available: z.number().int().min(0),
-    holds: z.array(Hold),
+    ...StockLevels.shape,
+    holds: z.array(Hold).describe(`Live holds, earliest expiry first, at most ${MAX_LISTED_HOLDS}`),
+    holds_total: z.number().int().min(0).describe("Number of live holds (holds lists at most 500 of them)"),
   })
   .meta({ id: "InventorySnapshot" });
+export type InventorySnapshot = z.infer<typeof InventorySnapshot>;
 
 /**
  * A SKU's stock levels as its InventoryObject reports them to Postgres (queue
@@ -203,6 +215,7 @@ export const SetItemBody = z.strictObject({
 });
 
 export const CartStatus = z.enum(["open", "checked_out", "expired"]);
+export type CartStatus = z.infer<typeof CartStatus>;
 
 export const CartLine = z.object({
   sku: Sku,
@@ -212,6 +225,7 @@ export const CartLine = z.object({
   unit_price: Money,
   line_total: Money,
 });
+export type CartLine = z.infer<typeof CartLine>;
 
 export const Cart = z
   .object({
@@ -234,6 +248,7 @@ export const CreatedCart = Cart.extend({ token: z.string().describe("The cart's 
 // ---- Orders and payments ----
 
 export const OrderStatus = z.enum(["pending_payment", "paid", "cancelled", "expired"]);
+export type OrderStatus = z.infer<typeof OrderStatus>;
 
 /** Order ids name the cart they were placed from: `ord_` + the cart id. */
 export const OrderId = z.string().regex(/^ord_[0-9a-f]{64}$/, "must be an order id");
@@ -293,9 +308,7 @@ export const OrderArchivedV1 = z.object({
     created_at: Timestamp,
     paid_at: Timestamp,
     payment_expires_at: Timestamp,
-    lines: z
-      .array(z.object({ sku: Sku, product_id: ProductId, title: z.string(), quantity: z.number().int().positive(), unit_price: Money, line_total: Money }))
-      .min(1),
+    lines: z.array(CartLine).min(1),
   }),
 });
 export type OrderArchivedV1 = z.infer<typeof OrderArchivedV1>;

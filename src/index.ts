@@ -1,17 +1,32 @@
 /**
- * edgecart Worker entry: HTTP API, queue consumer and the Durable Object classes.
+ * edgecart Worker entry: the HTTP API, the queue consumers, the crons, and the Durable Object
+ * classes. Queues and crons are dispatched on their exact names (sync/queues.ts); an unknown one
+ * is logged as an error and throws, so a configuration mistake is loud rather than misrouted.
  */
-import { drainPublishQueue } from "./catalog/publish";
 import { preflight } from "./http/cors";
 import { handleWithSeam, requestIdFor } from "./http/dispatch";
-import { errorFields, log } from "./http/log";
-import { LEVEL_SNAPSHOT_CRON, snapshotLevels } from "./inventory/sync";
-import { consumeDeadLetters, consumeInventoryLevels, consumeOrders, INVENTORY_QUEUE, ORDERS_DLQ } from "./queue";
+import { errorFields, log } from "./platform/log";
 import { route } from "./router";
+import { consumeOrders } from "./sync/archival";
+import { drainPublishQueue } from "./sync/catalog-publish";
+import { consumeDeadLetters } from "./sync/dead-letters";
+import { consumeInventoryLevels, snapshotLevels } from "./sync/levels";
+import { CATALOG_OUTBOX_CRON, INVENTORY_QUEUE, LEVEL_SNAPSHOT_CRON, ORDERS_DLQ, ORDERS_QUEUE } from "./sync/queues";
 
 export { CartObject } from "./objects/cart";
 export { IdempotencyObject } from "./objects/idempotency";
 export { InventoryObject } from "./objects/inventory";
+
+const CONSUMERS: Record<string, (batch: MessageBatch, env: Env) => Promise<void>> = {
+  [ORDERS_QUEUE]: consumeOrders,
+  [ORDERS_DLQ]: consumeDeadLetters,
+  [INVENTORY_QUEUE]: consumeInventoryLevels,
+};
+
+const CRONS: Record<string, (env: Env) => Promise<Record<string, unknown>>> = {
+  [CATALOG_OUTBOX_CRON]: drainPublishQueue,
+  [LEVEL_SNAPSHOT_CRON]: snapshotLevels,
+};
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {
@@ -19,25 +34,26 @@ export default {
     return handleWithSeam(request, requestId, async () => preflight(request, env) ?? route(request, env, ctx, requestId), env);
   },
 
-  /** Queue consumers: order archival into Postgres, and the dead-letter recorder. */
+  /** Queue consumers: order archival, dead letters, inventory level reports. */
   async queue(batch, env, _ctx): Promise<void> {
-    if (batch.queue === ORDERS_DLQ) await consumeDeadLetters(batch, env);
-    else if (batch.queue === INVENTORY_QUEUE) await consumeInventoryLevels(batch, env);
-    else await consumeOrders(batch, env);
+    const consume = Object.hasOwn(CONSUMERS, batch.queue) ? CONSUMERS[batch.queue] : undefined;
+    if (consume === undefined) {
+      log("error", "message batch from an unknown queue", { queue: batch.queue, messages: batch.messages.length });
+      throw new Error(`no consumer for queue ${batch.queue}`);
+    }
+    await consume(batch, env);
   },
 
-  /**
-   * Crons: every minute, republish catalog changes left in the publish outbox; every 15 minutes,
-   * snapshot every SKU object's levels into Postgres (reconciliation).
-   */
+  /** Crons: drain the catalog publish outbox (every minute); snapshot SKU levels (every 15 minutes). */
   async scheduled(controller, env, _ctx): Promise<void> {
+    const job = Object.hasOwn(CRONS, controller.cron) ? CRONS[controller.cron] : undefined;
+    if (job === undefined) {
+      log("error", "unknown cron", { cron: controller.cron });
+      throw new Error(`no job for cron ${controller.cron}`);
+    }
     try {
-      if (controller.cron === LEVEL_SNAPSHOT_CRON) {
-        log("info", "inventory levels snapshot", { cron: controller.cron, ...(await snapshotLevels(env)) });
-      } else {
-        const result = await drainPublishQueue(env);
-        if (result.published + result.failed > 0) log("info", "catalog outbox drained", { cron: controller.cron, ...result });
-      }
+      const result = await job(env);
+      log("info", "cron done", { cron: controller.cron, ...result });
     } catch (error) {
       log("error", "scheduled job failed", { cron: controller.cron, ...errorFields(error) });
       throw error;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { secretsEqual } from "../src/http/auth";
+import { secretsEqual } from "../src/platform/crypto";
 import { call, defineSku, expectProblem, unique } from "./helpers";
 import { TEST_ADMIN_TOKEN } from "./secrets";
 

@@ -5,7 +5,7 @@ import type { OrderArchivedV1 } from "../src/contracts";
 import { withDb } from "../src/db/client";
 import { deadLetters, inventoryLevels, orderLines, orders } from "../src/db/schema";
 import worker from "../src/index";
-import { retryDelaySeconds } from "../src/queue";
+import { retryDelaySeconds } from "../src/sync/archival";
 import { inventoryStub } from "../src/objects/stubs";
 import { ADMIN, call, createStockedProduct, eventually, unique } from "./helpers";
 

@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import type { Cart } from "../src/contracts";
 import { holdIdFor } from "../src/domain/cart";
-import { sha256Hex } from "../src/http/auth";
+import { sha256Hex } from "../src/platform/crypto";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
 import { ADMIN, call, clientIpHeader, createStockedProduct, expectProblem, newCart, unique } from "./helpers";
 

@@ -1,8 +1,8 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { productKey } from "../src/catalog/cache";
-import { saveProduct } from "../src/catalog/publish";
+import { productKey } from "../src/sync/catalog-cache";
+import { saveProduct } from "../src/sync/catalog-publish";
 import { withDb } from "../src/db/client";
 import { catalogPublishQueue } from "../src/db/schema";
 import worker from "../src/index";

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Order, OrderArchivedV1 } from "../src/contracts";
 import { withDb } from "../src/db/client";
 import { orderLines, orders } from "../src/db/schema";
-import { sha256Hex } from "../src/http/auth";
+import { sha256Hex } from "../src/platform/crypto";
 import worker from "../src/index";
 import { InventoryObject } from "../src/objects/inventory";
 import { OrderDesk } from "../src/objects/order-desk";

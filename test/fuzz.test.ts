@@ -19,7 +19,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Order } from "../src/contracts";
 import { withDb } from "../src/db/client";
 import { products } from "../src/db/schema";
-import { sha256Hex } from "../src/http/auth";
+import { sha256Hex } from "../src/platform/crypto";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
 import { ADMIN, BASE, call, createStockedProduct, newCart, signedWebhookHeaders, unique } from "./helpers";
 import { type JsonSchema, type Operation, servedOperations } from "./lib/openapi";

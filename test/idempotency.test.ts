@@ -3,13 +3,20 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { runRoute } from "../src/http/dispatch";
-import { canonicalJson, idempotencyRecord, requestFingerprint, withIdempotency } from "../src/http/idempotency";
+import { canonicalJson, requestFingerprint, withIdempotency } from "../src/http/idempotency";
 import { ApiError, problemResponse } from "../src/http/problem";
 import { defineRoute, json } from "../src/http/route";
-import type { StoredResponse } from "../src/objects/idempotency";
-import { inventoryStub } from "../src/objects/stubs";
+import type { StoredResponse } from "../src/domain/idempotency";
+import { idempotencyStub, inventoryStub } from "../src/objects/stubs";
+import { sha256Hex } from "../src/platform/crypto";
+import { idempotencyRecords } from "../src/router";
 import { ADMIN, call, defineSku, expectProblem, unique } from "./helpers";
 import { TEST_ADMIN_TOKEN } from "./secrets";
+
+/** The IdempotencyObject holding `key` in `scope` (named by hashes only, as the route table's records are). */
+async function idempotencyRecord(_env: Env, scope: string, key: string) {
+  return idempotencyStub(env, await sha256Hex(scope), await sha256Hex(key));
+}
 
 const ADMIN_SCOPE = `admin:${TEST_ADMIN_TOKEN}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -246,7 +253,7 @@ describe("idempotency scopes and route modes", () => {
     if (key !== null) headers["idempotency-key"] = key;
     if (ip !== null) headers["cf-connecting-ip"] = ip;
     const request = new Request("http://edgecart.test/v1/test/things", { method: "POST", headers, body: JSON.stringify(body) });
-    return runRoute(anonymousRequired, request, {}, env, createExecutionContext(), crypto.randomUUID());
+    return runRoute(anonymousRequired, request, {}, env, createExecutionContext(), crypto.randomUUID(), idempotencyRecords);
   };
 
   it("answers 400 idempotency_key_required when a route requires the key and it is missing", async () => {
@@ -280,7 +287,7 @@ describe("idempotency scopes and route modes", () => {
       runs += 1;
       return json({ run: runs }, 201);
     };
-    for (const scope of ["cart:token-A", "cart:token-B", "cart:token-A"]) await withIdempotency(env, { scope, key, fingerprint }, "req", run);
+    for (const scope of ["cart:token-A", "cart:token-B", "cart:token-A"]) await withIdempotency(idempotencyRecords, env, { scope, key, fingerprint }, "req", run);
     expect(runs).toBe(2);
 
     const stub = await idempotencyRecord(env, "cart:secret-token-123", key);
@@ -307,7 +314,7 @@ describe("idempotency scopes and route modes", () => {
     const statuses: number[] = [];
     for (const outcome of outcomes) {
       try {
-        const response = await withIdempotency(env, claim, "req", () => {
+        const response = await withIdempotency(idempotencyRecords, env, claim, "req", () => {
           runs += 1;
           return outcome();
         });
@@ -317,7 +324,7 @@ describe("idempotency scopes and route modes", () => {
       }
     }
     expect(statuses).toEqual([503, 429, -1, 404]);
-    const replay = await withIdempotency(env, claim, "req-2", () => {
+    const replay = await withIdempotency(idempotencyRecords, env, claim, "req-2", () => {
       runs += 1;
       return json({}, 200);
     });

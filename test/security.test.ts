@@ -9,7 +9,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Cart, Order } from "../src/contracts";
 import { withDb } from "../src/db/client";
 import { orders } from "../src/db/schema";
-import { secretsEqual, sha256Hex } from "../src/http/auth";
+import { secretsEqual, sha256Hex } from "../src/platform/crypto";
 import worker from "../src/index";
 import { cartStub, idempotencyStub, inventoryStub } from "../src/objects/stubs";
 import { ADMIN, BASE, call, clientIpHeader, eventually, expectProblem, newCart, sendPayment, signedWebhookHeaders, stockedSku, unique } from "./helpers";

@@ -8,7 +8,7 @@
  */
 import { neonConfig, Pool } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
-import { log } from "../http/log";
+import { log } from "../platform/log";
 import * as schema from "./schema";
 
 export type Db = NeonDatabase<typeof schema>;

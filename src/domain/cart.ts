@@ -1,9 +1,20 @@
 /**
- * Cart arithmetic and views. Pure: money in integer minor units, time as a parameter.
+ * The cart's rules: what a line change must reserve, how a cart is shown, versions and If-Match.
+ * Pure: money in integer minor units, time as a parameter.
  */
-import type { Cart } from "../contracts";
+import type { Cart, CartStatus } from "../contracts";
+import type { InventoryRefusal } from "./inventory";
+import { lineView, linesTotal, type StoredLine } from "./lines";
 
-export type CartStatus = "open" | "checked_out" | "expired";
+/** Refusals a cart read or change answers with, as data. */
+export type CartRefusal =
+  | { ok: false; reason: "not_found" }
+  | { ok: false; reason: "version_mismatch"; version: number }
+  | { ok: false; reason: "cart_not_open"; status: string }
+  | (InventoryRefusal & { sku: string });
+
+/** A cart answer: the cart, or why not. */
+export type CartResult = { ok: true; cart: Cart } | CartRefusal;
 
 /** A cart's header row. Times are ms since epoch. */
 export interface CartState {
@@ -17,42 +28,16 @@ export interface CartState {
   order_id: string | null;
 }
 
-/** One line: what the shopper holds and the unit price it was added at. */
-export interface CartLineState {
-  sku: string;
-  product_id: string;
-  title: string;
-  quantity: number;
-  unit_amount: number;
-}
-
-/** Multiplies money, refusing results beyond safe integers (never silently wrong). */
-export function multiply(amount: number, quantity: number): number {
-  const total = amount * quantity;
-  if (!Number.isSafeInteger(total)) throw new RangeError("money overflow");
-  return total;
-}
-
 /** The cart as the API shows it: line totals and subtotal computed in minor units. */
-export function cartView(cart: CartState, lines: readonly CartLineState[]): Cart {
-  const items = lines.map((line) => ({
-    sku: line.sku,
-    product_id: line.product_id,
-    title: line.title,
-    quantity: line.quantity,
-    unit_price: { amount: line.unit_amount, currency: cart.currency },
-    line_total: { amount: multiply(line.unit_amount, line.quantity), currency: cart.currency },
-  }));
-  const subtotal = items.reduce((sum, item) => sum + item.line_total.amount, 0);
-  if (!Number.isSafeInteger(subtotal)) throw new RangeError("money overflow");
+export function cartView(cart: CartState, lines: readonly StoredLine[]): Cart {
   return {
     id: cart.cart_id,
     status: cart.status,
     currency: cart.currency,
     region: cart.region,
     version: cart.version,
-    items,
-    subtotal: { amount: subtotal, currency: cart.currency },
+    items: lines.map((line) => lineView(line, cart.currency)),
+    subtotal: { amount: linesTotal(lines), currency: cart.currency },
     expires_at: new Date(cart.expires_at).toISOString(),
     created_at: new Date(cart.created_at).toISOString(),
     order_id: cart.order_id,
@@ -62,6 +47,41 @@ export function cartView(cart: CartState, lines: readonly CartLineState[]): Cart
 /** The hold a cart keeps on a SKU: derived from both, so a retried change reuses it. */
 export function holdIdFor(cartId: string, sku: string): string {
   return `cart:${cartId}:${sku}`;
+}
+
+/** A hold the change must set: the SKU and the quantity its hold must equal afterwards. */
+export interface HoldTarget {
+  sku: string;
+  quantity: number;
+}
+
+/** What setting a line needs, or why it cannot happen. */
+export type LinePlan =
+  | { kind: "refused"; reason: "cart_not_open"; status: CartStatus }
+  | { kind: "refused"; reason: "version_mismatch"; version: number }
+  | { kind: "unchanged" }
+  | {
+      kind: "reserve";
+      /** Holds to set, all or nothing. */
+      targets: HoldTarget[];
+      /** Lines whose holds must only move to the cart's new expiry. */
+      extend: StoredLine[];
+    };
+
+/**
+ * Plans setting the line for `sku` to exactly `quantity` (0 removes it). An open cart changes one
+ * hold and moves the others to the new expiry; an expired cart holds nothing, so every line is
+ * reserved again, all or nothing, and the cart reopens. A checked-out cart never changes.
+ * `status` is the cart's status at this moment (expiry already applied).
+ */
+export function planLineChange(cart: { status: CartStatus; version: number }, lines: readonly StoredLine[], sku: string, quantity: number, ifMatch: string | null): LinePlan {
+  if (cart.status === "checked_out") return { kind: "refused", reason: "cart_not_open", status: cart.status };
+  if (!ifMatchSatisfied(ifMatch, cart.version)) return { kind: "refused", reason: "version_mismatch", version: cart.version };
+  const others = lines.filter((line) => line.sku !== sku);
+  if (cart.status === "expired") return { kind: "reserve", targets: [...others.map((line) => ({ sku: line.sku, quantity: line.quantity })), { sku, quantity }], extend: [] };
+  // Removing a line the cart does not have changes nothing.
+  if (quantity === 0 && others.length === lines.length) return { kind: "unchanged" };
+  return { kind: "reserve", targets: [{ sku, quantity }], extend: others };
 }
 
 /**

@@ -1,33 +1,12 @@
 /**
- * Inventory arithmetic and outcome types, shared by the SKU object, its routes and the tests.
- * Pure: no storage, no clock.
+ * The stock rules of one SKU: what a hold may take, how far on_hand may move, and what the ledger
+ * must agree with. Pure: no storage, no clock. The SKU object loads the state, asks here, and
+ * persists the decision in one transaction.
  */
+import type { SkuPricing, StockLevels } from "../contracts";
 
-/** What every inventory answer reports. `available = on_hand − reserved`, never negative. */
-export interface StockLevels {
-  on_hand: number;
-  reserved: number;
-  available: number;
-}
-
-/** One hold as reported to callers (expires_at as RFC 3339). */
-export interface HoldView {
-  hold_id: string;
-  owner_id: string;
-  quantity: number;
-  expires_at: string;
-}
-
-/** The SKU object's public state. */
-export interface InventorySnapshot extends StockLevels {
-  sku: string;
-  holds: HoldView[];
-  /** Number of live holds; `holds` lists at most {@link MAX_LISTED_HOLDS} of them, earliest expiry first. */
-  holds_total: number;
-}
-
-/** Holds listed in a snapshot at most (a flash sale can have thousands). */
-export const MAX_LISTED_HOLDS = 500;
+/** `{ ok: true }` plus the fields of a successful answer. */
+export type Ok<T = object> = { ok: true } & T;
 
 /** Expected refusals, returned as data (never thrown) so their fields survive RPC. */
 export type InventoryRefusal =
@@ -40,34 +19,84 @@ export type InventoryRefusal =
   | { ok: false; reason: "quantity_limit_exceeded"; limit: number }
   | { ok: false; reason: "currency_mismatch"; currency: string };
 
-export type InventoryResult<T> = ({ ok: true } & T) | InventoryRefusal;
-
 /** Builds the stock levels from on_hand and reserved. */
 export function levels(onHand: number, reserved: number): StockLevels {
   return { on_hand: onHand, reserved, available: onHand - reserved };
 }
 
+/** Limits a caller (the cart) applies to a hold; the SKU's own max_line_quantity wins. */
+export interface HoldLimits {
+  /** Default per-line limit (MAX_LINE_QUANTITY). */
+  maxLineQuantity?: number;
+  /** The cart's currency: a SKU priced in another is refused. */
+  currency?: string;
+}
+
+/** Everything a hold decision depends on, as the SKU object holds it. */
+export interface HoldState {
+  stock: { on_hand: number; reserved: number };
+  /** The SKU's catalog entry, null when it is in no product. */
+  item: SkuPricing | null;
+  /** The live hold under this id, if any. */
+  existing: { owner_id: string; quantity: number } | null;
+  /** Whether this hold id was already sold (committed): it can never be held again. */
+  committed: boolean;
+}
+
+/** What to do with a hold: set it to `quantity` (0 removes it), moving `delta` units of reserve. */
+export type HoldDecision = Ok<{ quantity: number; delta: number }> | InventoryRefusal;
+
 /**
- * Decides a hold change: the hold goes from `current` to `wanted` units. Growth must fit in what
- * is available; shrinking always succeeds. On refusal, `available` is the most this hold could be
- * set to now (what is free plus what it already holds).
+ * Decides a request to set a hold to exactly `quantity` units for `ownerId`. A sold hold id is
+ * final; another owner's hold is untouchable; shrinking or releasing always succeeds; taking more
+ * needs a sellable SKU (in a product, active, in the cart's currency), the line limit, and the
+ * units to be free. On shortage, `available` is the most this hold could be set to now.
  */
-export function planHold(
-  stock: { on_hand: number; reserved: number },
-  current: number,
-  wanted: number,
-): { ok: true; delta: number } | { ok: false; reason: "insufficient_stock"; available: number } {
-  const delta = wanted - current;
-  const free = stock.on_hand - stock.reserved;
-  if (delta > free) return { ok: false, reason: "insufficient_stock", available: free + current };
-  return { ok: true, delta };
+export function decideHold(state: HoldState, ownerId: string, quantity: number, limits: HoldLimits = {}): HoldDecision {
+  if (state.committed) return { ok: false, reason: "hold_committed" };
+  if (state.existing !== null && state.existing.owner_id !== ownerId) return { ok: false, reason: "hold_owner_mismatch" };
+  const current = state.existing?.quantity ?? 0;
+  if (quantity > current) {
+    const { item } = state;
+    if (item === null || item.status !== "active") return { ok: false, reason: "unknown_sku" };
+    if (limits.currency !== undefined && item.price.currency !== limits.currency) return { ok: false, reason: "currency_mismatch", currency: item.price.currency };
+    const limit = item.max_line_quantity ?? limits.maxLineQuantity;
+    if (limit !== undefined && quantity > limit) return { ok: false, reason: "quantity_limit_exceeded", limit };
+    const free = state.stock.on_hand - state.stock.reserved;
+    if (quantity - current > free) return { ok: false, reason: "insufficient_stock", available: free + current };
+  }
+  return { ok: true, quantity, delta: quantity - current };
 }
 
 /** Decides a change of on_hand: it may never go below what is reserved (or below 0). */
-export function planOnHand(
-  stock: { on_hand: number; reserved: number },
-  next: number,
-): { ok: true } | { ok: false; reason: "below_reserved"; reserved: number; on_hand: number } {
+export function planOnHand(stock: { on_hand: number; reserved: number }, next: number): Ok | Extract<InventoryRefusal, { reason: "below_reserved" }> {
   if (next < stock.reserved || next < 0) return { ok: false, reason: "below_reserved", reserved: stock.reserved, on_hand: stock.on_hand };
   return { ok: true };
+}
+
+/** The state of a SKU against its ledger: what {@link ledgerAgrees} checks. */
+export interface LedgerCheck {
+  ok: boolean;
+  on_hand: number;
+  reserved: number;
+  sold: number;
+  ledger_on_hand: number;
+  ledger_reserved: number;
+  holds_reserved: number;
+  ledger_sold: number;
+}
+
+/**
+ * The SKU's invariants: on_hand, reserved and sold equal the ledger's sums, reserved equals the
+ * live holds, and 0 ≤ reserved ≤ on_hand (so available is never negative).
+ */
+export function ledgerAgrees(check: Omit<LedgerCheck, "ok">): boolean {
+  return (
+    check.on_hand === check.ledger_on_hand &&
+    check.reserved === check.ledger_reserved &&
+    check.reserved === check.holds_reserved &&
+    check.sold === check.ledger_sold &&
+    check.reserved <= check.on_hand &&
+    check.reserved >= 0
+  );
 }

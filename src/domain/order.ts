@@ -1,14 +1,17 @@
 /**
- * The order state machine and order views. Pure.
+ * The order: its state machine, its view and its archival message. Pure; `now` is a parameter.
  *
- *   pending_payment ──paid──▶ paid
+ *   pending_payment ──payment succeeded──▶ paid
  *          │ ├──cancel──▶ cancelled
- *          │ └──window over──▶ expired
+ *          │ └──payment window over──▶ expired
+ *
+ * {@link decideCancel} and {@link decidePayment} take an event and the order as it stands and
+ * return what to record of the event, the effects to carry out (in order) and the answer. The
+ * cart object only loads the order, asks here, and carries the decision out.
  */
-import type { Order } from "../contracts";
-import { multiply } from "./cart";
-
-export type OrderStatus = "pending_payment" | "paid" | "cancelled" | "expired";
+import type { Order, OrderArchivedV1, OrderStatus } from "../contracts";
+import { paymentWindowOver } from "./expiry";
+import { lineView, linesTotal, type StoredLine } from "./lines";
 
 /** An order row as the cart object stores it (times in ms). */
 export interface OrderState {
@@ -25,14 +28,6 @@ export interface OrderState {
   payment_id: string | null;
 }
 
-export interface OrderLineState {
-  sku: string;
-  product_id: string;
-  title: string;
-  quantity: number;
-  unit_amount: number;
-}
-
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending_payment: ["paid", "cancelled", "expired"],
   paid: [],
@@ -43,6 +38,71 @@ const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
 /** Whether the machine allows `from → to`. */
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
+}
+
+/** A payment event as the provider reports it. */
+export interface PaymentEvent {
+  type: "payment_failed" | "payment_succeeded";
+  amount: number;
+  currency: string;
+  paymentId: string;
+}
+
+/**
+ * Work a decision asks for, carried out in this order: persist the expiry the clock brought,
+ * note the payment being applied (so an interruption resumes it), sell the held units, mark the
+ * order paid with its archival message, close it as cancelled, release its holds.
+ */
+export type OrderEffect = "expire" | "start_payment" | "commit_holds" | "mark_paid" | "cancel" | "release_holds";
+
+/** How a payment event is recorded (payment_events), for dedupe and refunds due. */
+export interface PaymentRecord {
+  outcome: "failed" | "paid" | "already_paid" | "second_payment" | "order_not_payable";
+  refundDue: boolean;
+}
+
+export type CancelDecision =
+  | { ok: true; effects: readonly OrderEffect[] }
+  | { ok: false; reason: "invalid_transition"; status: OrderStatus; effects: readonly OrderEffect[] };
+
+export type PaymentDecision =
+  | { ok: true; answer: "paid" | "already_paid" | "recorded"; record: PaymentRecord; effects: readonly OrderEffect[] }
+  | { ok: false; reason: "amount_mismatch"; expected: { amount: number; currency: string }; record: null; effects: readonly OrderEffect[] }
+  | { ok: false; reason: "order_not_payable"; status: OrderStatus; record: PaymentRecord; effects: readonly OrderEffect[] };
+
+/** The order's status at `now`: a pending order whose payment window is over counts as expired. */
+function statusAt(order: OrderState, now: number): { status: OrderStatus; expire: OrderEffect[] } {
+  return paymentWindowOver(order, now) ? { status: "expired", expire: ["expire"] } : { status: order.status, expire: [] };
+}
+
+/** Decides a shopper's cancel: only a pending order with no payment started can be cancelled. */
+export function decideCancel(order: OrderState, now: number): CancelDecision {
+  const { status, expire } = statusAt(order, now);
+  if (!canTransition(status, "cancelled") || order.payment_id !== null) return { ok: false, reason: "invalid_transition", status, effects: expire };
+  return { ok: true, effects: ["cancel", "release_holds"] };
+}
+
+/**
+ * Decides a payment event. One whose amount or currency differs from the order's changes
+ * nothing. A failed payment is recorded and the order stays pending. A success on a pending
+ * order pays it; on a paid order it is a repeat (same payment) or a second payment (refund due);
+ * on a cancelled or expired order, or while another payment is being applied, it is recorded for
+ * refund and refused.
+ */
+export function decidePayment(order: OrderState, event: PaymentEvent, now: number): PaymentDecision {
+  if (event.amount !== order.total_amount || event.currency !== order.currency) {
+    return { ok: false, reason: "amount_mismatch", expected: { amount: order.total_amount, currency: order.currency }, record: null, effects: [] };
+  }
+  if (event.type === "payment_failed") return { ok: true, answer: "recorded", record: { outcome: "failed", refundDue: false }, effects: [] };
+  const { status, expire } = statusAt(order, now);
+  if (status === "paid") {
+    if (order.payment_id === event.paymentId) return { ok: true, answer: "already_paid", record: { outcome: "already_paid", refundDue: false }, effects: [] };
+    return { ok: false, reason: "order_not_payable", status, record: { outcome: "second_payment", refundDue: true }, effects: [] };
+  }
+  const refuse = (effects: OrderEffect[]): PaymentDecision => ({ ok: false, reason: "order_not_payable", status, record: { outcome: "order_not_payable", refundDue: true }, effects });
+  if (status !== "pending_payment") return refuse([...expire, "release_holds"]);
+  if (order.payment_id !== null && order.payment_id !== event.paymentId) return refuse([]);
+  return { ok: true, answer: "paid", record: { outcome: "paid", refundDue: false }, effects: ["start_payment", "commit_holds", "mark_paid"] };
 }
 
 /** The order id for a cart: each cart places at most one order. */
@@ -56,37 +116,44 @@ export function cartIdOf(orderId: string): string | null {
   return match ? match[1]! : null;
 }
 
-/** Sum of line totals in minor units. */
-export function orderTotal(lines: readonly OrderLineState[]): number {
-  const total = lines.reduce((sum, line) => sum + multiply(line.unit_amount, line.quantity), 0);
-  if (!Number.isSafeInteger(total)) throw new RangeError("money overflow");
-  return total;
+/** The order's total: the sum of its lines. */
+export function orderTotal(lines: readonly StoredLine[]): number {
+  return linesTotal(lines);
 }
 
 /** The order as the API shows it. */
-export function orderView(order: OrderState, lines: readonly OrderLineState[]): Order {
-  const money = (amount: number) => ({ amount, currency: order.currency });
+export function orderView(order: OrderState, lines: readonly StoredLine[]): Order {
   return {
     id: order.order_id,
     cart_id: order.cart_id,
     status: order.status,
     email: order.email,
-    lines: lines.map((line) => ({
-      sku: line.sku,
-      product_id: line.product_id,
-      title: line.title,
-      quantity: line.quantity,
-      unit_price: money(line.unit_amount),
-      line_total: money(multiply(line.unit_amount, line.quantity)),
-    })),
-    total: money(order.total_amount),
+    lines: lines.map((line) => lineView(line, order.currency)),
+    total: { amount: order.total_amount, currency: order.currency },
     payment_expires_at: new Date(order.payment_expires_at).toISOString(),
     created_at: new Date(order.created_at).toISOString(),
     paid_at: order.paid_at === null ? null : new Date(order.paid_at).toISOString(),
   };
 }
 
-/** Delay before retry `attempt` (1-based) of an outbox send: 1 s doubling, at most 5 minutes. */
-export function outboxBackoffMs(attempt: number): number {
-  return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 300_000);
+/** The versioned archival message of a paid order (the cart object's outbox → ORDERS_QUEUE). */
+export function archivalMessage(order: OrderState, lines: readonly StoredLine[]): OrderArchivedV1 {
+  const view = orderView(order, lines);
+  if (order.status !== "paid" || order.paid_at === null || order.payment_id === null) throw new Error(`order ${order.order_id} is not paid`);
+  return {
+    type: "order.paid",
+    version: 1,
+    order: {
+      id: view.id,
+      cart_id: view.cart_id,
+      email: view.email,
+      status: "paid",
+      total: view.total,
+      payment_id: order.payment_id,
+      created_at: view.created_at,
+      paid_at: view.paid_at!,
+      payment_expires_at: view.payment_expires_at,
+      lines: view.lines,
+    },
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * Credentials: bearer tokens from the Authorization header and the admin check.
  */
+import { secretsEqual } from "../platform/crypto";
 import { ApiError } from "./problem";
 
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
@@ -9,27 +10,6 @@ export function bearerToken(request: Request): string | undefined {
   if (header === null) return undefined;
   const match = /^Bearer[ ]+([\x21-\x7e]+)$/i.exec(header.trim());
   return match?.[1];
-}
-
-const encoder = new TextEncoder();
-
-async function sha256(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", encoder.encode(text));
-}
-
-/** Hex SHA-256 of a string: how tokens are stored and compared (never in the clear). */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await sha256(text));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * Compares two secrets in constant time. Both are hashed first so the comparison sees equal
- * lengths and leaks neither the secret's length nor the position of the first difference.
- */
-export async function secretsEqual(presented: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([sha256(presented), sha256(expected)]);
-  return crypto.subtle.timingSafeEqual(a, b);
 }
 
 /** 401 `unauthorized`, with the challenge header RFC 9110 asks for. */

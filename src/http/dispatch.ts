@@ -6,8 +6,8 @@ import { z } from "zod";
 import { bearerToken, requireAdmin, unauthorized } from "./auth";
 import { applyCors } from "./cors";
 import { decodeParams, MAX_BODY_BYTES, parseJsonText, parseOrThrow, queryObject, readBodyText } from "./input";
-import { canonicalJson, idempotencyKeyOf, idempotencyMode, idempotencyScope, requestFingerprint, withIdempotency } from "./idempotency";
-import { errorFields, log } from "./log";
+import { canonicalJson, type IdempotencyRecords, idempotencyKeyOf, idempotencyMode, idempotencyScope, requestFingerprint, withIdempotency } from "./idempotency";
+import { errorFields, log } from "../platform/log";
 import { ApiError, internalError, problemResponse } from "./problem";
 import type { RouteSpec } from "./route";
 
@@ -32,6 +32,7 @@ export async function runRoute(
   env: Env,
   ctx: ExecutionContext,
   requestId: string,
+  records: IdempotencyRecords,
 ): Promise<Response> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) {
@@ -65,7 +66,7 @@ export async function runRoute(
   // must not make two different requests look the same.
   const canonicalBody = route.rawBody ? (rawBody ?? "") : canonicalJson(parsedJson);
   const fingerprint = await requestFingerprint(request.method, url.pathname + url.search, canonicalBody);
-  return withIdempotency(env, { scope: idempotencyScope(route.auth, request, bearer), key: idempotencyKey, fingerprint }, requestId, run);
+  return withIdempotency(records, env, { scope: idempotencyScope(route.auth, request, bearer), key: idempotencyKey, fingerprint }, requestId, run);
 }
 
 /**

@@ -1,21 +1,33 @@
 /**
- * The one Idempotency-Key mechanism (API.md, Conventions), applied by dispatch to every POST
- * route except webhooks (which deduplicate by `webhook-id`). Records live in
- * {@link IdempotencyObject}s, one per (credential scope, key): strongly consistent, unlike KV.
+ * The one Idempotency-Key mechanism (docs/api.md, Conventions), applied by dispatch to every POST
+ * route except webhooks (which deduplicate by `webhook-id`). The rules (what is stored, what makes
+ * two requests the same, what a new attempt finds) are in domain/idempotency.ts; the records live
+ * wherever the route table's {@link IdempotencyRecords} puts them (one IdempotencyObject per
+ * credential scope and key: strongly consistent, unlike KV).
  *
- * A request with a key is fingerprinted (method, path and canonical JSON body), claimed in its
- * object, executed once, and its answer stored for 24 h, unless the status is one the client is
- * meant to fix and retry (400, 401, 413, 415, 429, 5xx): then the key is freed. Validation runs
- * before the claim, so its 400s never touch the record at all.
+ * A request with a key is fingerprinted (method, path and canonical JSON body), claimed, executed
+ * once, and its answer stored for 24 h unless the status is one the client is meant to fix and
+ * retry. Validation runs before the claim, so its 400s never touch the record at all.
  */
 import { z } from "zod";
-import type { StoredResponse } from "../objects/idempotency";
-import { idempotencyStub } from "../objects/stubs";
-import { sha256Hex } from "./auth";
-import { errorFields, log } from "./log";
+import { type BeginOutcome, canonicalJson, type FinishOutcome, fingerprintText, isStorable, type StoredResponse } from "../domain/idempotency";
+import { sha256Hex } from "../platform/crypto";
+import { errorFields, log } from "../platform/log";
 import { parseOrThrow } from "./input";
 import { ApiError, problemResponse } from "./problem";
 import type { RouteAuth, RouteSpec } from "./route";
+
+export { canonicalJson, isStorable };
+
+/** One key's record, as the store behind the mechanism offers it. */
+export interface IdempotencyRecord {
+  begin(fingerprint: string, attempt: string, leaseMs: number): Promise<BeginOutcome>;
+  complete(attempt: string, response: StoredResponse, retainMs: number): Promise<FinishOutcome>;
+  abandon(attempt: string): Promise<FinishOutcome>;
+}
+
+/** Where records live: the record of a key in a scope, both given as hex SHA-256 digests only. */
+export type IdempotencyRecords = (env: Env, scopeHash: string, keyHash: string) => IdempotencyRecord;
 
 /** The request header, lower-case as Headers report it. */
 export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
@@ -23,7 +35,7 @@ export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 /** Added to a replayed answer. */
 export const REPLAYED_HEADER = "idempotent-replayed";
 
-/** API.md: 1–255 printable characters (printable ASCII, space included). */
+/** 1–255 printable characters (printable ASCII, space included). */
 export const IdempotencyKey = z
   .string()
   .regex(/^[\x20-\x7e]{1,255}$/, "must be 1–255 printable ASCII characters")
@@ -73,31 +85,15 @@ export function idempotencyScope(auth: RouteAuth, request: Request, bearer: stri
   }
 }
 
-/** JSON with object keys sorted recursively and no whitespace; `undefined` (no body) is "". */
-export function canonicalJson(value: unknown): string {
-  if (value === undefined) return "";
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(",")}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-  return `{${entries.join(",")}}`;
-}
-
-/** What makes two requests "the same": method, path (with query) and canonical body. */
+/** The fingerprint of a request: hex SHA-256 of its method, path (with query) and canonical body. */
 export function requestFingerprint(method: string, pathAndQuery: string, canonicalBody: string): Promise<string> {
-  return sha256Hex(`${method} ${pathAndQuery}\n${canonicalBody}`);
+  return sha256Hex(fingerprintText(method, pathAndQuery, canonicalBody));
 }
 
-/** The object holding `key` in `scope`, addressed by hashes only. */
-export async function idempotencyRecord(env: Env, scope: string, key: string): Promise<ReturnType<typeof idempotencyStub>> {
+/** The record holding `key` in `scope`, addressed by hashes only. */
+export async function idempotencyRecord(records: IdempotencyRecords, env: Env, scope: string, key: string): Promise<IdempotencyRecord> {
   const [scopeHash, keyHash] = await Promise.all([sha256Hex(scope), sha256Hex(key)]);
-  return idempotencyStub(env, scopeHash, keyHash);
-}
-
-/** API.md: these answers are not stored (the client fixes the request and retries with the key). */
-export function isStorable(status: number): boolean {
-  return !(status === 400 || status === 401 || status === 413 || status === 415 || status === 429 || status >= 500);
+  return records(env, scopeHash, keyHash);
 }
 
 /** Headers that describe this delivery rather than the answer, so they are never replayed. */
@@ -123,12 +119,13 @@ export interface IdempotentRequest {
  * any other throw frees the key and propagates to the seam (a 500, not stored).
  */
 export async function withIdempotency(
+  records: IdempotencyRecords,
   env: Env,
   claim: IdempotentRequest,
   requestId: string,
   run: () => Promise<Response> | Response,
 ): Promise<Response> {
-  const record = await idempotencyRecord(env, claim.scope, claim.key);
+  const record = await idempotencyRecord(records, env, claim.scope, claim.key);
   const attempt = crypto.randomUUID();
   const begun = await record.begin(claim.fingerprint, attempt, IDEMPOTENCY_LEASE_MS);
   switch (begun.state) {

@@ -1,14 +1,20 @@
 /**
  * A cart's state in its object's SQLite database: the cart row, its lines, and pending line
  * changes (written before a hold is changed in a SKU object, cleared after, so a crash in between
- * is repaired on the next call). Synchronous; time is a parameter.
+ * is repaired on the next call). The only code that touches these tables. Synchronous; time is a
+ * parameter.
  */
-import type { CartLineState, CartState, CartStatus } from "../domain/cart";
-import type { SqlMigration } from "./sql-migrations";
+import type { CartStatus } from "../contracts";
+import type { CartState } from "../domain/cart";
+import type { StoredLine } from "../domain/lines";
+import type { StoreSchema } from "./sql-migrations";
 
-export const CART_MIGRATIONS: readonly SqlMigration[] = [
+export const CART_SCHEMA: StoreSchema = {
+  store: "cart",
+  migrations: [
   {
     version: 1,
+    legacyVersion: 1,
     description: "cart, lines, pending line changes",
     sql: `
       CREATE TABLE cart (
@@ -38,7 +44,14 @@ export const CART_MIGRATIONS: readonly SqlMigration[] = [
       );
     `,
   },
-];
+  {
+    version: 2,
+    legacyVersion: 2,
+    description: "the checkout in progress (its Idempotency-Key)",
+    sql: "ALTER TABLE cart ADD COLUMN checkout_key TEXT;",
+  },
+  ],
+};
 
 interface CartRow extends CartState, Record<string, SqlStorageValue> {
   token_hash: string;
@@ -60,8 +73,8 @@ export class CartStore {
   }
 
   /** Lines in the order they were first added. */
-  lines(): CartLineState[] {
-    return this.sql.exec<CartLineState & Record<string, SqlStorageValue>>("SELECT sku, product_id, title, quantity, unit_amount FROM lines ORDER BY added_at, sku").toArray();
+  lines(): StoredLine[] {
+    return this.sql.exec<StoredLine & Record<string, SqlStorageValue>>("SELECT sku, product_id, title, quantity, unit_amount FROM lines ORDER BY added_at, sku").toArray();
   }
 
   /** Creates the cart row once; returns false when it already existed. */
@@ -139,5 +152,20 @@ export class CartStore {
   /** Clears pending marks without touching lines (the hold change was refused: nothing moved). */
   clearPending(skus: readonly string[]): void {
     for (const sku of skus) this.sql.exec("DELETE FROM pending_lines WHERE sku = ?", sku);
+  }
+
+  /** Remembers that checkout `key` has extended the holds and is about to place the order (null: none). */
+  markCheckoutStarted(key: string | null): void {
+    this.sql.exec("UPDATE cart SET checkout_key = ? WHERE id = 1", key);
+  }
+
+  /** The checkout in progress (holds extended, order not yet placed), if any. */
+  checkoutInProgress(): string | null {
+    return this.sql.exec<{ checkout_key: string | null }>("SELECT checkout_key FROM cart WHERE id = 1").toArray()[0]?.checkout_key ?? null;
+  }
+
+  /** Closes the cart for the order placed from it (part of checkout's commit point; the caller wraps both in one transaction). */
+  close(orderId: string, now: number): void {
+    this.sql.exec("UPDATE cart SET status = 'checked_out', order_id = ?, checkout_key = NULL, version = version + 1, updated_at = ? WHERE id = 1", orderId, now);
   }
 }

@@ -6,26 +6,19 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "../config";
-import type { Cart, Order } from "../contracts";
-import { type CartLineState, cartView, holdIdFor, ifMatchSatisfied } from "../domain/cart";
+import type { Cart, CartStatus, Order } from "../contracts";
+import { isCartHolder } from "../domain/cart-access";
+import { type CartResult, cartView, holdIdFor, planLineChange } from "../domain/cart";
+import { cartExpiresAt, cartLapsed } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
-import { secretsEqual } from "../http/auth";
-import { errorFields, log } from "../http/log";
-import { CART_MIGRATIONS, CartStore } from "./cart-store";
-import { type CheckoutResult, OrderDesk, type PaymentInput, type PaymentResult } from "./order-desk";
-import { ORDER_MIGRATIONS, OrderStore } from "./order-store";
+import type { StoredLine } from "../domain/lines";
+import { errorFields, log } from "../platform/log";
 import { AlarmSlot } from "./alarm";
+import { CART_SCHEMA, CartStore } from "./cart-store";
+import { type CancelResult, type CheckoutResult, OrderDesk, type PaymentInput, type PaymentResult } from "./order-desk";
+import { ORDER_SCHEMA, OrderStore } from "./order-store";
 import { runSqlMigrations } from "./sql-migrations";
 import { inventoryStub } from "./stubs";
-
-/** Refusals a cart call can answer with, as data. */
-export type CartRefusal =
-  | { ok: false; reason: "not_found" }
-  | { ok: false; reason: "version_mismatch"; version: number }
-  | { ok: false; reason: "cart_not_open"; status: string }
-  | (InventoryRefusal & { sku: string });
-
-export type CartResult = { ok: true; cart: Cart } | CartRefusal;
 
 export class CartObject extends DurableObject<Env> {
   #store: CartStore;
@@ -38,10 +31,10 @@ export class CartObject extends DurableObject<Env> {
     super(ctx, env);
     this.#store = new CartStore(ctx.storage);
     this.#orders = new OrderStore(ctx.storage);
-    this.#desk = new OrderDesk(env, this.#store, this.#orders, () => this.#arm());
+    this.#desk = new OrderDesk(env, ctx.storage, this.#store, this.#orders, () => this.#arm());
     this.#alarm = new AlarmSlot(ctx.storage);
     ctx.blockConcurrencyWhile(async () => {
-      runSqlMigrations(ctx.storage, [...CART_MIGRATIONS, ...ORDER_MIGRATIONS]);
+      runSqlMigrations(ctx.storage, [CART_SCHEMA, ORDER_SCHEMA]);
       await this.#alarm.load();
     });
   }
@@ -72,7 +65,7 @@ export class CartObject extends DurableObject<Env> {
   async #authorised(tokenHash: string) {
     const cart = this.#store.cart();
     if (cart === null) return null;
-    return (await secretsEqual(tokenHash, cart.token_hash)) ? cart : null;
+    return (await isCartHolder(tokenHash, cart.token_hash)) ? cart : null;
   }
 
   #view(): Cart {
@@ -82,7 +75,7 @@ export class CartObject extends DurableObject<Env> {
   /** Marks an open cart whose time is up as expired (its holds lapse at the same moment). */
   #expireIfDue(now: number): void {
     const cart = this.#store.cart();
-    if (cart?.status === "open" && now >= cart.expires_at) this.#store.settle([], { status: "expired", bump: true }, now);
+    if (cart && cartLapsed(cart, now)) this.#store.settle([], { status: "expired", bump: true }, now);
   }
 
   /**
@@ -121,7 +114,7 @@ export class CartObject extends DurableObject<Env> {
   async create(input: { cartId: string; tokenHash: string; currency: string; region: "eu" | null }): Promise<Cart> {
     const now = Date.now();
     const { holdTtlSeconds } = settings(this.env);
-    if (this.#store.create({ cart_id: input.cartId, token_hash: input.tokenHash, currency: input.currency, region: input.region, expires_at: now + holdTtlSeconds * 1000 }, now)) {
+    if (this.#store.create({ cart_id: input.cartId, token_hash: input.tokenHash, currency: input.currency, region: input.region, expires_at: cartExpiresAt(now, holdTtlSeconds) }, now)) {
       await this.#arm();
     }
     return this.#view();
@@ -145,20 +138,13 @@ export class CartObject extends DurableObject<Env> {
       const now = await this.#prepare(tokenHash);
       if (now === null) return { ok: false, reason: "not_found" };
       const current = this.#store.cart()!;
-      if (current.status === "checked_out") return { ok: false, reason: "cart_not_open", status: current.status };
-      if (!ifMatchSatisfied(ifMatch, current.version)) return { ok: false, reason: "version_mismatch", version: current.version };
+      const plan = planLineChange(current, this.#store.lines(), sku, quantity, ifMatch);
+      if (plan.kind === "refused") return plan.reason === "cart_not_open" ? { ok: false, reason: "cart_not_open", status: plan.status } : { ok: false, reason: "version_mismatch", version: plan.version };
+      if (plan.kind === "unchanged") return { ok: true, cart: this.#view() };
 
       const { holdTtlSeconds, maxLineQuantity } = settings(this.env);
-      const expiresAt = now + holdTtlSeconds * 1000;
-      const lines = this.#store.lines();
+      const { targets } = plan;
       const limits = { maxLineQuantity, currency: current.currency };
-      // An open cart changes one hold and extends the others; an expired one re-reserves them all.
-      const targets =
-        current.status === "expired"
-          ? [...lines.filter((l) => l.sku !== sku).map((l) => ({ sku: l.sku, quantity: l.quantity })), { sku, quantity }]
-          : [{ sku, quantity }];
-      // Removing a line the cart does not have changes nothing.
-      if (current.status === "open" && quantity === 0 && !lines.some((l) => l.sku === sku)) return { ok: true, cart: this.#view() };
       this.#store.markPending(targets.map((t) => t.sku), now);
       const results = await Promise.all(
         targets.map((t) => inventoryStub(this.env, t.sku).hold(holdIdFor(current.cart_id, t.sku), current.cart_id, t.quantity, holdTtlSeconds, t.sku === sku ? limits : { currency: current.currency })),
@@ -169,14 +155,14 @@ export class CartObject extends DurableObject<Env> {
         await this.#undo(current.cart_id, current.status, targets, results);
         return { ...refusal, sku: targets[refusalIndex]!.sku };
       }
-      if (current.status === "open") await this.#extendOthers(current.cart_id, lines.filter((l) => l.sku !== sku), holdTtlSeconds);
+      await this.#extendOthers(current.cart_id, plan.extend, holdTtlSeconds);
       this.#store.settle(
         targets.map((t, i) => {
           const result = results[i]!;
           const item = result.ok ? result.item : null;
           return { sku: t.sku, quantity: t.quantity, ...(item ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount } : {}) };
         }),
-        { status: "open", expires_at: expiresAt, bump: true },
+        { status: "open", expires_at: cartExpiresAt(now, holdTtlSeconds), bump: true },
         now,
       );
       await this.#arm();
@@ -188,7 +174,7 @@ export class CartObject extends DurableObject<Env> {
    * Undoes a refused change. An open cart changed one hold and it was refused (nothing moved).
    * An expired cart's re-reservation is all or nothing: holds it did take are released again.
    */
-  async #undo(cartId: string, status: string, targets: Array<{ sku: string }>, results: Array<{ ok: boolean }>): Promise<void> {
+  async #undo(cartId: string, status: CartStatus, targets: Array<{ sku: string }>, results: Array<{ ok: boolean }>): Promise<void> {
     if (status === "expired") {
       await Promise.all(targets.map((t, i) => (results[i]!.ok ? inventoryStub(this.env, t.sku).release(holdIdFor(cartId, t.sku)) : undefined)));
     }
@@ -196,7 +182,7 @@ export class CartObject extends DurableObject<Env> {
   }
 
   /** Moves the other lines' holds to the cart's new expiry; a hold found missing is taken again. */
-  async #extendOthers(cartId: string, others: CartLineState[], ttlSeconds: number): Promise<void> {
+  async #extendOthers(cartId: string, others: readonly StoredLine[], ttlSeconds: number): Promise<void> {
     await Promise.all(
       others.map(async (line) => {
         const stub = inventoryStub(this.env, line.sku);
@@ -239,7 +225,7 @@ export class CartObject extends DurableObject<Env> {
   }
 
   /** Cancels the pending order and releases its stock. */
-  async cancelOrder(tokenHash: string): Promise<{ ok: true; order: Order } | { ok: false; reason: "not_found" } | { ok: false; reason: "invalid_transition"; status: string }> {
+  async cancelOrder(tokenHash: string): Promise<CancelResult> {
     return this.#serial(async () => {
       const cart = await this.#authorised(tokenHash);
       if (cart === null) return { ok: false, reason: "not_found" };
@@ -268,10 +254,10 @@ export class CartObject extends DurableObject<Env> {
       const now = Date.now();
       this.#expireIfDue(now);
       const cart = this.#store.cart();
-      if (cart?.status === "expired" && this.#orders.checkoutInProgress() !== null) {
+      if (cart?.status === "expired" && this.#store.checkoutInProgress() !== null) {
         // A checkout extended the holds and never finished: the expired cart holds nothing.
         await Promise.all(this.#store.lines().map((line) => inventoryStub(this.env, line.sku).release(holdIdFor(cart.cart_id, line.sku))));
-        this.#orders.markCheckoutStarted(null);
+        this.#store.markCheckoutStarted(null);
       }
       this.#desk.expireIfDue(now);
       await this.#desk.releaseClosedOrderHolds();

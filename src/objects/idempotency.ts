@@ -14,14 +14,18 @@
  * expiry with short values instead of test-only branches.
  */
 import { DurableObject } from "cloudflare:workers";
-import { runSqlMigrations, type SqlMigration } from "./sql-migrations";
+import { type BeginOutcome, type FinishOutcome, type KeyRecord, planBegin, recordDueAt, type StoredResponse } from "../domain/idempotency";
+import { hasSchema, runSqlMigrations, type StoreSchema } from "./sql-migrations";
 
 /** Schema of an IdempotencyObject: a single row, `in_flight` or `completed`. */
-export const IDEMPOTENCY_MIGRATIONS: readonly SqlMigration[] = [
-  {
-    version: 1,
-    description: "the key's single record",
-    sql: `
+export const IDEMPOTENCY_SCHEMA: StoreSchema = {
+  store: "idempotency",
+  migrations: [
+    {
+      version: 1,
+      legacyVersion: 1,
+      description: "the key's single record",
+      sql: `
       CREATE TABLE record (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         fingerprint TEXT NOT NULL,
@@ -35,67 +39,15 @@ export const IDEMPOTENCY_MIGRATIONS: readonly SqlMigration[] = [
         CHECK (state = 'in_flight' OR (status IS NOT NULL AND headers IS NOT NULL AND expires_at IS NOT NULL))
       );
     `,
-  },
-];
-
-/** A response as stored for replay; `body` null when empty. */
-export interface StoredResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: ArrayBuffer | null;
-}
-
-/**
- * What `begin` found. `started`: the caller owns the key and must `complete` or `abandon`
- * (`takeover` when it replaced an attempt whose lease had run out). `in_flight`: another attempt
- * holds a live lease. `mismatch`: the stored response belongs to a different request.
- * `completed`: replay the stored response.
- */
-export type BeginOutcome =
-  | { state: "started"; takeover: boolean }
-  | { state: "in_flight" }
-  | { state: "mismatch" }
-  | ({ state: "completed" } & StoredResponse);
-
-/** `lease_lost`: the attempt no longer owns the key (its lease ran out and it was taken over or freed). */
-export type FinishOutcome = { ok: true } | { ok: false; reason: "lease_lost" };
+    },
+  ],
+};
 
 /** The stored row, as read back. */
-export interface IdempotencyRecordRow extends Record<string, SqlStorageValue> {
-  fingerprint: string;
-  attempt: string;
-  state: "in_flight" | "completed";
-  lease_until: number;
+interface RecordRow extends KeyRecord, Record<string, SqlStorageValue> {
   status: number | null;
   headers: string | null;
   body: ArrayBuffer | null;
-  expires_at: number | null;
-}
-
-/** The moment a record stops mattering: lease end while in flight, retention end once completed. */
-function dueAt(record: IdempotencyRecordRow): number {
-  return record.state === "completed" ? (record.expires_at ?? 0) : record.lease_until;
-}
-
-/**
- * Decides `begin` from the current record (pure). A record past its due time counts as absent:
- * an expired lease means the attempt died without an answer, which frees the key exactly as an
- * abandoned (unstored) answer does, whatever the new request's body; a completed record past
- * retention is gone even if the alarm has not run yet.
- */
-export function planBegin(
-  record: IdempotencyRecordRow | null,
-  fingerprint: string,
-  attempt: string,
-  now: number,
-): "start" | "take_over" | "resume" | "in_flight" | "mismatch" | "replay" {
-  if (record === null) return "start";
-  if (record.state === "completed") {
-    if (dueAt(record) <= now) return "start";
-    return record.fingerprint === fingerprint ? "replay" : "mismatch";
-  }
-  if (record.attempt === attempt) return "resume";
-  return record.lease_until > now ? "in_flight" : "take_over";
 }
 
 export class IdempotencyObject extends DurableObject<Env> {
@@ -108,19 +60,19 @@ export class IdempotencyObject extends DurableObject<Env> {
     // (never used, or wiped) stays empty until `begin` needs a table: a stale attempt's late
     // `complete` must not leave behind an empty database that no alarm would ever delete.
     ctx.blockConcurrencyWhile(async () => {
-      if (ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").toArray().length > 0) this.#ensureSchema();
+      if (hasSchema(ctx.storage)) this.#ensureSchema();
     });
   }
 
   #ensureSchema(): void {
     if (this.#schemaReady) return;
-    runSqlMigrations(this.ctx.storage, IDEMPOTENCY_MIGRATIONS);
+    runSqlMigrations(this.ctx.storage, [IDEMPOTENCY_SCHEMA]);
     this.#schemaReady = true;
   }
 
-  #record(): IdempotencyRecordRow | null {
+  #record(): RecordRow | null {
     if (!this.#schemaReady) return null;
-    return this.ctx.storage.sql.exec<IdempotencyRecordRow>("SELECT fingerprint, attempt, state, lease_until, status, headers, body, expires_at FROM record WHERE id = 1").toArray()[0] ?? null;
+    return this.ctx.storage.sql.exec<RecordRow>("SELECT fingerprint, attempt, state, lease_until, status, headers, body, expires_at FROM record WHERE id = 1").toArray()[0] ?? null;
   }
 
   /** Deletes everything (row, schema, alarm) so an unused key costs no storage. */
@@ -203,8 +155,8 @@ export class IdempotencyObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const record = this.#record();
-    if (record !== null && dueAt(record) > Date.now()) {
-      await this.ctx.storage.setAlarm(dueAt(record));
+    if (record !== null && recordDueAt(record) > Date.now()) {
+      await this.ctx.storage.setAlarm(recordDueAt(record));
       return;
     }
     await this.#wipe();

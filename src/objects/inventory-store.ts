@@ -4,23 +4,21 @@
  * write), which together with the object's single-threaded input gate serialises reservations.
  * Time is a parameter (`now`, ms since epoch) so tests can drive expiry exactly.
  */
-import {
-  type HoldView,
-  type InventoryRefusal,
-  type InventorySnapshot,
-  levels,
-  MAX_LISTED_HOLDS,
-  planHold,
-  planOnHand,
-  type StockLevels,
-} from "../domain/inventory";
-import type { InventoryLevelV1, SkuPricing } from "../contracts";
-import type { SqlMigration } from "./sql-migrations";
+import { type Hold, type InventoryLevelV1, type InventorySnapshot, MAX_LISTED_HOLDS, type SkuPricing, type StockLevels } from "../contracts";
+import { decideHold, type HoldLimits, type InventoryRefusal, type LedgerCheck, ledgerAgrees, levels, type Ok, planOnHand } from "../domain/inventory";
+import { backoffMs } from "../platform/backoff";
+import type { StoreSchema } from "./sql-migrations";
+
+/** Level report retries: 1 s doubling, at most a minute apart. */
+export const LEVEL_REPORT_BACKOFF = { baseMs: 1000, capMs: 60_000 };
 
 /** Schema of an InventoryObject (docs/storage.md describes each table). */
-export const INVENTORY_MIGRATIONS: readonly SqlMigration[] = [
+export const INVENTORY_SCHEMA: StoreSchema = {
+  store: "inventory",
+  migrations: [
   {
     version: 1,
+    legacyVersion: 1,
     description: "stock, holds, ledger",
     sql: `
       CREATE TABLE stock (
@@ -58,6 +56,7 @@ export const INVENTORY_MIGRATIONS: readonly SqlMigration[] = [
   },
   {
     version: 2,
+    legacyVersion: 2,
     description: "catalog entry pushed from Postgres",
     sql: `
       CREATE TABLE catalog (
@@ -74,6 +73,7 @@ export const INVENTORY_MIGRATIONS: readonly SqlMigration[] = [
   },
   {
     version: 3,
+    legacyVersion: 3,
     description: "reporting of stock levels to Postgres",
     sql: `
       CREATE TABLE level_reports (
@@ -85,13 +85,13 @@ export const INVENTORY_MIGRATIONS: readonly SqlMigration[] = [
       INSERT INTO level_reports (id) VALUES (1);
     `,
   },
-];
+  ],
+};
 
 /** Stock levels reported to Postgres at most this often per SKU (changes in between coalesce). */
 export const LEVEL_REPORT_DELAY_MS = 1000;
 
 type LedgerKind = "set" | "adjust" | "hold" | "release" | "expire" | "commit";
-type Ok<T = object> = { ok: true } & T;
 
 interface StockRow extends Record<string, SqlStorageValue> {
   on_hand: number;
@@ -117,28 +117,9 @@ interface HoldRow extends Record<string, SqlStorageValue> {
 /** A SKU's levels as sent to Postgres (queue `edgecart-inventory`). */
 export type LevelReport = InventoryLevelV1;
 
-/** Result of {@link InventoryStore.verify}: the ledger's sums against the current state. */
-export interface LedgerCheck {
-  ok: boolean;
-  on_hand: number;
-  reserved: number;
-  sold: number;
-  ledger_on_hand: number;
-  ledger_reserved: number;
-  holds_reserved: number;
-  ledger_sold: number;
-}
-
 /** Stock levels, the held quantity after the call, the hold's expiry and the SKU's pricing. */
 export type HoldOutcome = Ok<StockLevels & { quantity: number; expires_at: string | null; item: SkuPricing | null }>;
 
-/** Limits a caller (the cart) applies to a hold; the SKU's own max_line_quantity wins. */
-export interface HoldLimits {
-  /** Default per-line limit (MAX_LINE_QUANTITY). */
-  maxLineQuantity?: number;
-  /** The cart's currency: a SKU priced in another is refused. */
-  currency?: string;
-}
 
 /** State access for one SKU. Construct after the migrations ran. */
 export class InventoryStore {
@@ -305,31 +286,18 @@ export class InventoryStore {
   hold(holdId: string, ownerId: string, quantity: number, ttlMs: number, now: number, limits: HoldLimits = {}): HoldOutcome | InventoryRefusal {
     this.expireDue(now);
     return this.storage.transactionSync(() => {
-      if (this.isCommitted(holdId)) return { ok: false as const, reason: "hold_committed" as const };
       const existing = this.holdRow(holdId);
-      if (existing && existing.owner_id !== ownerId) return { ok: false as const, reason: "hold_owner_mismatch" as const };
-      const current = existing?.quantity ?? 0;
       const item = this.pricing();
+      const decision = decideHold({ stock: this.stockOrZero(), item, existing, committed: this.isCommitted(holdId) }, ownerId, quantity, limits);
+      if (!decision.ok) return decision;
       if (quantity === 0) {
         if (existing) this.releaseRow(existing, "release", now);
         return { ok: true as const, quantity: 0, expires_at: null, item, ...this.levels() };
       }
-      // Shrinking a hold is always allowed; taking more needs a sellable SKU within the limits.
-      if (quantity > current) {
-        if (item === null || item.status !== "active") return { ok: false as const, reason: "unknown_sku" as const };
-        if (limits.currency !== undefined && item.price.currency !== limits.currency) {
-          return { ok: false as const, reason: "currency_mismatch" as const, currency: item.price.currency };
-        }
-        const limit = item.max_line_quantity ?? limits.maxLineQuantity;
-        if (limit !== undefined && quantity > limit) return { ok: false as const, reason: "quantity_limit_exceeded" as const, limit };
-      }
-      const stock = this.stockOrZero();
-      const plan = planHold(stock, current, quantity);
-      if (!plan.ok) return plan;
       const expiresAt = now + ttlMs;
       if (existing) this.sql.exec("UPDATE holds SET quantity = ?, expires_at = ? WHERE hold_id = ?", quantity, expiresAt, holdId);
       else this.sql.exec("INSERT INTO holds (hold_id, owner_id, quantity, expires_at) VALUES (?, ?, ?, ?)", holdId, ownerId, quantity, expiresAt);
-      if (plan.delta !== 0) this.record(now, "hold", 0, plan.delta, { holdId });
+      if (decision.delta !== 0) this.record(now, "hold", 0, decision.delta, { holdId });
       return { ok: true as const, quantity, expires_at: new Date(expiresAt).toISOString(), item, ...this.levels() };
     });
   }
@@ -397,7 +365,7 @@ export class InventoryStore {
     const holds = this.sql
       .exec<HoldRow>("SELECT hold_id, owner_id, quantity, expires_at FROM holds ORDER BY expires_at, hold_id LIMIT ?", MAX_LISTED_HOLDS)
       .toArray()
-      .map((h): HoldView => ({ hold_id: h.hold_id, owner_id: h.owner_id, quantity: h.quantity, expires_at: new Date(h.expires_at).toISOString() }));
+      .map((h): Hold => ({ hold_id: h.hold_id, owner_id: h.owner_id, quantity: h.quantity, expires_at: new Date(h.expires_at).toISOString() }));
     const total = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM holds").one().n;
     return { sku: this.sku, ...this.levels(), holds, holds_total: total };
   }
@@ -447,7 +415,7 @@ export class InventoryStore {
   /** Records a failed report: retried with backoff (1 s doubling, at most 60 s). */
   markLevelReportFailed(now: number): void {
     const { attempts } = this.sql.exec<{ attempts: number }>("SELECT attempts FROM level_reports WHERE id = 1").one();
-    this.sql.exec("UPDATE level_reports SET attempts = ?, due_at = ? WHERE id = 1", attempts + 1, now + Math.min(1000 * 2 ** attempts, 60_000));
+    this.sql.exec("UPDATE level_reports SET attempts = ?, due_at = ? WHERE id = 1", attempts + 1, now + backoffMs(attempts + 1, LEVEL_REPORT_BACKOFF.baseMs, LEVEL_REPORT_BACKOFF.capMs));
   }
 
   /** Recomputes on_hand, reserved and sold from the ledger and checks them against the state. */
@@ -468,13 +436,7 @@ export class InventoryStore {
       ledger_sold: sums.sold ?? 0,
       holds_reserved: held,
     };
-    const ok =
-      check.on_hand === check.ledger_on_hand &&
-      check.reserved === check.ledger_reserved &&
-      check.reserved === check.holds_reserved &&
-      check.sold === check.ledger_sold &&
-      check.reserved <= check.on_hand &&
-      check.reserved >= 0;
+    const ok = ledgerAgrees(check);
     return { ok, ...check };
   }
 }

@@ -6,15 +6,12 @@
  * A thin RPC shell over {@link InventoryStore}: it supplies the clock and keeps the alarm armed.
  */
 import { DurableObject } from "cloudflare:workers";
-import { settings } from "../config";
-import type { SkuPricing } from "../contracts";
-import type { InventoryRefusal, InventorySnapshot, StockLevels } from "../domain/inventory";
-import { errorFields, log } from "../http/log";
-import { type HoldLimits, type HoldOutcome, INVENTORY_MIGRATIONS, InventoryStore, type LedgerCheck, type LevelReport } from "./inventory-store";
+import type { InventorySnapshot, SkuPricing, StockLevels } from "../contracts";
+import type { HoldLimits, InventoryRefusal, LedgerCheck, Ok } from "../domain/inventory";
+import { errorFields, log } from "../platform/log";
 import { AlarmSlot } from "./alarm";
+import { type HoldOutcome, INVENTORY_SCHEMA, InventoryStore, type LevelReport } from "./inventory-store";
 import { runSqlMigrations } from "./sql-migrations";
-
-type Ok<T = object> = { ok: true } & T;
 
 export class InventoryObject extends DurableObject<Env> {
   #store: InventoryStore;
@@ -25,7 +22,7 @@ export class InventoryObject extends DurableObject<Env> {
     this.#store = new InventoryStore(ctx.storage, ctx.id.name ?? ctx.id.toString());
     this.#alarm = new AlarmSlot(ctx.storage);
     ctx.blockConcurrencyWhile(async () => {
-      runSqlMigrations(ctx.storage, INVENTORY_MIGRATIONS);
+      runSqlMigrations(ctx.storage, [INVENTORY_SCHEMA]);
       await this.#alarm.load();
     });
   }
@@ -107,25 +104,6 @@ export class InventoryObject extends DurableObject<Env> {
   /** The SKU's levels and ledger position (what the reconciliation cron writes to Postgres). */
   async levelReport(): Promise<LevelReport | null> {
     return this.#store.levelReport(Date.now());
-  }
-
-  /**
-   * Bench only (`npm run bench`; refused unless BENCH_ROUTES is "on"): `count` one-unit holds,
-   * each through the same path as {@link hold}, timed inside the object. `flushEach` waits for
-   * every write to reach disk (`storage.sync()`); otherwise they are flushed together at the end.
-   * The clock only moves across I/O in workerd, so the final flush is always part of the time.
-   */
-  async benchHolds(count: number, flushEach: boolean): Promise<Ok<{ granted: number; elapsed_ms: number }> | { ok: false; reason: "bench_disabled" }> {
-    if (this.env.BENCH_ROUTES !== "on") return { ok: false, reason: "bench_disabled" };
-    const ttl = settings(this.env).holdTtlSeconds;
-    let granted = 0;
-    const started = performance.now();
-    for (let i = 0; i < count; i++) {
-      if ((await this.hold(`bench:${crypto.randomUUID()}`, "bench", 1, ttl)).ok) granted++;
-      if (flushEach) await this.ctx.storage.sync();
-    }
-    await this.ctx.storage.sync();
-    return { ok: true, granted, elapsed_ms: performance.now() - started };
   }
 
   /**

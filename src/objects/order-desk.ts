@@ -1,24 +1,21 @@
 /**
  * Checkout, the order's life and its payment, inside the cart's object (the order lives with the
- * cart it was placed from; docs/architecture.md explains the choice). Every step that touches SKU
- * objects is idempotent and written so that a crash at any point is resumed by a retry (the same
+ * cart it was placed from; docs/architecture.md explains the choice). The rules are in
+ * src/domain (repricing, the order state machine, expiry); this desk loads state, asks the
+ * domain, carries the decision out against the SKU objects and persists it. Every step that
+ * touches SKU objects is idempotent, so a crash at any point is resumed by a retry (the same
  * Idempotency-Key), by the payment provider's redelivery, or by the object's alarm.
  */
-import type { Cart, Order, OrderArchivedV1 } from "../contracts";
+import type { Cart, Order } from "../contracts";
 import { cartView, holdIdFor } from "../domain/cart";
+import { reprice } from "../domain/checkout";
+import { orderHoldSeconds, paymentWindowOver } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
-import { canTransition, type OrderLineState, type OrderState, orderIdFor, orderTotal, orderView } from "../domain/order";
-import { errorFields, log } from "../http/log";
+import { decideCancel, decidePayment, type OrderEffect, orderIdFor, orderTotal, orderView, type PaymentRecord } from "../domain/order";
+import { errorFields, log } from "../platform/log";
 import type { CartStore } from "./cart-store";
 import type { OrderStore } from "./order-store";
 import { inventoryStub } from "./stubs";
-
-/**
- * Holds of a pending order outlive its payment window by this much, so the cart object (whose
- * clock decides whether a payment is in time) never sees a hold lapse before the order expires.
- * The order's expiry releases them explicitly.
- */
-export const ORDER_HOLD_GRACE_SECONDS = 120;
 
 export type CheckoutResult =
   | { ok: true; order: Order; created: boolean }
@@ -34,6 +31,8 @@ export type PaymentResult =
   | { ok: false; reason: "amount_mismatch"; expected: { amount: number; currency: string } }
   | { ok: false; reason: "order_not_payable"; status: string };
 
+export type CancelResult = { ok: true; order: Order } | { ok: false; reason: "not_found" } | { ok: false; reason: "invalid_transition"; status: string };
+
 export interface PaymentInput {
   webhookId: string;
   type: string;
@@ -45,6 +44,7 @@ export interface PaymentInput {
 export class OrderDesk {
   constructor(
     private readonly env: Env,
+    private readonly storage: DurableObjectStorage,
     private readonly carts: CartStore,
     private readonly orders: OrderStore,
     /** Re-arms the object's alarm for whatever is due next (see nextWake). */
@@ -58,11 +58,11 @@ export class OrderDesk {
   }
 
   /**
-   * Checks out the cart under `key`. Re-prices every line from the SKU objects; if any price
-   * differs the lines take the new prices and the answer is `price_changed`. Otherwise every
-   * hold is extended to the payment window, then the order is placed and the cart closed in one
-   * transaction. A retry with the same key after a crash finds the checkout in progress (or the
-   * order placed) and finishes it; never a second order, never a lost or doubled hold.
+   * Checks out the cart under `key`. Reprices every line from the SKU objects; a changed price
+   * updates the lines and answers `price_changed`. Otherwise every hold is extended to the
+   * payment window, then the order is placed and the cart closed in one transaction. A retry with
+   * the same key after a crash finds the checkout in progress (or the order placed) and finishes
+   * it; never a second order, never a lost or doubled hold.
    */
   async checkout(email: string, key: string, now: number, paymentTtlSeconds: number): Promise<CheckoutResult> {
     const cart = this.carts.cart()!;
@@ -76,68 +76,59 @@ export class OrderDesk {
     if (lines.length === 0) return { ok: false, reason: "cart_empty" };
 
     const prices = await Promise.all(lines.map((line) => inventoryStub(this.env, line.sku).pricing()));
-    // A SKU archived, dropped, or now priced in another currency can no longer be bought here.
-    const unavailable = lines.find((_, i) => prices[i]?.status !== "active" || prices[i]?.price.currency !== cart.currency);
-    if (unavailable) return { ok: false, reason: "item_unavailable", sku: unavailable.sku };
-    const changed = lines.filter((line, i) => prices[i]!.price.amount !== line.unit_amount);
-    if (changed.length > 0) {
-      this.carts.settle(
-        changed.map((line) => {
-          const price = prices[lines.indexOf(line)]!;
-          return { sku: line.sku, quantity: line.quantity, product_id: price.product_id, title: price.title, unit_amount: price.price.amount };
-        }),
-        { bump: true },
-        now,
-      );
+    const repriced = reprice(lines, prices, cart.currency);
+    if (repriced.kind === "unavailable") return { ok: false, reason: "item_unavailable", sku: repriced.sku };
+    if (repriced.kind === "changed") {
+      this.carts.settle(repriced.lines, { bump: true }, now);
       return { ok: false, reason: "price_changed", cart: cartView(this.carts.cart()!, this.carts.lines()) };
     }
 
     // Secure the stock for the payment window before anything is promised.
-    this.orders.markCheckoutStarted(key);
-    const holdSeconds = paymentTtlSeconds + ORDER_HOLD_GRACE_SECONDS;
+    this.carts.markCheckoutStarted(key);
+    const holdSeconds = orderHoldSeconds(paymentTtlSeconds);
     const held = await Promise.all(lines.map((line) => inventoryStub(this.env, line.sku).hold(holdIdFor(cart.cart_id, line.sku), cart.cart_id, line.quantity, holdSeconds)));
     const refused = held.findIndex((r) => !r.ok);
     if (refused >= 0) {
       // A hold lapsed and its stock went elsewhere: give the others back the cart's own expiry.
       const ttl = Math.max(1, (cart.expires_at - Date.now()) / 1000);
       await Promise.all(lines.map((line, i) => (held[i]!.ok ? inventoryStub(this.env, line.sku).extend(holdIdFor(cart.cart_id, line.sku), ttl) : undefined)));
-      this.orders.markCheckoutStarted(null);
+      this.carts.markCheckoutStarted(null);
       return { ...(held[refused] as InventoryRefusal), sku: lines[refused]!.sku };
     }
-    const orderLines: OrderLineState[] = lines.map((line) => ({ sku: line.sku, product_id: line.product_id, title: line.title, quantity: line.quantity, unit_amount: line.unit_amount }));
-    this.orders.place(
-      {
-        order_id: orderIdFor(cart.cart_id),
-        cart_id: cart.cart_id,
-        email,
-        currency: cart.currency,
-        total_amount: orderTotal(orderLines),
-        checkout_key: key,
-        created_at: now,
-        payment_expires_at: now + paymentTtlSeconds * 1000,
-      },
-      orderLines,
-      now,
-    );
+    const orderId = orderIdFor(cart.cart_id);
+    this.storage.transactionSync(() => {
+      this.orders.place(
+        {
+          order_id: orderId,
+          cart_id: cart.cart_id,
+          email,
+          currency: cart.currency,
+          total_amount: orderTotal(lines),
+          checkout_key: key,
+          created_at: now,
+          payment_expires_at: now + paymentTtlSeconds * 1000,
+        },
+        lines,
+      );
+      this.carts.close(orderId, now);
+    });
     return { ok: true, order: this.view()!, created: true };
   }
 
   /** Cancels a pending order and releases its stock. */
-  async cancel(now: number): Promise<{ ok: true; order: Order } | { ok: false; reason: "not_found" } | { ok: false; reason: "invalid_transition"; status: string }> {
+  async cancel(now: number): Promise<CancelResult> {
     const order = this.orders.order();
     if (!order) return { ok: false, reason: "not_found" };
-    this.expireIfDue(now);
-    const current = this.orders.order()!;
-    if (!canTransition(current.status, "cancelled") || current.payment_id !== null) return { ok: false, reason: "invalid_transition", status: current.status };
-    this.orders.close("cancelled");
-    await this.releaseClosedOrderHolds();
+    const decision = decideCancel(order, now);
+    await this.#carryOut(decision.effects, now);
+    if (!decision.ok) return { ok: false, reason: "invalid_transition", status: decision.status };
     return { ok: true, order: this.view()! };
   }
 
-  /** Expires a pending order whose payment window is over (its holds are released by the caller). */
+  /** Expires a pending order whose payment window is over (its holds are released by the alarm). */
   expireIfDue(now: number): void {
     const order = this.orders.order();
-    if (order?.status === "pending_payment" && order.payment_id === null && now >= order.payment_expires_at) this.orders.close("expired");
+    if (order && paymentWindowOver(order, now)) this.orders.close("expired");
   }
 
   /** Releases the holds of a cancelled or expired order (idempotent; the alarm retries). */
@@ -149,46 +140,61 @@ export class OrderDesk {
   }
 
   /**
-   * Applies a payment event. `payment.succeeded` on a pending order commits each hold in its SKU
-   * object (idempotent), then marks the order paid and queues its archival message in one
-   * transaction. Late or second payments are recorded for refund. Events are deduplicated by
-   * webhook id.
+   * Applies a payment event (deduplicated by webhook id) as the order state machine decides: a
+   * success on a pending order commits each hold (idempotent), then marks the order paid and
+   * queues its archival message in one transaction; late or second payments are recorded for
+   * refund.
    */
-  async payment(event: PaymentInput, now: number): Promise<PaymentResult> {
+  async payment(input: PaymentInput, now: number): Promise<PaymentResult> {
     const order = this.orders.order();
     if (!order) return { ok: false, reason: "not_found" };
-    if (this.orders.event(event.webhookId)) return { ok: true, outcome: "duplicate" };
-    if (event.amount !== order.total_amount || event.currency !== order.currency) {
-      return { ok: false, reason: "amount_mismatch", expected: { amount: order.total_amount, currency: order.currency } };
+    if (this.orders.event(input.webhookId)) return { ok: true, outcome: "duplicate" };
+    const type = input.type === "payment.failed" ? "payment_failed" : "payment_succeeded";
+    const decision = decidePayment(order, { type, amount: input.amount, currency: input.currency, paymentId: input.paymentId }, now);
+    const pays = decision.effects.includes("mark_paid");
+    // A payment that pays is recorded once the order is paid; any other outcome at once.
+    if (decision.record !== null && !pays) this.#record(input, decision.record, now);
+    if (decision.effects.includes("start_payment")) {
+      this.orders.startPayment(input.paymentId);
+      // From here an interruption is resumed by the alarm (armed a few seconds out).
+      await this.arm();
     }
-    const record = (outcome: string, refundDue = false) =>
-      this.orders.recordEvent({ webhookId: event.webhookId, type: event.type, paymentId: event.paymentId, amount: event.amount, currency: event.currency, outcome, refundDue }, now);
+    await this.#carryOut(decision.effects, now);
+    if (pays && decision.record !== null) this.#record(input, decision.record, now);
+    if (pays) await this.drainOutbox(now);
+    if (decision.ok) return { ok: true, outcome: decision.answer };
+    if (decision.reason === "amount_mismatch") return { ok: false, reason: "amount_mismatch", expected: decision.expected };
+    return { ok: false, reason: "order_not_payable", status: decision.status };
+  }
 
-    if (event.type === "payment.failed") {
-      record("failed");
-      return { ok: true, outcome: "recorded" };
+  #record(input: PaymentInput, record: PaymentRecord, now: number): void {
+    this.orders.recordEvent({ webhookId: input.webhookId, type: input.type, paymentId: input.paymentId, amount: input.amount, currency: input.currency, ...record }, now);
+  }
+
+  /** Carries out a decision's effects in order. */
+  async #carryOut(effects: readonly OrderEffect[], now: number): Promise<void> {
+    for (const effect of effects) {
+      switch (effect) {
+        case "expire":
+          this.orders.close("expired");
+          break;
+        case "cancel":
+          this.orders.close("cancelled");
+          break;
+        case "release_holds":
+          await this.releaseClosedOrderHolds();
+          break;
+        case "start_payment":
+          // Done by the caller before anything else, with the alarm armed for a resume.
+          break;
+        case "commit_holds":
+          await this.commitHolds();
+          break;
+        case "mark_paid":
+          this.orders.markPaid(now);
+          break;
+      }
     }
-    this.expireIfDue(now);
-    const current = this.orders.order()!;
-    if (current.status === "paid") {
-      const samePayment = current.payment_id === event.paymentId;
-      record(samePayment ? "already_paid" : "second_payment", !samePayment);
-      if (samePayment) return { ok: true, outcome: "already_paid" };
-      return { ok: false, reason: "order_not_payable", status: current.status };
-    }
-    if (current.status !== "pending_payment" || (current.payment_id !== null && current.payment_id !== event.paymentId)) {
-      record("order_not_payable", true);
-      if (current.status !== "pending_payment") await this.releaseClosedOrderHolds();
-      return { ok: false, reason: "order_not_payable", status: current.status };
-    }
-    this.orders.startPayment(event.paymentId);
-    // From here an interruption is resumed by the alarm (armed a few seconds out).
-    await this.arm();
-    await this.commitHolds();
-    this.orders.markPaid(now, archivalMessage);
-    record("paid");
-    await this.drainOutbox(now);
-    return { ok: true, outcome: "paid" };
   }
 
   /**
@@ -197,9 +203,10 @@ export class OrderDesk {
    */
   async commitHolds(): Promise<void> {
     const order = this.orders.order()!;
-    const results = await Promise.all(this.orders.lines().map((line) => inventoryStub(this.env, line.sku).commit(holdIdFor(order.cart_id, line.sku))));
+    const lines = this.orders.lines();
+    const results = await Promise.all(lines.map((line) => inventoryStub(this.env, line.sku).commit(holdIdFor(order.cart_id, line.sku))));
     results.forEach((result, i) => {
-      if (!result.ok) log("error", "hold missing at payment; the unit was not reserved", { order_id: order.order_id, sku: this.orders.lines()[i]!.sku, reason: result.reason });
+      if (!result.ok) log("error", "hold missing at payment; the unit was not reserved", { order_id: order.order_id, sku: lines[i]!.sku, reason: result.reason });
     });
   }
 
@@ -208,7 +215,7 @@ export class OrderDesk {
     const order = this.orders.order();
     if (order?.status !== "pending_payment" || order.payment_id === null) return;
     await this.commitHolds();
-    this.orders.markPaid(now, archivalMessage);
+    this.orders.markPaid(now);
     await this.drainOutbox(now);
   }
 
@@ -233,28 +240,7 @@ export class OrderDesk {
     if ((order?.status === "cancelled" || order?.status === "expired") && order.holds_released === 0) times.push(now + 5000);
     const outbox = this.orders.nextOutboxAttempt();
     if (outbox !== null) times.push(outbox);
-    if (this.orders.checkoutInProgress() !== null) times.push(this.carts.cart()!.expires_at);
+    if (this.carts.checkoutInProgress() !== null) times.push(this.carts.cart()!.expires_at);
     return times.length === 0 ? null : Math.min(...times);
   }
-}
-
-/** The versioned archival message for a paid order. */
-function archivalMessage(order: OrderState, lines: OrderLineState[]): OrderArchivedV1 {
-  const view = orderView(order, lines);
-  return {
-    type: "order.paid",
-    version: 1,
-    order: {
-      id: view.id,
-      cart_id: view.cart_id,
-      email: view.email,
-      status: "paid",
-      total: view.total,
-      payment_id: order.payment_id!,
-      created_at: view.created_at,
-      paid_at: view.paid_at!,
-      payment_expires_at: view.payment_expires_at,
-      lines: view.lines.map((line) => ({ sku: line.sku, product_id: line.product_id, title: line.title, quantity: line.quantity, unit_price: line.unit_price, line_total: line.line_total })),
-    },
-  };
 }

@@ -1,16 +1,24 @@
 /**
  * The order placed from a cart, kept in the cart's own object (one cart → at most one order), so
  * checkout is one object's transaction plus the SKU objects' holds. Also its payment events
- * (webhook dedupe, refunds due) and the archival outbox. Synchronous SQL; time is a parameter.
+ * (webhook dedupe, refunds due) and the archival outbox. The only code that touches these tables.
+ * Synchronous SQL; time is a parameter.
  */
-import type { OrderArchivedV1 } from "../contracts";
-import type { OrderLineState, OrderState, OrderStatus } from "../domain/order";
-import { outboxBackoffMs } from "../domain/order";
-import type { SqlMigration } from "./sql-migrations";
+import type { OrderStatus } from "../contracts";
+import type { StoredLine } from "../domain/lines";
+import { archivalMessage, type OrderState, type PaymentRecord } from "../domain/order";
+import { backoffMs } from "../platform/backoff";
+import type { StoreSchema } from "./sql-migrations";
 
-export const ORDER_MIGRATIONS: readonly SqlMigration[] = [
+/** Outbox send retries: 1 s doubling, at most 5 minutes apart. */
+export const OUTBOX_BACKOFF = { baseMs: 1000, capMs: 300_000 };
+
+export const ORDER_SCHEMA: StoreSchema = {
+  store: "order",
+  migrations: [
   {
-    version: 2,
+    version: 1,
+    legacyVersion: 2,
     description: "order, order lines, payment events, archival outbox",
     sql: `
       CREATE TABLE orders (
@@ -54,24 +62,22 @@ export const ORDER_MIGRATIONS: readonly SqlMigration[] = [
         sent_at INTEGER,
         last_error TEXT
       );
-      ALTER TABLE cart ADD COLUMN checkout_key TEXT;
     `,
   },
-];
+  ],
+};
 
 interface OrderRow extends OrderState, Record<string, SqlStorageValue> {
   holds_released: number;
 }
 
 /** A payment event as recorded (for dedupe and refunds). */
-export interface PaymentEventRecord {
+export interface PaymentEventRecord extends PaymentRecord {
   webhookId: string;
   type: string;
   paymentId: string | null;
   amount: number | null;
   currency: string | null;
-  outcome: string;
-  refundDue: boolean;
 }
 
 export class OrderStore {
@@ -88,42 +94,27 @@ export class OrderStore {
     return { ...row, status: row.status as OrderStatus };
   }
 
-  lines(): OrderLineState[] {
-    return this.sql.exec<OrderLineState & Record<string, SqlStorageValue>>("SELECT sku, product_id, title, quantity, unit_amount FROM order_lines ORDER BY rowid").toArray();
+  lines(): StoredLine[] {
+    return this.sql.exec<StoredLine & Record<string, SqlStorageValue>>("SELECT sku, product_id, title, quantity, unit_amount FROM order_lines ORDER BY rowid").toArray();
   }
 
-  /**
-   * Places the order and closes the cart in one transaction: the commit point of checkout.
-   */
-  place(order: Omit<OrderState, "status" | "paid_at" | "payment_id">, lines: readonly OrderLineState[], now: number): void {
-    this.storage.transactionSync(() => {
-      this.sql.exec(
-        `INSERT INTO orders (id, order_id, cart_id, status, email, currency, total_amount, checkout_key, created_at, payment_expires_at)
-         VALUES (1, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?)`,
-        order.order_id,
-        order.cart_id,
-        order.email,
-        order.currency,
-        order.total_amount,
-        order.checkout_key,
-        order.created_at,
-        order.payment_expires_at,
-      );
-      for (const line of lines) {
-        this.sql.exec("INSERT INTO order_lines (sku, product_id, title, quantity, unit_amount) VALUES (?, ?, ?, ?, ?)", line.sku, line.product_id, line.title, line.quantity, line.unit_amount);
-      }
-      this.sql.exec("UPDATE cart SET status = 'checked_out', order_id = ?, checkout_key = NULL, version = version + 1, updated_at = ? WHERE id = 1", order.order_id, now);
-    });
-  }
-
-  /** Remembers that checkout `key` has extended the holds and is about to place the order. */
-  markCheckoutStarted(key: string | null): void {
-    this.sql.exec("UPDATE cart SET checkout_key = ? WHERE id = 1", key);
-  }
-
-  /** The checkout in progress (holds extended, order not yet placed), if any. */
-  checkoutInProgress(): string | null {
-    return this.sql.exec<{ checkout_key: string | null }>("SELECT checkout_key FROM cart WHERE id = 1").toArray()[0]?.checkout_key ?? null;
+  /** Places the order with its lines (the caller closes the cart in the same transaction). */
+  place(order: Omit<OrderState, "status" | "paid_at" | "payment_id">, lines: readonly StoredLine[]): void {
+    this.sql.exec(
+      `INSERT INTO orders (id, order_id, cart_id, status, email, currency, total_amount, checkout_key, created_at, payment_expires_at)
+       VALUES (1, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?)`,
+      order.order_id,
+      order.cart_id,
+      order.email,
+      order.currency,
+      order.total_amount,
+      order.checkout_key,
+      order.created_at,
+      order.payment_expires_at,
+    );
+    for (const line of lines) {
+      this.sql.exec("INSERT INTO order_lines (sku, product_id, title, quantity, unit_amount) VALUES (?, ?, ?, ?, ?)", line.sku, line.product_id, line.title, line.quantity, line.unit_amount);
+    }
   }
 
   /** Moves a pending order to cancelled or expired. */
@@ -145,18 +136,18 @@ export class OrderStore {
    * Marks the order paid and writes its archival message to the outbox in the same transaction,
    * so a Worker dying after this commit loses nothing: the alarm sends what is left.
    */
-  markPaid(paidAt: number, message: (order: OrderState, lines: OrderLineState[]) => OrderArchivedV1): void {
+  markPaid(paidAt: number): void {
     this.storage.transactionSync(() => {
       this.sql.exec("UPDATE orders SET status = 'paid', paid_at = ? WHERE id = 1 AND status = 'pending_payment'", paidAt);
       const order = this.order()!;
-      this.sql.exec("INSERT INTO outbox (body, created_at, next_attempt_at) VALUES (?, ?, ?)", JSON.stringify(message(order, this.lines())), paidAt, paidAt);
+      this.sql.exec("INSERT INTO outbox (body, created_at, next_attempt_at) VALUES (?, ?, ?)", JSON.stringify(archivalMessage(order, this.lines())), paidAt, paidAt);
     });
   }
 
   /** A payment event seen before, by webhook id. */
   event(webhookId: string): PaymentEventRecord | null {
     const row = this.sql
-      .exec<{ webhook_id: string; type: string; payment_id: string | null; amount: number | null; currency: string | null; outcome: string; refund_due: number }>(
+      .exec<{ webhook_id: string; type: string; payment_id: string | null; amount: number | null; currency: string | null; outcome: PaymentRecord["outcome"]; refund_due: number }>(
         "SELECT * FROM payment_events WHERE webhook_id = ?",
         webhookId,
       )
@@ -189,7 +180,13 @@ export class OrderStore {
   }
 
   markSendFailed(seq: number, attempts: number, error: string, now: number): void {
-    this.sql.exec("UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?", attempts, now + outboxBackoffMs(attempts), error.slice(0, 500), seq);
+    this.sql.exec(
+      "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?",
+      attempts,
+      now + backoffMs(attempts, OUTBOX_BACKOFF.baseMs, OUTBOX_BACKOFF.capMs),
+      error.slice(0, 500),
+      seq,
+    );
   }
 
   /** When the next unsent message is due, or null. */

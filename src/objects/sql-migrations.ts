@@ -1,31 +1,58 @@
 /**
  * A small, numbered, transactional SQLite migration runner for Durable Objects (after
- * lambrospetrou/durable-utils). Each object calls it in its constructor inside
- * `blockConcurrencyWhile`; migrations that already ran are skipped, each new one runs in its own
- * transaction together with the bookkeeping row, so a crash never leaves half a migration.
+ * lambrospetrou/durable-utils). Each store owns its tables and numbers its own migrations; an
+ * object runs its stores' migrations in its constructor inside `blockConcurrencyWhile`. Every new
+ * migration runs in its own transaction together with its bookkeeping row, so a crash never
+ * leaves half a migration.
+ *
+ * Objects created before stores numbered their own migrations kept one global list in
+ * `_migrations`; a migration that names its `legacyVersion` is taken as applied when that global
+ * version was, so those objects join the per-store bookkeeping without running anything twice.
  */
 
-/** One schema step. `version` numbers start at 1 and never change once deployed. */
+/** One schema step of a store. `version` numbers start at 1 and never change once deployed. */
 export interface SqlMigration {
   version: number;
   description: string;
   sql: string;
+  /** The global version this step had in the old single-list bookkeeping, if it existed then. */
+  legacyVersion?: number;
 }
 
-/** Applies every migration newer than the stored version, in order. Returns the final version. */
-export function runSqlMigrations(storage: DurableObjectStorage, migrations: readonly SqlMigration[]): number {
+/** A store's schema: its name and its migrations. */
+export interface StoreSchema {
+  store: string;
+  migrations: readonly SqlMigration[];
+}
+
+function tableExists(sql: SqlStorage, name: string): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
+}
+
+/** Whether the object has ever been given a schema (false: its storage is empty). */
+export function hasSchema(storage: DurableObjectStorage): boolean {
+  return tableExists(storage.sql, "_schema") || tableExists(storage.sql, "_migrations");
+}
+
+/** Applies every migration of each store newer than the one it has, in order. Returns the versions. */
+export function runSqlMigrations(storage: DurableObjectStorage, schemas: readonly StoreSchema[]): Record<string, number> {
   const sql = storage.sql;
-  sql.exec("CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-  const current = sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _migrations").one().v ?? 0;
-  let version = current;
-  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (migration.version <= current) continue;
-    if (migration.version !== version + 1) throw new Error(`migration ${migration.version} does not follow ${version}`);
-    storage.transactionSync(() => {
-      sql.exec(migration.sql);
-      sql.exec("INSERT INTO _migrations (version, description, applied_at) VALUES (?, ?, ?)", migration.version, migration.description, Date.now());
-    });
-    version = migration.version;
+  const legacy = tableExists(sql, "_migrations") ? (sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _migrations").one().v ?? 0) : 0;
+  sql.exec("CREATE TABLE IF NOT EXISTS _schema (store TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY (store, version))");
+  const versions: Record<string, number> = {};
+  for (const { store, migrations } of schemas) {
+    let version = sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _schema WHERE store = ?", store).one().v ?? 0;
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (migration.version <= version) continue;
+      if (migration.version !== version + 1) throw new Error(`${store} migration ${migration.version} does not follow ${version}`);
+      const adopted = migration.legacyVersion !== undefined && migration.legacyVersion <= legacy;
+      storage.transactionSync(() => {
+        if (!adopted) sql.exec(migration.sql);
+        sql.exec("INSERT INTO _schema (store, version, description, applied_at) VALUES (?, ?, ?, ?)", store, migration.version, migration.description, Date.now());
+      });
+      version = migration.version;
+    }
+    versions[store] = version;
   }
-  return version;
+  return versions;
 }

@@ -1,26 +1,27 @@
 /**
- * Typed stub getters: the one place that names Durable Object instances.
+ * Typed stub getters: the one place that names Durable Object instances. The stub types come
+ * from the generated `Env` (worker-configuration.d.ts), so this module imports no object class.
  */
+import { log } from "../platform/log";
 
 /** The inventory object of a SKU (one per SKU, named by the SKU). */
-export function inventoryStub(env: Env, sku: string): DurableObjectStub<import("./inventory").InventoryObject> {
+export function inventoryStub(env: Env, sku: string) {
   return env.INVENTORY.getByName(sku);
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
- * The idempotency record of one key in one credential scope, named by the hex SHA-256 of each
- * (src/http/idempotency.ts hashes them). Refuses anything else, so a raw token can never become
- * part of an object name by mistake.
+ * The idempotency record of one key in one credential scope, named by the hex SHA-256 of each.
+ * Refuses anything else, so a raw token can never become part of an object name by mistake.
  */
-export function idempotencyStub(env: Env, scopeHash: string, keyHash: string): DurableObjectStub<import("./idempotency").IdempotencyObject> {
+export function idempotencyStub(env: Env, scopeHash: string, keyHash: string) {
   if (!SHA256_HEX.test(scopeHash) || !SHA256_HEX.test(keyHash)) throw new Error("idempotency object names are built from SHA-256 hex digests only");
   return env.IDEMPOTENCY.getByName(`${scopeHash}:${keyHash}`);
 }
 
 /** A cart's object from its API id (the object id's hex form); null for an id this namespace never issued. */
-export function cartStub(env: Env, cartId: string): DurableObjectStub<import("./cart").CartObject> | null {
+export function cartStub(env: Env, cartId: string) {
   let id: DurableObjectId;
   try {
     id = env.CARTS.idFromString(cartId);
@@ -28,4 +29,20 @@ export function cartStub(env: Env, cartId: string): DurableObjectStub<import("./
     return null;
   }
   return env.CARTS.get(id);
+}
+
+/**
+ * A new cart object id. An EU cart's id is made in the EU jurisdiction: the id itself encodes it,
+ * so every later request reaches the object where its state lives. Local workerd (wrangler dev,
+ * tests) has no jurisdictions and says so; only then the cart is placed normally (and logged).
+ */
+export function newCartId(env: Env, region: "eu" | null): DurableObjectId {
+  if (region !== "eu") return env.CARTS.newUniqueId();
+  try {
+    return env.CARTS.newUniqueId({ jurisdiction: "eu" });
+  } catch (error) {
+    if (!(error instanceof Error) || !/not implemented in workerd/i.test(error.message)) throw error;
+    log("warn", "jurisdictions are not available in this runtime (local workerd); EU cart placed locally");
+    return env.CARTS.newUniqueId();
+  }
 }

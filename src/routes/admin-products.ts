@@ -3,7 +3,7 @@
  * prices before the call returns, the KV cache follows.
  */
 import { ProductInput, Product, ProductParams } from "../contracts";
-import { retireProduct, saveProduct } from "../catalog/publish";
+import { retireProduct, saveProduct } from "../sync/catalog-publish";
 import { ApiError, notFound } from "../http/problem";
 import { defineRoute, empty, json } from "../http/route";
 

@@ -3,54 +3,22 @@
  */
 import { z } from "zod";
 import { Cart, CartItemParams, CartParams, CreateCartBody, CreatedCart, SetItemBody } from "../contracts";
-import { etagOf } from "../domain/cart";
-import { sha256Hex } from "../http/auth";
-import { log } from "../http/log";
-import { ApiError, notFound } from "../http/problem";
+import { cartCredential, newCartToken } from "../domain/cart-access";
+import { type CartResult, etagOf } from "../domain/cart";
+import { cartProblem } from "../http/outcomes";
+import { notFound } from "../http/problem";
 import { enforceRateLimit } from "../http/rate-limit";
 import { defineRoute, json } from "../http/route";
-import type { CartResult } from "../objects/cart";
-import { cartStub } from "../objects/stubs";
-import { lineProblem } from "./inventory";
-
-/** A new cart token: 256 random bits, base64url. Only its SHA-256 is stored. */
-function newToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-/**
- * A new cart id in the EU jurisdiction: the id itself encodes it, so every later request reaches
- * the object where its state lives. Local workerd (wrangler dev, tests) has no jurisdictions and
- * says so; only then the cart is placed normally (and logged), its region still recorded.
- */
-function euCartId(env: Env): DurableObjectId {
-  try {
-    return env.CARTS.newUniqueId({ jurisdiction: "eu" });
-  } catch (error) {
-    if (!(error instanceof Error) || !/not implemented in workerd/i.test(error.message)) throw error;
-    log("warn", "jurisdictions are not available in this runtime (local workerd); EU cart placed locally");
-    return env.CARTS.newUniqueId();
-  }
-}
+import { cartStub, newCartId } from "../objects/stubs";
 
 /** Maps a cart answer to a response (200 with ETag) or its problem. */
-export function cartResponse(result: CartResult, status = 200): Response {
-  if (result.ok) return json(result.cart, status, { etag: etagOf(result.cart.version), "cache-control": "no-store" });
-  switch (result.reason) {
-    case "not_found":
-      throw notFound("cart");
-    case "version_mismatch":
-      throw new ApiError(412, "version_mismatch", `The cart is at version ${result.version}; reload it and retry.`, { version: result.version });
-    case "cart_not_open":
-      throw new ApiError(409, "cart_not_open", `The cart is ${result.status} and can no longer change.`, { cart_status: result.status });
-    default:
-      throw lineProblem(result);
-  }
+function cartResponse(result: CartResult, status = 200): Response {
+  if (!result.ok) throw cartProblem(result);
+  return json(result.cart, status, { etag: etagOf(result.cart.version), "cache-control": "no-store" });
 }
 
 /** The cart object a request names, or 404 (an id this namespace never issued). */
-export function stubFor(env: Env, cartId: string) {
+function stubFor(env: Env, cartId: string) {
   const stub = cartStub(env, cartId);
   if (stub === null) throw notFound("cart");
   return stub;
@@ -74,9 +42,9 @@ export const createCart = defineRoute({
   async handler({ env, request, body }) {
     await enforceRateLimit(env, request, "cart_create");
     const region = body.region === "eu" ? "eu" : null;
-    const id = region === "eu" ? euCartId(env) : env.CARTS.newUniqueId();
-    const token = newToken();
-    const cart = await env.CARTS.get(id).create({ cartId: id.toString(), tokenHash: await sha256Hex(token), currency: body.currency, region });
+    const id = newCartId(env, region);
+    const token = newCartToken();
+    const cart = await env.CARTS.get(id).create({ cartId: id.toString(), tokenHash: await cartCredential(token), currency: body.currency, region });
     return json({ ...cart, token }, 201, { etag: etagOf(cart.version), "cache-control": "no-store" });
   },
 });
@@ -95,7 +63,7 @@ export const getCart = defineRoute({
     404: { description: "No such cart, or not this token's cart" },
   },
   async handler({ env, params, bearer }) {
-    return cartResponse(await stubFor(env, params.cart_id).view(await sha256Hex(bearer!)));
+    return cartResponse(await stubFor(env, params.cart_id).view(await cartCredential(bearer!)));
   },
 });
 
@@ -124,7 +92,7 @@ export const putCartItem = defineRoute({
   async handler({ env, request, params, body, bearer }) {
     await enforceRateLimit(env, request, "cart_write");
     const stub = stubFor(env, params.cart_id);
-    return cartResponse(await stub.setItem(await sha256Hex(bearer!), params.sku, body.quantity, request.headers.get("if-match")));
+    return cartResponse(await stub.setItem(await cartCredential(bearer!), params.sku, body.quantity, request.headers.get("if-match")));
   },
 });
 
@@ -148,6 +116,6 @@ export const deleteCartItem = defineRoute({
   async handler({ env, request, params, bearer }) {
     await enforceRateLimit(env, request, "cart_write");
     const stub = stubFor(env, params.cart_id);
-    return cartResponse(await stub.setItem(await sha256Hex(bearer!), params.sku, 0, request.headers.get("if-match")));
+    return cartResponse(await stub.setItem(await cartCredential(bearer!), params.sku, 0, request.headers.get("if-match")));
   },
 });

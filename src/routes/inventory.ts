@@ -4,45 +4,15 @@
  */
 import { z } from "zod";
 import { AdjustmentBody, Availability, InventorySnapshot, SetOnHandBody, Sku, SkuParams } from "../contracts";
-import type { InventoryRefusal, InventorySnapshot as Snapshot } from "../domain/inventory";
-import { sha256Hex } from "../http/auth";
-import { ApiError, notFound } from "../http/problem";
+import { inventoryProblem } from "../http/outcomes";
 import { defineRoute, json } from "../http/route";
-import { restoreLevels } from "../inventory/sync";
 import { inventoryStub } from "../objects/stubs";
+import { sha256Hex } from "../platform/crypto";
+import { restoreLevels } from "../sync/levels";
 
 const NO_STORE = { "cache-control": "no-store" };
 
-/** Maps an inventory refusal to its HTTP problem (exhaustive over the reasons). */
-export function inventoryProblem(refusal: InventoryRefusal, sku: string): ApiError {
-  switch (refusal.reason) {
-    case "insufficient_stock":
-      return new ApiError(409, "insufficient_stock", `Only ${refusal.available} of ${sku} can be held.`, { available: refusal.available });
-    case "below_reserved":
-      return new ApiError(409, "below_reserved", `on_hand of ${sku} cannot go below the ${refusal.reserved} units reserved.`, {
-        reserved: refusal.reserved,
-        on_hand: refusal.on_hand,
-      });
-    case "unknown_sku":
-    case "hold_not_found":
-      return notFound("SKU");
-    case "quantity_limit_exceeded":
-      return new ApiError(422, "quantity_limit_exceeded", `At most ${refusal.limit} of ${sku} fit in one line.`, { limit: refusal.limit });
-    case "currency_mismatch":
-      return new ApiError(409, "currency_mismatch", `${sku} is priced in ${refusal.currency}, not in the cart's currency.`, { currency: refusal.currency });
-    case "hold_owner_mismatch":
-    case "hold_committed":
-      return new ApiError(409, "hold_conflict", `The hold on ${sku} belongs to a finished order.`);
-  }
-}
-
-/** The problem for a refusal about one line of a cart or order: the inventory problem, naming the SKU. */
-export function lineProblem(refusal: InventoryRefusal & { sku: string }): ApiError {
-  const problem = inventoryProblem(refusal, refusal.sku);
-  return new ApiError(problem.status, problem.code, problem.detail, { ...problem.extras, sku: refusal.sku });
-}
-
-async function snapshotOf(env: Env, sku: string): Promise<Snapshot> {
+async function snapshotOf(env: Env, sku: string): Promise<InventorySnapshot> {
   const result = await inventoryStub(env, sku).snapshot();
   if (!result.ok) throw inventoryProblem(result, sku);
   return result.snapshot;

@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { HealthQuery, HealthResponse } from "../contracts";
 import { withDb } from "../db/client";
-import { errorFields, log } from "../http/log";
+import { errorFields, log } from "../platform/log";
 import { buildOpenApi } from "../http/openapi";
 import { ApiError } from "../http/problem";
 import { defineRoute, json, type RouteSpec } from "../http/route";

@@ -3,16 +3,23 @@
  * that cart, and the cart's token is the credential for both.
  */
 import { CartParams, CheckoutBody, Order, OrderParams } from "../contracts";
+import { cartCredential } from "../domain/cart-access";
 import { cartIdOf } from "../domain/order";
-import { sha256Hex } from "../http/auth";
+import { lineProblem } from "../http/outcomes";
 import { ApiError, notFound } from "../http/problem";
 import { defineRoute, json } from "../http/route";
 import { cartStub } from "../objects/stubs";
-import { stubFor } from "./carts";
-import { lineProblem } from "./inventory";
 
 const NO_STORE = { "cache-control": "no-store" };
 
+/** The cart object of a cart id, or 404. */
+function cartStubOr404(env: Env, cartId: string) {
+  const stub = cartStub(env, cartId);
+  if (stub === null) throw notFound("cart");
+  return stub;
+}
+
+/** The cart object an order id names (orders live with their cart), or 404. */
 function orderStub(env: Env, orderId: string) {
   const cartId = cartIdOf(orderId);
   const stub = cartId === null ? null : cartStub(env, cartId);
@@ -38,7 +45,7 @@ export const checkout = defineRoute({
     409: { description: "price_changed (with the updated cart), cart_empty, cart_not_open, item_unavailable or insufficient_stock" },
   },
   async handler({ env, params, body, bearer, idempotencyKey }) {
-    const result = await stubFor(env, params.cart_id).checkout(await sha256Hex(bearer!), body.email, idempotencyKey!);
+    const result = await cartStubOr404(env, params.cart_id).checkout(await cartCredential(bearer!), body.email, idempotencyKey!);
     if (result.ok) return json(result.order, 201, NO_STORE);
     switch (result.reason) {
       case "not_found":
@@ -71,7 +78,7 @@ export const getOrder = defineRoute({
     404: { description: "No such order, or not this token's" },
   },
   async handler({ env, params, bearer }) {
-    const result = await orderStub(env, params.order_id).order(await sha256Hex(bearer!));
+    const result = await orderStub(env, params.order_id).order(await cartCredential(bearer!));
     if (!result.ok) throw notFound("order");
     return json(result.order, 200, NO_STORE);
   },
@@ -92,7 +99,7 @@ export const cancelOrder = defineRoute({
     409: { description: "invalid_transition: the order is no longer pending payment" },
   },
   async handler({ env, params, bearer }) {
-    const result = await orderStub(env, params.order_id).cancelOrder(await sha256Hex(bearer!));
+    const result = await orderStub(env, params.order_id).cancelOrder(await cartCredential(bearer!));
     if (result.ok) return json(result.order, 200, NO_STORE);
     if (result.reason === "not_found") throw notFound("order");
     throw new ApiError(409, "invalid_transition", `A ${result.status} order cannot be cancelled.`, { order_status: result.status });

@@ -3,11 +3,11 @@
  */
 import { z } from "zod";
 import { Product, ProductListQuery, ProductPage, ProductParams, type Product as ProductT } from "../contracts";
-import { dropIndexEntry, listIds, readProduct, readProducts, writeMissing, writeProduct } from "../catalog/cache";
+import { dropIndexEntry, listIds, readProduct, readProducts, writeMissing, writeProduct } from "../sync/catalog-cache";
 import { getProduct, getProducts, listActiveProducts } from "../db/catalog";
 import { withDb } from "../db/client";
 import { decodeCursor, encodeCursor } from "../http/cursor";
-import { errorFields, log } from "../http/log";
+import { errorFields, log } from "../platform/log";
 import { notFound } from "../http/problem";
 import { defineRoute, json } from "../http/route";
 

@@ -1,15 +1,35 @@
 /**
- * Stock levels between the edge and Postgres: the reconciliation snapshot (cron) that writes
- * every SKU object's levels, and the disaster restore that rebuilds SKU objects from Postgres.
+ * Stock levels between the edge and Postgres: the SKU objects' level reports (queue
+ * `edgecart-inventory`), the reconciliation snapshot (cron) that writes every SKU object's levels,
+ * and the disaster restore that rebuilds SKU objects from Postgres.
  */
-import type { InventoryLevelV1 } from "../contracts";
+import { InventoryLevelV1 } from "../contracts";
 import { withDb } from "../db/client";
 import { allSkus, restorePoints, upsertLevels } from "../db/inventory";
-import { errorFields, log } from "../http/log";
 import { inventoryStub } from "../objects/stubs";
+import { errorFields, log } from "../platform/log";
+import { retryDelaySeconds } from "./archival";
 
-/** The reconciliation cron (wrangler.toml [triggers]). Not exported from the entry module: workerd refuses non-handler exports there. */
-export const LEVEL_SNAPSHOT_CRON = "*/15 * * * *";
+/**
+ * Writes reported stock levels to Postgres. Reports are state (newest ledger position wins), so
+ * redelivery is harmless and an invalid report is dropped: the next change or the
+ * reconciliation cron reports the SKU again.
+ */
+export async function consumeInventoryLevels(batch: MessageBatch, env: Env): Promise<void> {
+  const reports: InventoryLevelV1[] = [];
+  for (const message of batch.messages) {
+    const parsed = InventoryLevelV1.safeParse(message.body);
+    if (parsed.success) reports.push(parsed.data);
+    else log("error", "invalid inventory level report dropped", { message_id: message.id });
+  }
+  try {
+    await withDb(env, (db) => upsertLevels(db, reports));
+    batch.ackAll();
+  } catch (error) {
+    log("warn", "inventory level upsert failed; retrying", errorFields(error));
+    for (const message of batch.messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
+}
 
 /** SKU objects asked at once (keeps a big catalog from opening thousands of calls together). */
 const CONCURRENCY = 25;

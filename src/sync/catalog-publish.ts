@@ -7,9 +7,9 @@
 import type { Product, ProductInput, SkuPricing } from "../contracts";
 import { markPublished, markPublishFailed, pendingPublishes, skuPricing, upsertProduct, archiveProduct, getProduct, type UpsertOutcome } from "../db/catalog";
 import { withDb } from "../db/client";
-import { errorFields, log } from "../http/log";
+import { errorFields, log } from "../platform/log";
 import { inventoryStub } from "../objects/stubs";
-import { writeProduct } from "./cache";
+import { writeProduct } from "./catalog-cache";
 
 /** What a publish pushes: the product (for KV) and every SKU it owns (for the SKU objects). */
 export interface Publication {

@@ -1,0 +1,42 @@
+/**
+ * When things lapse: a cart's holds, an unpaid order, the grace that keeps a pending order's
+ * holds alive a little past its payment window. Pure; `now` is always a parameter (ms).
+ *
+ * Every deadline here is inclusive of its own instant: at exactly `expires_at` a thing has lapsed.
+ */
+
+/**
+ * Holds of a pending order outlive its payment window by this much, so the cart object (whose
+ * clock decides whether a payment is in time) never sees a hold lapse before the order expires.
+ * The order's expiry releases them explicitly.
+ */
+export const ORDER_HOLD_GRACE_SECONDS = 120;
+
+/** Whether a deadline has passed at `now` (exactly at the deadline counts as passed). */
+export function isDue(deadline: number, now: number): boolean {
+  return now >= deadline;
+}
+
+/** A cart's new expiry after a change at `now`: HOLD_TTL_SECONDS later. */
+export function cartExpiresAt(now: number, holdTtlSeconds: number): number {
+  return now + holdTtlSeconds * 1000;
+}
+
+/** Whether an open cart has lapsed at `now` (its holds lapse at the same instant). */
+export function cartLapsed(cart: { status: string; expires_at: number }, now: number): boolean {
+  return cart.status === "open" && isDue(cart.expires_at, now);
+}
+
+/** How long checkout holds an order's stock: the payment window plus the grace. */
+export function orderHoldSeconds(paymentTtlSeconds: number): number {
+  return paymentTtlSeconds + ORDER_HOLD_GRACE_SECONDS;
+}
+
+/**
+ * Whether an order's payment window is over at `now`: it is still pending, no payment has
+ * started applying (a payment in progress is finished, never expired under it), and its
+ * deadline has passed.
+ */
+export function paymentWindowOver(order: { status: string; payment_id: string | null; payment_expires_at: number }, now: number): boolean {
+  return order.status === "pending_payment" && order.payment_id === null && isDue(order.payment_expires_at, now);
+}

@@ -1,0 +1,48 @@
+/**
+ * Crypto helpers on Web Crypto: SHA-256, constant-time comparison of secrets, base64url and
+ * random tokens. Depends on nothing of ours.
+ */
+
+const encoder = new TextEncoder();
+
+/** SHA-256 of a UTF-8 string. */
+export async function sha256(text: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest("SHA-256", encoder.encode(text));
+}
+
+/** Lower-case hex of bytes. */
+export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+  return Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Hex SHA-256 of a string: how secrets are stored and compared (never in the clear). */
+export async function sha256Hex(text: string): Promise<string> {
+  return toHex(await sha256(text));
+}
+
+/**
+ * Compares two secrets in constant time. Both are hashed first so the comparison sees equal
+ * lengths and leaks neither the secret's length nor the position of the first difference.
+ */
+export async function secretsEqual(presented: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([sha256(presented), sha256(expected)]);
+  return crypto.subtle.timingSafeEqual(a, b);
+}
+
+/** base64url without padding (RFC 4648 §5) of bytes. */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** Bytes of a base64url string; throws on characters outside the alphabet. */
+export function base64UrlDecode(text: string): Uint8Array {
+  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** A random secret of `bytes` bytes (default 32 = 256 bits), base64url. */
+export function randomToken(bytes = 32): string {
+  return base64UrlEncode(crypto.getRandomValues(new Uint8Array(bytes)));
+}

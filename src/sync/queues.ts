@@ -1,0 +1,16 @@
+/**
+ * The queues this Worker consumes and the crons it runs (wrangler.toml), by their exact names:
+ * src/index.ts dispatches on these and refuses anything else.
+ */
+
+/** Paid orders, from the cart objects' outboxes to Postgres (sync/archival.ts). */
+export const ORDERS_QUEUE = "edgecart-orders";
+/** Archival messages that could not be archived (sync/dead-letters.ts). */
+export const ORDERS_DLQ = "edgecart-orders-dlq";
+/** Stock levels reported by the SKU objects (sync/levels.ts). */
+export const INVENTORY_QUEUE = "edgecart-inventory";
+
+/** Every minute: republish catalog changes whose edge publish failed (sync/catalog-publish.ts). */
+export const CATALOG_OUTBOX_CRON = "* * * * *";
+/** Every 15 minutes: snapshot every SKU object's levels into Postgres (sync/levels.ts). */
+export const LEVEL_SNAPSHOT_CRON = "*/15 * * * *";

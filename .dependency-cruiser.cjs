@@ -24,9 +24,9 @@ module.exports = {
     {
       name: "contracts-only-platform",
       severity: "error",
-      comment: "contracts.ts imports only platform/ and zod.",
-      from: { path: "^src/contracts\\.ts$" },
-      to: { path: "^src/", pathNot: "^src/platform/" },
+      comment: "contracts.ts (and the contracts/ it gathers) imports only platform/ and zod.",
+      from: { path: "^src/contracts(\\.ts$|/)" },
+      to: { path: "^src/", pathNot: "^src/(platform/|contracts/)" },
     },
     {
       name: "config-only-platform",
@@ -40,7 +40,7 @@ module.exports = {
       severity: "error",
       comment: "domain/ holds pure rules: it imports only contracts.ts, platform/ and itself.",
       from: { path: "^src/domain/" },
-      to: { path: "^src/", pathNot: "^src/(domain/|platform/|contracts\\.ts$)" },
+      to: { path: "^src/", pathNot: "^src/(domain/|platform/|contracts\\.ts$|contracts/)" },
     },
     {
       name: "domain-no-runtime-packages",

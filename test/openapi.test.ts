@@ -8,7 +8,7 @@ type Doc = {
   components: { schemas: Record<string, unknown> };
 };
 
-/** Every endpoint API.md names: the contract the document must cover. */
+/** Every endpoint of the contract (docs/api.md): what the document must cover. */
 const CONTRACT = [
   "GET /health",
   "GET /v1/openapi.json",

@@ -69,7 +69,7 @@ export interface LowStockRow {
   on_hand: number;
 }
 
-/** The low-stock report never returns more rows than this (API.md). */
+/** The low-stock report never returns more rows than this (docs/api.md). */
 export const LOW_STOCK_MAX_ROWS = 1000;
 
 /** Paid orders, units and revenue per UTC day and currency in `range`, by day then currency. */

@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import { ApiError } from "./problem";
 
-/** API.md: bodies over 64 KiB get 413. */
+/** Bodies over 64 KiB get 413 (docs/api.md). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** One invalid field, as listed in a 400 problem's `errors` member. */

@@ -134,7 +134,7 @@ export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
         content: { "application/json": { schema: toSchema(body, "input", components) } },
       };
     }
-    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
+    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
   }
   return {
     openapi: "3.1.0",

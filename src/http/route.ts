@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 
-/** Who may call a route (API.md "Who may call what"). */
+/** Who may call a route (docs/api.md "Who may call what"). */
 export type RouteAuth = "none" | "admin" | "cart" | "webhook";
 
 /** A response a route documents: its status, description and (for JSON bodies) schema. */

@@ -1,6 +1,6 @@
 /**
  * A linearizability checker (Wing & Gong's search with Lowe's / Porcupine's memoization) and a
- * sequential specification of one SKU's inventory, written from API.md and docs/storage.md
+ * sequential specification of one SKU's inventory, written from docs/api.md and docs/storage.md
  * without importing anything from src/.
  *
  * A history is a set of completed operations, each with its input, its observed output, and the

@@ -1,0 +1,50 @@
+/**
+ * Shared building blocks of every contract: identifiers, money, timestamps, problems, pages.
+ */
+import { z } from "zod";
+
+/** Product ids and SKUs: 1–64 chars of `A-Z a-z 0-9 . _ -` (docs/api.md). */
+export const Identifier = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of A-Z a-z 0-9 . _ -");
+export const Sku = Identifier.describe("Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ -");
+export const ProductId = Identifier.describe("Product id, 1–64 chars of A-Z a-z 0-9 . _ -");
+
+/** ISO 4217 alphabetic currency code. */
+export const Currency = z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD");
+
+/** Money: an integer in minor units plus its currency. Never a float. */
+export const Money = z.strictObject({
+  amount: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  currency: Currency,
+});
+export type Money = z.infer<typeof Money>;
+
+/** RFC 3339 UTC timestamp string. */
+export const Timestamp = z.string().describe("RFC 3339 timestamp in UTC");
+
+/** RFC 9457 problem document as edgecart sends it. */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    request_id: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: "Problem" });
+
+/** Cursor pagination query: `?limit=` 1–100 (default 20) and an opaque `?cursor=`. */
+export const PageQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(512).optional(),
+};
+
+export const HealthQuery = z.strictObject({
+  deep: z.enum(["0", "1", "true", "false"]).optional().describe("1 also runs a query against Postgres"),
+});
+
+export const HealthResponse = z.object({
+  status: z.literal("ok"),
+  database: z.object({ status: z.literal("ok"), latency_ms: z.number() }).optional(),
+});

@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET } from "./test/secrets.ts";
+import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_WEBHOOK_SECRET } from "./test/secrets.ts";
 
 
 export default defineConfig({
@@ -14,6 +14,7 @@ export default defineConfig({
           DATABASE_KIND: inject("databaseKind"),
           ADMIN_TOKEN: TEST_ADMIN_TOKEN,
           PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+          CART_TOKEN_SECRET: TEST_CART_TOKEN_SECRET,
         },
       },
     })),

@@ -11,6 +11,8 @@ const Settings = z.object({
 });
 
 export interface Settings {
+  /** CART_TOKEN_SECRET, split on commas: the first signs new cart tokens, every one verifies (rotation). */
+  cartTokenSecrets: string[];
   holdTtlSeconds: number;
   paymentTtlSeconds: number;
   maxLineQuantity: number;
@@ -26,6 +28,10 @@ export function settings(env: Env): Settings {
     RATE_LIMITS: env.RATE_LIMITS,
   });
   return {
+    cartTokenSecrets: (env.CART_TOKEN_SECRET ?? "")
+      .split(",")
+      .map((secret) => secret.trim())
+      .filter((secret) => secret.length > 0),
     holdTtlSeconds: parsed.HOLD_TTL_SECONDS,
     paymentTtlSeconds: parsed.PAYMENT_TTL_SECONDS,
     maxLineQuantity: parsed.MAX_LINE_QUANTITY,

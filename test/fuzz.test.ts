@@ -21,7 +21,8 @@ import { withDb } from "../src/db/client";
 import { products } from "../src/db/schema";
 import { sha256Hex } from "../src/platform/crypto";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
-import { ADMIN, BASE, call, createStockedProduct, newCart, signedWebhookHeaders, unique } from "./helpers";
+import { ADMIN, accessOf, BASE, call, createStockedProduct, newCart, signedWebhookHeaders, unique } from "./helpers";
+import type { CartAccess } from "../src/domain/cart-access";
 import { type JsonSchema, type Operation, servedOperations } from "./lib/openapi";
 import { TEST_ADMIN_TOKEN } from "./secrets";
 
@@ -38,8 +39,8 @@ interface Tracked {
   ordered: Awaited<ReturnType<typeof newCart>>;
   other: Awaited<ReturnType<typeof newCart>>;
   order: Order;
-  /** Token hashes of `cart` and `ordered`, as their objects check them. */
-  hashes: [string, string];
+  /** What the tokens of `cart` and `ordered` prove to their objects. */
+  hashes: [CartAccess, CartAccess];
 }
 
 let tracked: Tracked;
@@ -429,7 +430,7 @@ describe("fuzzing every operation of the OpenAPI document", () => {
     expect((await call("PUT", `/v1/carts/${ordered.id}/items/${sku}`, { body: { quantity: 1 }, headers: ordered.headers })).status).toBe(200);
     const checkout = await call("POST", `/v1/carts/${ordered.id}/checkout`, { body: { email: "fuzz@example.com" }, headers: { ...ordered.headers, "idempotency-key": unique("k") } });
     expect(checkout.status).toBe(201);
-    tracked = { sku, productId, cart, ordered, other, order: (await checkout.json()) as Order, hashes: [await sha256Hex(cart.token), await sha256Hex(ordered.token)] };
+    tracked = { sku, productId, cart, ordered, other, order: (await checkout.json()) as Order, hashes: [await accessOf(cart), await accessOf(ordered)] };
   });
 
   it(`answers ${REQUESTS} hostile requests without a 5xx, with problem+json for every 4xx, and no rejected request changes state`, async () => {

@@ -4,9 +4,10 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { SkuPricing } from "../src/contracts";
+import { type CartAccess, cartAccess } from "../src/domain/cart-access";
 import { inventoryStub } from "../src/objects/stubs";
 import { Webhook } from "standardwebhooks";
-import { TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET } from "./secrets";
+import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_WEBHOOK_SECRET } from "./secrets";
 
 export const BASE = "http://edgecart.test";
 export const ADMIN = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -132,4 +133,11 @@ export async function stockedSku(prefix: string, onHand: number, overrides: Part
   const stocked = await inventoryStub(env, sku).setOnHand(onHand);
   expect(stocked.ok).toBe(true);
   return sku;
+}
+
+/** What a cart's token proves to its object, as the Worker checks it (for calling the object directly). */
+export async function accessOf(cart: { id: string; token: string }): Promise<CartAccess> {
+  const access = await cartAccess([TEST_CART_TOKEN_SECRET], cart.id, cart.token);
+  if (access === null) throw new Error(`not the token of cart ${cart.id}`);
+  return access;
 }

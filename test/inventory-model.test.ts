@@ -147,12 +147,14 @@ describe("InventoryStore against the sequential model", () => {
     let runs = 0;
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
+      // The schema exists once the SKU is first defined.
+      new InventoryStore(state.storage, sku).define(pricing, 0);
       fc.assert(
         fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
           runs++;
           for (const table of ["stock", "holds", "committed_holds", "ledger", "catalog"]) sql.exec(`DELETE FROM ${table}`);
           const store = new InventoryStore(state.storage, sku);
-          store.define(pricing);
+          store.define(pricing, 0);
           const model = new Model(pricing);
           for (const step of ops) {
             const expected = model.apply(step);

@@ -3,6 +3,8 @@
  * Pure: money in integer minor units, time as a parameter.
  */
 import type { Cart, CartStatus } from "../contracts";
+import type { CartClaims } from "./cart-access";
+import { cartExpiresAt, cartLapsed } from "./expiry";
 import type { InventoryRefusal } from "./inventory";
 import { lineView, linesTotal, type StoredLine } from "./lines";
 
@@ -26,6 +28,35 @@ export interface CartState {
   created_at: number;
   expires_at: number;
   order_id: string | null;
+}
+
+/** A cart line as the cart keeps it: the line and when its hold in the SKU's object lapses (null: with the cart). */
+export type CartLineState = StoredLine & { hold_expires_at: number | null };
+
+/**
+ * A cart that was opened and never changed: nothing of it is stored anywhere, its token carries
+ * all it is (docs/architecture.md "Carts that cost nothing to open").
+ */
+export function unwrittenCart(claims: CartClaims, holdTtlSeconds: number): CartState {
+  return {
+    cart_id: claims.cartId,
+    status: "open",
+    currency: claims.currency,
+    region: claims.region,
+    version: 1,
+    created_at: claims.createdAt,
+    expires_at: cartExpiresAt(claims.createdAt, holdTtlSeconds),
+    order_id: null,
+  };
+}
+
+/**
+ * The cart as it stands at `now`. An open cart whose time is up has lapsed (its holds lapsed at
+ * the same instant in the SKU objects): it shows as `expired`, one version later than its last
+ * change, whether or not that was written yet.
+ */
+export function cartAt(cart: CartState, now: number): CartState {
+  return cartLapsed(cart, now) ? { ...cart, status: "expired", version: cart.version + 1 } : cart;
 }
 
 /** The cart as the API shows it: line totals and subtotal computed in minor units. */
@@ -60,6 +91,7 @@ export type LinePlan =
   | { kind: "refused"; reason: "cart_not_open"; status: CartStatus }
   | { kind: "refused"; reason: "version_mismatch"; version: number }
   | { kind: "unchanged" }
+  | { kind: "drop_lapsed"; sku: string }
   | {
       kind: "reserve";
       /** Holds to set, all or nothing. */
@@ -70,14 +102,23 @@ export type LinePlan =
 
 /**
  * Plans setting the line for `sku` to exactly `quantity` (0 removes it). An open cart changes one
- * hold and moves the others to the new expiry; an expired cart holds nothing, so every line is
- * reserved again, all or nothing, and the cart reopens. A checked-out cart never changes.
- * `status` is the cart's status at this moment (expiry already applied).
+ * hold and moves the others to the new expiry; an expired cart holds nothing, so a PUT reserves
+ * every line again, all or nothing, and the cart reopens. A DELETE (`remove`) never needs stock:
+ * on an expired cart it only drops the line and the cart stays expired. A checked-out cart never
+ * changes. `status` is the cart's status at this moment (expiry already applied).
  */
-export function planLineChange(cart: { status: CartStatus; version: number }, lines: readonly StoredLine[], sku: string, quantity: number, ifMatch: string | null): LinePlan {
+export function planLineChange(
+  cart: { status: CartStatus; version: number },
+  lines: readonly StoredLine[],
+  sku: string,
+  quantity: number,
+  ifMatch: string | null,
+  remove = false,
+): LinePlan {
   if (cart.status === "checked_out") return { kind: "refused", reason: "cart_not_open", status: cart.status };
   if (!ifMatchSatisfied(ifMatch, cart.version)) return { kind: "refused", reason: "version_mismatch", version: cart.version };
   const others = lines.filter((line) => line.sku !== sku);
+  if (cart.status === "expired" && remove) return others.length === lines.length ? { kind: "unchanged" } : { kind: "drop_lapsed", sku };
   if (cart.status === "expired") return { kind: "reserve", targets: [...others.map((line) => ({ sku: line.sku, quantity: line.quantity })), { sku, quantity }], extend: [] };
   // Removing a line the cart does not have changes nothing.
   if (quantity === 0 && others.length === lines.length) return { kind: "unchanged" };

@@ -40,3 +40,29 @@ export function orderHoldSeconds(paymentTtlSeconds: number): number {
 export function paymentWindowOver(order: { status: string; payment_id: string | null; payment_expires_at: number }, now: number): boolean {
   return order.status === "pending_payment" && order.payment_id === null && isDue(order.payment_expires_at, now);
 }
+
+/**
+ * A cart's line holds are set when the line changes, to the cart's expiry at that moment; a later
+ * change moves the cart's expiry but not the other lines' holds (that would cost a round trip per
+ * line). The cart renews those holds shortly before they would lapse, off the request path: this
+ * long before, or a third of the hold's life for short settings.
+ */
+export const HOLD_RENEWAL_MARGIN_MS = 30_000;
+
+/** When a line hold that lapses at `holdExpiresAt` must be renewed. */
+export function renewalAt(holdExpiresAt: number, holdTtlSeconds: number): number {
+  return holdExpiresAt - Math.min(HOLD_RENEWAL_MARGIN_MS, (holdTtlSeconds * 1000) / 3);
+}
+
+/**
+ * The lines of an open cart whose holds lapse before the cart does, with when each must be
+ * renewed. A line without a recorded hold expiry holds until the cart's expiry.
+ */
+export function holdsToRenew<L extends { hold_expires_at: number | null }>(
+  cart: { status: string; expires_at: number },
+  lines: readonly L[],
+  holdTtlSeconds: number,
+): Array<{ line: L; at: number }> {
+  if (cart.status !== "open") return [];
+  return lines.filter((line) => line.hold_expires_at !== null && line.hold_expires_at < cart.expires_at).map((line) => ({ line, at: renewalAt(line.hold_expires_at!, holdTtlSeconds) }));
+}

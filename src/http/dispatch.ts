@@ -15,6 +15,9 @@ const NO_QUERY = z.strictObject({});
 const NO_BODY = z.strictObject({}).optional();
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Requests slower than this are logged even when they succeed. */
+const SLOW_REQUEST_MS = 2000;
+
 /** Keeps a well-formed inbound `x-request-id` (tracing across hops), else mints one. */
 export function requestIdFor(request: Request): string {
   const inbound = request.headers.get("x-request-id");
@@ -96,12 +99,18 @@ export async function handleWithSeam(
   headers.set("x-request-id", requestId);
   if (env !== undefined) applyCors(request, env, headers);
   const final = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-  log(response.status >= 500 ? "error" : "info", "request", {
-    request_id: requestId,
-    method: request.method,
-    path: url.pathname,
-    status: response.status,
-    duration_ms: Date.now() - started,
-  });
+  // Successes are left to Workers observability (every invocation, its status and duration): a
+  // log line per request is a synchronous cost on the hot path. Failures and slow answers are
+  // always logged here, with the request id the client saw.
+  const duration = Date.now() - started;
+  if (response.status >= 500 || duration >= SLOW_REQUEST_MS) {
+    log(response.status >= 500 ? "error" : "warn", response.status >= 500 ? "request failed" : "slow request", {
+      request_id: requestId,
+      method: request.method,
+      path: url.pathname,
+      status: response.status,
+      duration_ms: duration,
+    });
+  }
   return final;
 }

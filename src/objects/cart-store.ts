@@ -1,22 +1,21 @@
 /**
- * A cart's state in its object's SQLite database: the cart row, its lines, and pending line
- * changes (written before a hold is changed in a SKU object, cleared after, so a crash in between
- * is repaired on the next call). The only code that touches these tables. Synchronous; time is a
+ * A cart's state in its object's SQLite database: the cart row and its lines. The only code that
+ * touches these tables. The tables are created by the cart's first change, in the same commit as
+ * that change: a cart that was only opened, or only read, stores nothing. Synchronous; time is a
  * parameter.
  */
 import type { CartStatus } from "../contracts";
-import type { CartState } from "../domain/cart";
-import type { StoredLine } from "../domain/lines";
-import type { StoreSchema } from "./sql-migrations";
+import type { CartLineState, CartState } from "../domain/cart";
+import { LazySchema, type StoreSchema } from "./sql-migrations";
 
 export const CART_SCHEMA: StoreSchema = {
   store: "cart",
   migrations: [
-  {
-    version: 1,
-    legacyVersion: 1,
-    description: "cart, lines, pending line changes",
-    sql: `
+    {
+      version: 1,
+      legacyVersion: 1,
+      description: "cart, lines, pending line changes",
+      sql: `
       CREATE TABLE cart (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         cart_id TEXT NOT NULL,
@@ -43,13 +42,21 @@ export const CART_SCHEMA: StoreSchema = {
         started_at INTEGER NOT NULL
       );
     `,
-  },
-  {
-    version: 2,
-    legacyVersion: 2,
-    description: "the checkout in progress (its Idempotency-Key)",
-    sql: "ALTER TABLE cart ADD COLUMN checkout_key TEXT;",
-  },
+    },
+    {
+      version: 2,
+      legacyVersion: 2,
+      description: "the checkout in progress (its Idempotency-Key)",
+      sql: "ALTER TABLE cart ADD COLUMN checkout_key TEXT;",
+    },
+    {
+      version: 3,
+      description: "lines carry their hold's expiry; no pending marks (a line is written once its hold is set)",
+      sql: `
+      ALTER TABLE lines ADD COLUMN hold_expires_at INTEGER;
+      DROP TABLE pending_lines;
+    `,
+    },
   ],
 };
 
@@ -57,101 +64,99 @@ interface CartRow extends CartState, Record<string, SqlStorageValue> {
   token_hash: string;
 }
 
+/** The stored cart: its state and the credential hash of an old-style token ('' for carts whose token carries claims). */
+export type StoredCart = CartState & { token_hash: string };
+
+/** A line to write: quantity 0 deletes it; the other fields are kept when omitted. */
+export interface LineWrite {
+  sku: string;
+  quantity: number;
+  product_id?: string;
+  title?: string;
+  unit_amount?: number;
+  hold_expires_at?: number | null;
+}
+
 /** SQL access for one cart. */
 export class CartStore {
-  constructor(private readonly storage: DurableObjectStorage) {}
+  readonly #schema: LazySchema;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.#schema = new LazySchema(storage, CART_SCHEMA, "cart");
+    this.#schema.open();
+  }
 
   private get sql(): SqlStorage {
     return this.storage.sql;
   }
 
-  /** The cart row (with its token hash), or null before creation. */
-  cart(): (CartState & { token_hash: string }) | null {
+  /** The cart row, or null while the cart was never changed. */
+  cart(): StoredCart | null {
+    if (!this.#schema.ready) return null;
     const row = this.sql.exec<CartRow>("SELECT cart_id, token_hash, status, currency, region, version, created_at, expires_at, order_id FROM cart WHERE id = 1").toArray()[0];
     if (!row) return null;
     return { ...row, status: row.status as CartStatus, region: row.region === "eu" ? "eu" : null };
   }
 
   /** Lines in the order they were first added. */
-  lines(): StoredLine[] {
-    return this.sql.exec<StoredLine & Record<string, SqlStorageValue>>("SELECT sku, product_id, title, quantity, unit_amount FROM lines ORDER BY added_at, sku").toArray();
-  }
-
-  /** Creates the cart row once; returns false when it already existed. */
-  create(cart: { cart_id: string; token_hash: string; currency: string; region: "eu" | null; expires_at: number }, now: number): boolean {
-    const before = this.cart();
-    if (before) return false;
-    this.sql.exec(
-      "INSERT INTO cart (id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at) VALUES (1, ?, ?, 'open', ?, ?, 1, ?, ?, ?)",
-      cart.cart_id,
-      cart.token_hash,
-      cart.currency,
-      cart.region,
-      now,
-      now,
-      cart.expires_at,
-    );
-    return true;
-  }
-
-  /** Marks SKUs as having a hold change in flight (cleared by {@link settle}). */
-  markPending(skus: readonly string[], now: number): void {
-    for (const sku of skus) this.sql.exec("INSERT OR REPLACE INTO pending_lines (sku, started_at) VALUES (?, ?)", sku, now);
-  }
-
-  /** SKUs whose hold change may have been interrupted. */
-  pending(): string[] {
-    return this.sql.exec<{ sku: string }>("SELECT sku FROM pending_lines").toArray().map((r) => r.sku);
+  lines(): CartLineState[] {
+    if (!this.#schema.ready) return [];
+    return this.sql
+      .exec<CartLineState & Record<string, SqlStorageValue>>("SELECT sku, product_id, title, quantity, unit_amount, hold_expires_at FROM lines ORDER BY added_at, sku")
+      .toArray();
   }
 
   /**
-   * Writes lines to match their holds (quantity 0 deletes), clears their pending marks, and
-   * optionally moves the cart to a new status and expiry, bumping its version. One transaction.
+   * Writes a change in one transaction: the cart row (created from `cart` on the first change),
+   * its lines (quantity 0 deletes), and its new status, expiry and version.
    */
-  settle(
-    lines: ReadonlyArray<{ sku: string; quantity: number; product_id?: string; title?: string; unit_amount?: number }>,
-    change: { status?: CartStatus; expires_at?: number; order_id?: string; bump: boolean },
-    now: number,
-  ): void {
+  write(cart: StoredCart, lines: readonly LineWrite[], header: { status: CartStatus; expires_at: number; version: number }, now: number): void {
     this.storage.transactionSync(() => {
+      this.#schema.ensure();
+      this.sql.exec(
+        `INSERT INTO cart (id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
+        cart.cart_id,
+        cart.token_hash,
+        header.status,
+        cart.currency,
+        cart.region,
+        header.version,
+        cart.created_at,
+        now,
+        header.expires_at,
+      );
       for (const line of lines) {
         if (line.quantity === 0) {
           this.sql.exec("DELETE FROM lines WHERE sku = ?", line.sku);
-        } else {
-          this.sql.exec(
-            `INSERT INTO lines (sku, product_id, title, quantity, unit_amount, added_at) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (sku) DO UPDATE SET quantity = excluded.quantity,
-               product_id = COALESCE(?, product_id), title = COALESCE(?, title), unit_amount = COALESCE(?, unit_amount)`,
-            line.sku,
-            line.product_id ?? "",
-            line.title ?? line.sku,
-            line.quantity,
-            line.unit_amount ?? 0,
-            now,
-            line.product_id ?? null,
-            line.title ?? null,
-            line.unit_amount ?? null,
-          );
+          continue;
         }
-        this.sql.exec("DELETE FROM pending_lines WHERE sku = ?", line.sku);
-      }
-      if (change.bump || change.status !== undefined || change.expires_at !== undefined || change.order_id !== undefined) {
         this.sql.exec(
-          `UPDATE cart SET status = COALESCE(?, status), expires_at = COALESCE(?, expires_at), order_id = COALESCE(?, order_id),
-             version = version + ?, updated_at = ? WHERE id = 1`,
-          change.status ?? null,
-          change.expires_at ?? null,
-          change.order_id ?? null,
-          change.bump ? 1 : 0,
+          `INSERT INTO lines (sku, product_id, title, quantity, unit_amount, added_at, hold_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (sku) DO UPDATE SET quantity = excluded.quantity, product_id = COALESCE(?, product_id), title = COALESCE(?, title),
+             unit_amount = COALESCE(?, unit_amount), hold_expires_at = CASE WHEN ? THEN excluded.hold_expires_at ELSE hold_expires_at END`,
+          line.sku,
+          line.product_id ?? "",
+          line.title ?? line.sku,
+          line.quantity,
+          line.unit_amount ?? 0,
           now,
+          line.hold_expires_at ?? null,
+          line.product_id ?? null,
+          line.title ?? null,
+          line.unit_amount ?? null,
+          line.hold_expires_at !== undefined ? 1 : 0,
         );
       }
     });
   }
 
-  /** Clears pending marks without touching lines (the hold change was refused: nothing moved). */
-  clearPending(skus: readonly string[]): void {
-    for (const sku of skus) this.sql.exec("DELETE FROM pending_lines WHERE sku = ?", sku);
+  /** Records renewed line holds (their new expiries); nothing else changes. */
+  renewed(holds: ReadonlyArray<{ sku: string; hold_expires_at: number }>): void {
+    this.storage.transactionSync(() => {
+      for (const hold of holds) this.sql.exec("UPDATE lines SET hold_expires_at = ? WHERE sku = ?", hold.hold_expires_at, hold.sku);
+    });
   }
 
   /** Remembers that checkout `key` has extended the holds and is about to place the order (null: none). */
@@ -161,11 +166,12 @@ export class CartStore {
 
   /** The checkout in progress (holds extended, order not yet placed), if any. */
   checkoutInProgress(): string | null {
+    if (!this.#schema.ready) return null;
     return this.sql.exec<{ checkout_key: string | null }>("SELECT checkout_key FROM cart WHERE id = 1").toArray()[0]?.checkout_key ?? null;
   }
 
   /** Closes the cart for the order placed from it (part of checkout's commit point; the caller wraps both in one transaction). */
-  close(orderId: string, now: number): void {
-    this.sql.exec("UPDATE cart SET status = 'checked_out', order_id = ?, checkout_key = NULL, version = version + 1, updated_at = ? WHERE id = 1", orderId, now);
+  close(orderId: string, version: number, now: number): void {
+    this.sql.exec("UPDATE cart SET status = 'checked_out', order_id = ?, checkout_key = NULL, version = ?, updated_at = ? WHERE id = 1", orderId, version, now);
   }
 }

@@ -1,27 +1,33 @@
 /**
  * CartObject: one per cart. Its lines always equal its stock holds: every line change goes
  * through the SKU's InventoryObject first and is written here only once the hold matches.
+ *
+ * Cheap by design (docs/architecture.md "The hot path"): opening a cart creates nothing (the
+ * token carries what an unwritten cart is); a line change is one RPC to the SKU's object and one
+ * commit here; the other lines' holds are renewed by the alarm shortly before they would lapse,
+ * not on every change; the cart's own expiry needs no alarm (it is computed when read).
+ *
  * Mutations on one cart run one at a time (a queue inside the object), because each one awaits
  * SKU objects and their answers must be applied in the order the holds were changed.
  */
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "../config";
-import type { Cart, CartStatus, Order } from "../contracts";
-import { isCartHolder } from "../domain/cart-access";
-import { type CartResult, cartView, holdIdFor, planLineChange } from "../domain/cart";
-import { cartExpiresAt, cartLapsed } from "../domain/expiry";
+import type { Order } from "../contracts";
+import { type CartAccess, legacyHolderMatches } from "../domain/cart-access";
+import { type CartResult, cartAt, cartView, holdIdFor, planLineChange, unwrittenCart } from "../domain/cart";
+import { cartExpiresAt, holdsToRenew } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
-import type { StoredLine } from "../domain/lines";
-import { errorFields, log } from "../platform/log";
+import { log } from "../platform/log";
 import { AlarmSlot } from "./alarm";
-import { CART_SCHEMA, CartStore } from "./cart-store";
+import { CartStore, type LineWrite, type StoredCart } from "./cart-store";
 import { type CancelResult, type CheckoutResult, OrderDesk, type PaymentInput, type PaymentResult } from "./order-desk";
-import { ORDER_SCHEMA, OrderStore } from "./order-store";
-import { runSqlMigrations } from "./sql-migrations";
+import { OrderStore } from "./order-store";
 import { inventoryStub } from "./stubs";
 
+const NOT_FOUND = { ok: false, reason: "not_found" } as const;
+
 export class CartObject extends DurableObject<Env> {
-  #store: CartStore;
+  #carts: CartStore;
   #orders: OrderStore;
   #desk: OrderDesk;
   #queue: Promise<unknown> = Promise.resolve();
@@ -29,26 +35,23 @@ export class CartObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#store = new CartStore(ctx.storage);
+    // The stores migrate existing tables synchronously, before any call can arrive.
+    this.#carts = new CartStore(ctx.storage);
     this.#orders = new OrderStore(ctx.storage);
-    this.#desk = new OrderDesk(env, ctx.storage, this.#store, this.#orders, () => this.#arm());
+    this.#desk = new OrderDesk(env, ctx.storage, this.#carts, this.#orders, () => this.#arm());
     this.#alarm = new AlarmSlot(ctx.storage);
-    ctx.blockConcurrencyWhile(async () => {
-      runSqlMigrations(ctx.storage, [CART_SCHEMA, ORDER_SCHEMA]);
-      await this.#alarm.load();
-    });
+    ctx.blockConcurrencyWhile(() => this.#alarm.load());
   }
 
-  /**
-   * Makes the one alarm fire by the earliest thing due: the expiry of an open cart that holds
-   * stock (an empty cart's expiry changes nothing, and reads apply it), the payment window,
-   * retries.
-   */
+  /** Makes the one alarm fire by the earliest thing due: a line hold to renew, the payment window, retries. */
   async #arm(): Promise<void> {
     const now = Date.now();
-    const cart = this.#store.cart();
     const times: number[] = [];
-    if (cart?.status === "open" && this.#store.lines().length > 0) times.push(cart.expires_at);
+    const stored = this.#carts.cart();
+    if (stored) {
+      const cart = cartAt(stored, now);
+      for (const { at } of holdsToRenew(cart, this.#carts.lines(), settings(this.env).holdTtlSeconds)) times.push(at);
+    }
     const desk = this.#desk.nextWake(now);
     if (desk !== null) times.push(desk);
     await this.#alarm.want(times.length === 0 ? null : Math.min(...times));
@@ -61,174 +64,116 @@ export class CartObject extends DurableObject<Env> {
     return run;
   }
 
-  /** The cart, if `tokenHash` is its own; otherwise null (callers answer not_found either way). */
-  async #authorised(tokenHash: string) {
-    const cart = this.#store.cart();
-    if (cart === null) return null;
-    return (await isCartHolder(tokenHash, cart.token_hash)) ? cart : null;
-  }
-
-  #view(): Cart {
-    return cartView(this.#store.cart()!, this.#store.lines());
-  }
-
-  /** Marks an open cart whose time is up as expired (its holds lapse at the same moment). */
-  #expireIfDue(now: number): void {
-    const cart = this.#store.cart();
-    if (cart && cartLapsed(cart, now)) this.#store.settle([], { status: "expired", bump: true }, now);
-  }
-
   /**
-   * Brings lines whose hold change was interrupted (the object was evicted or crashed mid-call)
-   * back in line with what the SKU objects actually hold.
+   * The cart `access` may use, as stored, or as its token describes it when it was never
+   * changed; null for any other caller (answered as a cart that does not exist).
    */
-  async #repair(cartId: string, now: number): Promise<void> {
-    const pending = this.#store.pending();
-    if (pending.length === 0) return;
-    const actual = await Promise.all(pending.map((sku) => inventoryStub(this.env, sku).holdOf(holdIdFor(cartId, sku))));
-    this.#store.settle(
-      pending.map((sku, i) => {
-        const { quantity, item } = actual[i]!;
-        return { sku, quantity, ...(item ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount } : {}) };
-      }),
-      { bump: true },
-      now,
-    );
-    log("warn", "cart lines repaired after an interrupted change", { cart_id: cartId, skus: pending });
-  }
-
-  /**
-   * The start of every change: checks the token, repairs interrupted line changes and expires
-   * the cart if its time is up. Returns the time to act at, or null for a foreign token.
-   */
-  async #prepare(tokenHash: string): Promise<number | null> {
-    const cart = await this.#authorised(tokenHash);
-    if (cart === null) return null;
-    await this.#repair(cart.cart_id, Date.now());
-    const now = Date.now();
-    this.#expireIfDue(now);
-    return now;
-  }
-
-  /** Creates the cart (once; a repeated call returns the same cart). */
-  async create(input: { cartId: string; tokenHash: string; currency: string; region: "eu" | null }): Promise<Cart> {
-    const now = Date.now();
-    const { holdTtlSeconds } = settings(this.env);
-    if (this.#store.create({ cart_id: input.cartId, token_hash: input.tokenHash, currency: input.currency, region: input.region, expires_at: cartExpiresAt(now, holdTtlSeconds) }, now)) {
-      await this.#arm();
+  async #resolve(access: CartAccess): Promise<StoredCart | null> {
+    if (access.kind === "claims" && access.claims.cartId !== this.ctx.id.toString()) return null;
+    const stored = this.#carts.cart();
+    if (stored) {
+      if (stored.token_hash === "") return access.kind === "claims" ? stored : null;
+      return access.kind === "legacy" && (await legacyHolderMatches(access.credential, stored.token_hash)) ? stored : null;
     }
-    return this.#view();
+    if (access.kind !== "claims") return null;
+    return { ...unwrittenCart(access.claims, settings(this.env).holdTtlSeconds), token_hash: "" };
   }
 
-  /** The cart, for its own token. */
-  async view(tokenHash: string): Promise<CartResult> {
-    const cart = await this.#authorised(tokenHash);
-    if (cart === null) return { ok: false, reason: "not_found" };
-    this.#expireIfDue(Date.now());
-    return { ok: true, cart: this.#view() };
+  /** The cart, for its holder. */
+  async view(access: CartAccess): Promise<CartResult> {
+    const cart = await this.#resolve(access);
+    if (cart === null) return NOT_FOUND;
+    return { ok: true, cart: cartView(cartAt(cart, Date.now()), this.#carts.lines()) };
   }
 
   /**
    * Sets the line for `sku` to exactly `quantity` (0 removes it), holding exactly that stock.
    * On an expired cart every line is reserved again, all or nothing, and the cart reopens.
-   * Every successful change moves the cart's expiry (and all its holds) to now + HOLD_TTL.
+   * Every successful change moves the cart's expiry to now + HOLD_TTL.
    */
-  async setItem(tokenHash: string, sku: string, quantity: number, ifMatch: string | null): Promise<CartResult> {
+  async setItem(access: CartAccess, sku: string, quantity: number, ifMatch: string | null): Promise<CartResult> {
+    return this.#change(access, sku, quantity, ifMatch, false);
+  }
+
+  /**
+   * Removes the line for `sku` and releases its hold. Needs no stock, so it never fails for lack of
+   * it: on an expired cart the line is dropped and the cart stays expired.
+   */
+  async removeItem(access: CartAccess, sku: string, ifMatch: string | null): Promise<CartResult> {
+    return this.#change(access, sku, 0, ifMatch, true);
+  }
+
+  async #change(access: CartAccess, sku: string, quantity: number, ifMatch: string | null, remove: boolean): Promise<CartResult> {
     return this.#serial(async () => {
-      const now = await this.#prepare(tokenHash);
-      if (now === null) return { ok: false, reason: "not_found" };
-      const current = this.#store.cart()!;
-      const plan = planLineChange(current, this.#store.lines(), sku, quantity, ifMatch);
+      const stored = await this.#resolve(access);
+      if (stored === null) return NOT_FOUND;
+      const now = Date.now();
+      const cart = cartAt(stored, now);
+      const plan = planLineChange(cart, this.#carts.lines(), sku, quantity, ifMatch, remove);
       if (plan.kind === "refused") return plan.reason === "cart_not_open" ? { ok: false, reason: "cart_not_open", status: plan.status } : { ok: false, reason: "version_mismatch", version: plan.version };
-      if (plan.kind === "unchanged") return { ok: true, cart: this.#view() };
+      if (plan.kind === "unchanged") return { ok: true, cart: cartView(cart, this.#carts.lines()) };
+      if (plan.kind === "drop_lapsed") {
+        // The hold lapsed with the cart; releasing it again is a no-op unless a lapse raced this.
+        await inventoryStub(this.env, sku).release(holdIdFor(cart.cart_id, sku));
+        this.#carts.write(stored, [{ sku, quantity: 0 }], { status: "expired", expires_at: cart.expires_at, version: cart.version + 1 }, now);
+        return { ok: true, cart: cartView(this.#carts.cart()!, this.#carts.lines()) };
+      }
 
       const { holdTtlSeconds, maxLineQuantity } = settings(this.env);
-      const { targets } = plan;
-      const limits = { maxLineQuantity, currency: current.currency };
-      this.#store.markPending(targets.map((t) => t.sku), now);
       const results = await Promise.all(
-        targets.map((t) => inventoryStub(this.env, t.sku).hold(holdIdFor(current.cart_id, t.sku), current.cart_id, t.quantity, holdTtlSeconds, t.sku === sku ? limits : { currency: current.currency })),
+        plan.targets.map((t) =>
+          inventoryStub(this.env, t.sku).hold(holdIdFor(cart.cart_id, t.sku), cart.cart_id, t.quantity, holdTtlSeconds, t.sku === sku ? { maxLineQuantity, currency: cart.currency } : { currency: cart.currency }),
+        ),
       );
-      const refusalIndex = results.findIndex((r) => !r.ok);
-      if (refusalIndex >= 0) {
-        const refusal = results[refusalIndex] as InventoryRefusal;
-        await this.#undo(current.cart_id, current.status, targets, results);
-        return { ...refusal, sku: targets[refusalIndex]!.sku };
+      const refused = results.findIndex((r) => !r.ok);
+      if (refused >= 0) {
+        // An expired cart's re-reservation is all or nothing: holds it did take go back.
+        if (cart.status === "expired") await Promise.all(plan.targets.map((t, i) => (results[i]!.ok ? inventoryStub(this.env, t.sku).release(holdIdFor(cart.cart_id, t.sku)) : undefined)));
+        return { ...(results[refused] as InventoryRefusal), sku: plan.targets[refused]!.sku };
       }
-      await this.#extendOthers(current.cart_id, plan.extend, holdTtlSeconds);
-      this.#store.settle(
-        targets.map((t, i) => {
-          const result = results[i]!;
-          const item = result.ok ? result.item : null;
-          return { sku: t.sku, quantity: t.quantity, ...(item ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount } : {}) };
-        }),
-        { status: "open", expires_at: cartExpiresAt(now, holdTtlSeconds), bump: true },
-        now,
-      );
+      const lines: LineWrite[] = plan.targets.map((t, i) => {
+        const result = results[i]!;
+        if (!result.ok || result.expires_at === null) return { sku: t.sku, quantity: 0 };
+        const item = result.item;
+        return { sku: t.sku, quantity: t.quantity, hold_expires_at: Date.parse(result.expires_at), ...(item ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount } : {}) };
+      });
+      this.#carts.write(stored, lines, { status: "open", expires_at: cartExpiresAt(now, holdTtlSeconds), version: cart.version + 1 }, now);
       await this.#arm();
-      return { ok: true, cart: this.#view() };
+      return { ok: true, cart: cartView(this.#carts.cart()!, this.#carts.lines()) };
     });
   }
 
-  /**
-   * Undoes a refused change. An open cart changed one hold and it was refused (nothing moved).
-   * An expired cart's re-reservation is all or nothing: holds it did take are released again.
-   */
-  async #undo(cartId: string, status: CartStatus, targets: Array<{ sku: string }>, results: Array<{ ok: boolean }>): Promise<void> {
-    if (status === "expired") {
-      await Promise.all(targets.map((t, i) => (results[i]!.ok ? inventoryStub(this.env, t.sku).release(holdIdFor(cartId, t.sku)) : undefined)));
-    }
-    this.#store.clearPending(targets.map((t) => t.sku));
-  }
-
-  /** Moves the other lines' holds to the cart's new expiry; a hold found missing is taken again. */
-  async #extendOthers(cartId: string, others: readonly StoredLine[], ttlSeconds: number): Promise<void> {
-    await Promise.all(
-      others.map(async (line) => {
-        const stub = inventoryStub(this.env, line.sku);
-        const extended = await stub.extend(holdIdFor(cartId, line.sku), ttlSeconds);
-        if (!extended.ok) {
-          log("warn", "cart hold missing on extend; taking it again", { cart_id: cartId, sku: line.sku, reason: extended.reason });
-          await stub.hold(holdIdFor(cartId, line.sku), cartId, line.quantity, ttlSeconds).catch((error: unknown) => log("error", "re-hold failed", { cart_id: cartId, sku: line.sku, ...errorFields(error) }));
-        }
-      }),
-    );
-  }
-
-  /**
-   * Checks out the cart under `key` (the request's Idempotency-Key): see OrderDesk.checkout.
-   */
-  async checkout(tokenHash: string, email: string, key: string): Promise<CheckoutResult | { ok: false; reason: "not_found" }> {
+  /** Checks out the cart under `key` (the request's Idempotency-Key): see OrderDesk.checkout. */
+  async checkout(access: CartAccess, email: string, key: string): Promise<CheckoutResult | typeof NOT_FOUND> {
     return this.#serial(async () => {
-      const now = await this.#prepare(tokenHash);
-      if (now === null) return { ok: false, reason: "not_found" };
-      const result = await this.#desk.checkout(email, key, now, settings(this.env).paymentTtlSeconds);
+      const stored = await this.#resolve(access);
+      if (stored === null) return NOT_FOUND;
+      const now = Date.now();
+      const result = await this.#desk.checkout(stored, cartAt(stored, now), email, key, now, settings(this.env).paymentTtlSeconds);
       await this.#arm();
       return result;
     });
   }
 
-  /** The order placed from this cart, for the cart's token. */
-  async order(tokenHash: string): Promise<{ ok: true; order: Order } | { ok: false; reason: "not_found" }> {
-    const cart = await this.#authorised(tokenHash);
-    if (cart === null) return { ok: false, reason: "not_found" };
+  /** The order placed from this cart, for the cart's holder. */
+  async order(access: CartAccess): Promise<{ ok: true; order: Order } | typeof NOT_FOUND> {
+    if ((await this.#resolve(access)) === null) return NOT_FOUND;
     this.#desk.expireIfDue(Date.now());
     const order = this.#desk.view();
-    return order ? { ok: true, order } : { ok: false, reason: "not_found" };
+    return order ? { ok: true, order } : NOT_FOUND;
   }
 
   /** The order for the back office (admin-authenticated by the caller), or null. */
   async orderForAdmin(): Promise<Order | null> {
-    if (this.#store.cart() === null) return null;
+    if (this.#carts.cart() === null) return null;
     this.#desk.expireIfDue(Date.now());
     return this.#desk.view();
   }
 
   /** Cancels the pending order and releases its stock. */
-  async cancelOrder(tokenHash: string): Promise<CancelResult> {
+  async cancelOrder(access: CartAccess): Promise<CancelResult> {
     return this.#serial(async () => {
-      const cart = await this.#authorised(tokenHash);
-      if (cart === null) return { ok: false, reason: "not_found" };
+      if ((await this.#resolve(access)) === null) return NOT_FOUND;
       const result = await this.#desk.cancel(Date.now());
       await this.#arm();
       return result;
@@ -245,24 +190,61 @@ export class CartObject extends DurableObject<Env> {
   }
 
   /**
-   * The one alarm: expires the cart, expires unpaid orders and releases their stock, resumes an
-   * interrupted payment, and retries archival sends. Idempotent; re-arms for what is next.
+   * Renews line holds that would lapse before the cart does. A hold found gone is taken again;
+   * if its stock went elsewhere meanwhile, the cart lapses as a whole (all its holds go back),
+   * exactly as if its time had run out: it never shows lines it does not hold.
+   */
+  async #renewHolds(now: number): Promise<void> {
+    const stored = this.#carts.cart();
+    if (stored === null) return;
+    const cart = cartAt(stored, now);
+    const due = holdsToRenew(cart, this.#carts.lines(), settings(this.env).holdTtlSeconds).filter(({ at }) => at <= now);
+    if (due.length === 0) return;
+    const ttl = Math.max(1, (cart.expires_at - now) / 1000);
+    const renewed = await Promise.all(
+      due.map(async ({ line }) => {
+        const stub = inventoryStub(this.env, line.sku);
+        const holdId = holdIdFor(cart.cart_id, line.sku);
+        const extended = await stub.extend(holdId, ttl);
+        if (extended.ok) return { sku: line.sku, hold_expires_at: Date.parse(extended.expires_at) };
+        const retaken = await stub.hold(holdId, cart.cart_id, line.quantity, ttl, { currency: cart.currency });
+        return retaken.ok && retaken.expires_at !== null ? { sku: line.sku, hold_expires_at: Date.parse(retaken.expires_at) } : null;
+      }),
+    );
+    if (renewed.every((r) => r !== null)) {
+      this.#carts.renewed(renewed);
+      return;
+    }
+    log("warn", "a cart hold lapsed before it could be renewed; the cart lapses", { cart_id: cart.cart_id });
+    await this.#releaseAll(cart.cart_id);
+    this.#carts.write(stored, [], { status: "expired", expires_at: now, version: cart.version + 1 }, now);
+  }
+
+  async #releaseAll(cartId: string): Promise<void> {
+    await Promise.all(this.#carts.lines().map((line) => inventoryStub(this.env, line.sku).release(holdIdFor(cartId, line.sku))));
+  }
+
+  /**
+   * The one alarm: renews line holds, releases the holds of a checkout that never finished,
+   * expires unpaid orders and releases their stock, resumes an interrupted payment, and retries
+   * archival sends. Idempotent; re-arms for what is next.
    */
   override async alarm(): Promise<void> {
     this.#alarm.fired();
     await this.#serial(async () => {
       const now = Date.now();
-      this.#expireIfDue(now);
-      const cart = this.#store.cart();
-      if (cart?.status === "expired" && this.#store.checkoutInProgress() !== null) {
-        // A checkout extended the holds and never finished: the expired cart holds nothing.
-        await Promise.all(this.#store.lines().map((line) => inventoryStub(this.env, line.sku).release(holdIdFor(cart.cart_id, line.sku))));
-        this.#store.markCheckoutStarted(null);
+      const stored = this.#carts.cart();
+      if (stored && cartAt(stored, now).status === "expired" && this.#carts.checkoutInProgress() !== null) {
+        // A checkout extended the holds and never finished: the lapsed cart holds nothing.
+        await this.#releaseAll(stored.cart_id);
+        this.#carts.markCheckoutStarted(null);
       }
       this.#desk.expireIfDue(now);
       await this.#desk.releaseClosedOrderHolds();
       await this.#desk.resumePayment(now);
       await this.#desk.drainOutbox(now);
+      // Last: if a SKU object fails here, the alarm throws and the runtime retries it with backoff.
+      await this.#renewHolds(now);
       await this.#arm();
     });
   }

@@ -4,14 +4,15 @@
  * however many shoppers race. Holds expire through one alarm armed at the earliest expiry.
  *
  * A thin RPC shell over {@link InventoryStore}: it supplies the clock and keeps the alarm armed.
+ * A name that was never defined or stocked gets no storage at all: reads of it answer
+ * `unknown_sku` from an empty object.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { InventorySnapshot, SkuPricing, StockLevels } from "../contracts";
 import type { HoldLimits, InventoryRefusal, LedgerCheck, Ok } from "../domain/inventory";
 import { errorFields, log } from "../platform/log";
 import { AlarmSlot } from "./alarm";
-import { type HoldOutcome, INVENTORY_SCHEMA, InventoryStore, type LevelReport } from "./inventory-store";
-import { runSqlMigrations } from "./sql-migrations";
+import { type HoldOutcome, InventoryStore, type LevelReport } from "./inventory-store";
 
 export class InventoryObject extends DurableObject<Env> {
   #store: InventoryStore;
@@ -19,12 +20,11 @@ export class InventoryObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // The store migrates (if the object has a schema) and loads its state synchronously, before
+    // any call can arrive.
     this.#store = new InventoryStore(ctx.storage, ctx.id.name ?? ctx.id.toString());
     this.#alarm = new AlarmSlot(ctx.storage);
-    ctx.blockConcurrencyWhile(async () => {
-      runSqlMigrations(ctx.storage, [INVENTORY_SCHEMA]);
-      await this.#alarm.load();
-    });
+    ctx.blockConcurrencyWhile(() => this.#alarm.load());
   }
 
   /** Makes the alarm fire by the earliest of: a hold's expiry, a level report due. */
@@ -62,7 +62,7 @@ export class InventoryObject extends DurableObject<Env> {
 
   /** Stores the SKU's catalog entry (price, status, limit) unless a newer version is here. */
   async define(entry: SkuPricing): Promise<SkuPricing> {
-    return this.#store.define(entry);
+    return this.#mutate((now) => this.#store.define(entry, now));
   }
 
   /** The SKU's authoritative catalog entry, or null when it is in no product. */

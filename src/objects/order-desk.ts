@@ -7,13 +7,13 @@
  * Idempotency-Key), by the payment provider's redelivery, or by the object's alarm.
  */
 import type { Cart, Order } from "../contracts";
-import { cartView, holdIdFor } from "../domain/cart";
+import { type CartState, cartView, holdIdFor } from "../domain/cart";
 import { reprice } from "../domain/checkout";
 import { orderHoldSeconds, paymentWindowOver } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
 import { decideCancel, decidePayment, type OrderEffect, orderIdFor, orderTotal, orderView, type PaymentRecord } from "../domain/order";
 import { errorFields, log } from "../platform/log";
-import type { CartStore } from "./cart-store";
+import type { CartStore, StoredCart } from "./cart-store";
 import type { OrderStore } from "./order-store";
 import { inventoryStub } from "./stubs";
 
@@ -64,8 +64,7 @@ export class OrderDesk {
    * the same key after a crash finds the checkout in progress (or the order placed) and finishes
    * it; never a second order, never a lost or doubled hold.
    */
-  async checkout(email: string, key: string, now: number, paymentTtlSeconds: number): Promise<CheckoutResult> {
-    const cart = this.carts.cart()!;
+  async checkout(stored: StoredCart, cart: CartState, email: string, key: string, now: number, paymentTtlSeconds: number): Promise<CheckoutResult> {
     const existing = this.orders.order();
     if (existing) {
       if (existing.checkout_key === key) return { ok: true, order: this.view()!, created: false };
@@ -79,7 +78,7 @@ export class OrderDesk {
     const repriced = reprice(lines, prices, cart.currency);
     if (repriced.kind === "unavailable") return { ok: false, reason: "item_unavailable", sku: repriced.sku };
     if (repriced.kind === "changed") {
-      this.carts.settle(repriced.lines, { bump: true }, now);
+      this.carts.write(stored, repriced.lines, { status: cart.status, expires_at: cart.expires_at, version: cart.version + 1 }, now);
       return { ok: false, reason: "price_changed", cart: cartView(this.carts.cart()!, this.carts.lines()) };
     }
 
@@ -110,7 +109,7 @@ export class OrderDesk {
         },
         lines,
       );
-      this.carts.close(orderId, now);
+      this.carts.close(orderId, cart.version + 1, now);
     });
     return { ok: true, order: this.view()!, created: true };
   }

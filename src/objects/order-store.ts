@@ -8,7 +8,7 @@ import type { OrderStatus } from "../contracts";
 import type { StoredLine } from "../domain/lines";
 import { archivalMessage, type OrderState, type PaymentRecord } from "../domain/order";
 import { backoffMs } from "../platform/backoff";
-import type { StoreSchema } from "./sql-migrations";
+import { LazySchema, type StoreSchema } from "./sql-migrations";
 
 /** Outbox send retries: 1 s doubling, at most 5 minutes apart. */
 export const OUTBOX_BACKOFF = { baseMs: 1000, capMs: 300_000 };
@@ -80,8 +80,14 @@ export interface PaymentEventRecord extends PaymentRecord {
   currency: string | null;
 }
 
+/** SQL access for the cart's order; its tables are created by checkout, in the order's own commit. */
 export class OrderStore {
-  constructor(private readonly storage: DurableObjectStorage) {}
+  readonly #schema: LazySchema;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.#schema = new LazySchema(storage, ORDER_SCHEMA, "orders");
+    this.#schema.open();
+  }
 
   private get sql(): SqlStorage {
     return this.storage.sql;
@@ -89,17 +95,20 @@ export class OrderStore {
 
   /** The order, or null when the cart has not been checked out. */
   order(): (OrderState & { holds_released: number }) | null {
+    if (!this.#schema.ready) return null;
     const row = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE id = 1").toArray()[0];
     if (!row) return null;
     return { ...row, status: row.status as OrderStatus };
   }
 
   lines(): StoredLine[] {
+    if (!this.#schema.ready) return [];
     return this.sql.exec<StoredLine & Record<string, SqlStorageValue>>("SELECT sku, product_id, title, quantity, unit_amount FROM order_lines ORDER BY rowid").toArray();
   }
 
   /** Places the order with its lines (the caller closes the cart in the same transaction). */
   place(order: Omit<OrderState, "status" | "paid_at" | "payment_id">, lines: readonly StoredLine[]): void {
+    this.#schema.ensure();
     this.sql.exec(
       `INSERT INTO orders (id, order_id, cart_id, status, email, currency, total_amount, checkout_key, created_at, payment_expires_at)
        VALUES (1, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?)`,
@@ -146,6 +155,7 @@ export class OrderStore {
 
   /** A payment event seen before, by webhook id. */
   event(webhookId: string): PaymentEventRecord | null {
+    if (!this.#schema.ready) return null;
     const row = this.sql
       .exec<{ webhook_id: string; type: string; payment_id: string | null; amount: number | null; currency: string | null; outcome: PaymentRecord["outcome"]; refund_due: number }>(
         "SELECT * FROM payment_events WHERE webhook_id = ?",
@@ -172,6 +182,7 @@ export class OrderStore {
 
   /** Outbox messages due for sending at `now`. */
   dueMessages(now: number): Array<{ seq: number; body: string; attempts: number }> {
+    if (!this.#schema.ready) return [];
     return this.sql.exec<{ seq: number; body: string; attempts: number }>("SELECT seq, body, attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY seq", now).toArray();
   }
 
@@ -191,6 +202,7 @@ export class OrderStore {
 
   /** When the next unsent message is due, or null. */
   nextOutboxAttempt(): number | null {
+    if (!this.#schema.ready) return null;
     return this.sql.exec<{ next: number | null }>("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE sent_at IS NULL").one().next;
   }
 }

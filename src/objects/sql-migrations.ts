@@ -34,6 +34,47 @@ export function hasSchema(storage: DurableObjectStorage): boolean {
   return tableExists(storage.sql, "_schema") || tableExists(storage.sql, "_migrations");
 }
 
+/**
+ * A store whose tables are created on its first write: `open()` migrates an existing schema
+ * (call it in the constructor), `ensure()` creates it inside the write that needs it, so that
+ * write and the DDL are one commit. `probe` is a table of the store's first migration.
+ */
+export class LazySchema {
+  #ready = false;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly schema: StoreSchema,
+    private readonly probe: string,
+  ) {}
+
+  /** Migrates the store if its tables exist; returns whether they do. */
+  open(): boolean {
+    if (!this.#ready && tableExists(this.storage.sql, this.probe)) {
+      runSqlMigrations(this.storage, [this.schema]);
+      this.#ready = true;
+    }
+    return this.#ready;
+  }
+
+  /** Whether the store's tables exist. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Creates (or upgrades) the store's tables now. */
+  ensure(): void {
+    if (this.#ready) return;
+    runSqlMigrations(this.storage, [this.schema]);
+    this.#ready = true;
+  }
+
+  /** Forgets that the tables exist (after the object's storage was deleted). */
+  reset(): void {
+    this.#ready = false;
+  }
+}
+
 /** Applies every migration of each store newer than the one it has, in order. Returns the versions. */
 export function runSqlMigrations(storage: DurableObjectStorage, schemas: readonly StoreSchema[]): Record<string, number> {
   const sql = storage.sql;

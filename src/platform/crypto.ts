@@ -46,3 +46,25 @@ export function base64UrlDecode(text: string): Uint8Array {
 export function randomToken(bytes = 32): string {
   return base64UrlEncode(crypto.getRandomValues(new Uint8Array(bytes)));
 }
+
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+/** An HMAC-SHA256 key for `secret` (UTF-8 bytes), imported once per isolate. */
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (key === undefined) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
+/** HMAC-SHA256 of a UTF-8 message under `secret`. */
+export async function hmacSha256(secret: string, message: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message)));
+}
+
+/** Compares two byte strings in constant time (their lengths are not secret). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
+}

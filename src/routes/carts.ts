@@ -2,9 +2,11 @@
  * Carts: create, read, and set lines. Each cart is one CartObject; its lines hold stock.
  */
 import { z } from "zod";
+import { settings } from "../config";
 import { Cart, CartItemParams, CartParams, CreateCartBody, CreatedCart, SetItemBody } from "../contracts";
-import { cartCredential, newCartToken } from "../domain/cart-access";
-import { type CartResult, etagOf } from "../domain/cart";
+import { mintCartToken } from "../domain/cart-access";
+import { type CartResult, cartView, etagOf, unwrittenCart } from "../domain/cart";
+import { cartAccessOf } from "../http/cart-auth";
 import { cartProblem } from "../http/outcomes";
 import { notFound } from "../http/problem";
 import { enforceRateLimit } from "../http/rate-limit";
@@ -41,10 +43,12 @@ export const createCart = defineRoute({
   },
   async handler({ env, request, body }) {
     await enforceRateLimit(env, request, "cart_create");
-    const region = body.region === "eu" ? "eu" : null;
-    const id = newCartId(env, region);
-    const token = newCartToken();
-    const cart = await env.CARTS.get(id).create({ cartId: id.toString(), tokenHash: await cartCredential(token), currency: body.currency, region });
+    // No object is created: the token carries what the cart is until its first change.
+    const region: "eu" | null = body.region === "eu" ? "eu" : null;
+    const config = settings(env);
+    const claims = { cartId: newCartId(env, region).toString(), currency: body.currency, region, createdAt: Date.now() };
+    const token = await mintCartToken(config.cartTokenSecrets, claims);
+    const cart = cartView(unwrittenCart(claims, config.holdTtlSeconds), []);
     return json({ ...cart, token }, 201, { etag: etagOf(cart.version), "cache-control": "no-store" });
   },
 });
@@ -63,7 +67,7 @@ export const getCart = defineRoute({
     404: { description: "No such cart, or not this token's cart" },
   },
   async handler({ env, params, bearer }) {
-    return cartResponse(await stubFor(env, params.cart_id).view(await cartCredential(bearer!)));
+    return cartResponse(await stubFor(env, params.cart_id).view(await cartAccessOf(env, params.cart_id, bearer!)));
   },
 });
 
@@ -92,7 +96,7 @@ export const putCartItem = defineRoute({
   async handler({ env, request, params, body, bearer }) {
     await enforceRateLimit(env, request, "cart_write");
     const stub = stubFor(env, params.cart_id);
-    return cartResponse(await stub.setItem(await cartCredential(bearer!), params.sku, body.quantity, request.headers.get("if-match")));
+    return cartResponse(await stub.setItem(await cartAccessOf(env, params.cart_id, bearer!), params.sku, body.quantity, request.headers.get("if-match")));
   },
 });
 
@@ -116,6 +120,6 @@ export const deleteCartItem = defineRoute({
   async handler({ env, request, params, bearer }) {
     await enforceRateLimit(env, request, "cart_write");
     const stub = stubFor(env, params.cart_id);
-    return cartResponse(await stub.setItem(await cartCredential(bearer!), params.sku, 0, request.headers.get("if-match")));
+    return cartResponse(await stub.removeItem(await cartAccessOf(env, params.cart_id, bearer!), params.sku, request.headers.get("if-match")));
   },
 });

@@ -3,8 +3,8 @@
  * that cart, and the cart's token is the credential for both.
  */
 import { CartParams, CheckoutBody, Order, OrderParams } from "../contracts";
-import { cartCredential } from "../domain/cart-access";
 import { cartIdOf } from "../domain/order";
+import { cartAccessOf } from "../http/cart-auth";
 import { lineProblem } from "../http/outcomes";
 import { ApiError, notFound } from "../http/problem";
 import { defineRoute, json } from "../http/route";
@@ -19,12 +19,12 @@ function cartStubOr404(env: Env, cartId: string) {
   return stub;
 }
 
-/** The cart object an order id names (orders live with their cart), or 404. */
+/** The cart object an order id names (orders live with their cart) and its cart id, or 404. */
 function orderStub(env: Env, orderId: string) {
   const cartId = cartIdOf(orderId);
   const stub = cartId === null ? null : cartStub(env, cartId);
-  if (stub === null) throw notFound("order");
-  return stub;
+  if (stub === null || cartId === null) throw notFound("order");
+  return { stub, cartId };
 }
 
 export const checkout = defineRoute({
@@ -45,7 +45,7 @@ export const checkout = defineRoute({
     409: { description: "price_changed (with the updated cart), cart_empty, cart_not_open, item_unavailable or insufficient_stock" },
   },
   async handler({ env, params, body, bearer, idempotencyKey }) {
-    const result = await cartStubOr404(env, params.cart_id).checkout(await cartCredential(bearer!), body.email, idempotencyKey!);
+    const result = await cartStubOr404(env, params.cart_id).checkout(await cartAccessOf(env, params.cart_id, bearer!), body.email, idempotencyKey!);
     if (result.ok) return json(result.order, 201, NO_STORE);
     switch (result.reason) {
       case "not_found":
@@ -78,7 +78,8 @@ export const getOrder = defineRoute({
     404: { description: "No such order, or not this token's" },
   },
   async handler({ env, params, bearer }) {
-    const result = await orderStub(env, params.order_id).order(await cartCredential(bearer!));
+    const { stub, cartId } = orderStub(env, params.order_id);
+    const result = await stub.order(await cartAccessOf(env, cartId, bearer!, "order"));
     if (!result.ok) throw notFound("order");
     return json(result.order, 200, NO_STORE);
   },
@@ -99,7 +100,8 @@ export const cancelOrder = defineRoute({
     409: { description: "invalid_transition: the order is no longer pending payment" },
   },
   async handler({ env, params, bearer }) {
-    const result = await orderStub(env, params.order_id).cancelOrder(await cartCredential(bearer!));
+    const { stub, cartId } = orderStub(env, params.order_id);
+    const result = await stub.cancelOrder(await cartAccessOf(env, cartId, bearer!, "order"));
     if (result.ok) return json(result.order, 200, NO_STORE);
     if (result.reason === "not_found") throw notFound("order");
     throw new ApiError(409, "invalid_transition", `A ${result.status} order cannot be cancelled.`, { order_status: result.status });
@@ -120,7 +122,7 @@ export const getOrderForAdmin = defineRoute({
     404: { description: "No such order" },
   },
   async handler({ env, params }) {
-    const order = await orderStub(env, params.order_id).orderForAdmin();
+    const order = await orderStub(env, params.order_id).stub.orderForAdmin();
     if (order === null) throw notFound("order");
     return json(order, 200, NO_STORE);
   },

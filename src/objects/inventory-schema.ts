@@ -1,0 +1,81 @@
+/**
+ * The SQLite schema of an InventoryObject (docs/storage.md describes each table), owned by
+ * {@link InventoryStore}. Numbered migrations; never edit one that has shipped.
+ */
+import type { StoreSchema } from "./sql-migrations";
+
+/** Schema of an InventoryObject (docs/storage.md describes each table). */
+export const INVENTORY_SCHEMA: StoreSchema = {
+  store: "inventory",
+  migrations: [
+  {
+    version: 1,
+    legacyVersion: 1,
+    description: "stock, holds, ledger",
+    sql: `
+      CREATE TABLE stock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sku TEXT NOT NULL,
+        on_hand INTEGER NOT NULL CHECK (on_hand >= 0),
+        reserved INTEGER NOT NULL CHECK (reserved >= 0),
+        sold INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0),
+        CHECK (reserved <= on_hand)
+      );
+      CREATE TABLE holds (
+        hold_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX holds_expires_at ON holds (expires_at);
+      CREATE TABLE committed_holds (
+        hold_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        committed_at INTEGER NOT NULL
+      );
+      CREATE TABLE ledger (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('set', 'adjust', 'hold', 'release', 'expire', 'commit')),
+        hold_id TEXT,
+        operation_id TEXT UNIQUE,
+        on_hand_delta INTEGER NOT NULL,
+        reserved_delta INTEGER NOT NULL,
+        reason TEXT
+      );
+    `,
+  },
+  {
+    version: 2,
+    legacyVersion: 2,
+    description: "catalog entry pushed from Postgres",
+    sql: `
+      CREATE TABLE catalog (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        product_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        price_amount INTEGER NOT NULL CHECK (price_amount >= 0),
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'archived')),
+        max_line_quantity INTEGER,
+        version INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    version: 3,
+    legacyVersion: 3,
+    description: "reporting of stock levels to Postgres",
+    sql: `
+      CREATE TABLE level_reports (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        reported_seq INTEGER NOT NULL DEFAULT 0,
+        due_at INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO level_reports (id) VALUES (1);
+    `,
+  },
+  ],
+};

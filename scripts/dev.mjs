@@ -1,12 +1,16 @@
 // `npm run dev`: local Postgres + Neon relay + `wrangler dev`, stopped together.
 //
 // Settings come from .dev.vars (created from .dev.vars.example when missing); an environment
-// variable of the same name wins, and every effective value reaches wrangler through a private
-// env file (.data/dev-<port>.env, mode 600, removed on exit) rather than the command line.
+// variable of the same name wins. Every effective value reaches wrangler through a private env
+// file (.data/dev-<port>.env, mode 600), never the command line, and the file is deleted as soon
+// as wrangler has read it (when /health first answers), and again on every way out.
 // Without DATABASE_URL an embedded PGlite keeps its data in .data/pglite. Unless DATABASE_URL
 // points at Neon itself (*.neon.tech), the WebSocket->TCP relay lets the Worker's Neon driver reach
-// it (DATABASE_WS_PROXY). Ctrl-C, SIGTERM or SIGHUP stop wrangler (and its workerd), the relay and
-// Postgres; when wrangler exits on its own, the rest is stopped and its exit code is returned.
+// it (DATABASE_WS_PROXY). Postgres is up and migrated before wrangler starts, so /health never
+// answers before the database can serve. Ctrl-C, SIGTERM or SIGHUP (to this process or to its
+// whole process group) stop wrangler (and its workerd), the relay and Postgres; a second signal,
+// a second or more later, forces. When wrangler exits on its own, the rest is stopped and its exit
+// code is returned.
 //
 // Environment only: PORT (8787), DEV_PG_PORT and DEV_RELAY_PORT (default: free ports), and
 // DEV_PERSIST_TO (wrangler's --persist-to; default .wrangler/state). BENCH_ROUTES, a var that
@@ -17,7 +21,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
-import { freePort, migrate, startEmbeddedPostgres } from "./lib/postgres.mjs";
+import { migrate, startEmbeddedPostgres } from "./lib/postgres.mjs";
 import { startRelay } from "./lib/relay.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -42,11 +46,41 @@ const ms = (since) => `${Math.round(performance.now() - since)} ms`;
 const cleanups = [];
 let wrangler; // ChildProcess
 let wranglerExit; // Promise<{ code, signal }>
+/** workerd and other helpers seen under wrangler: pid -> start time. */
+const helpers = new Map();
+/** The settings file handed to wrangler while it exists (it holds the secrets). */
+let envFile;
 let stopping = false;
+let stoppingSince = 0;
+
+/**
+ * A signal that arrives this soon after the stop began is the same request delivered twice, not a
+ * request to force: a signal to the process group (Ctrl-C in a terminal, `kill -TERM -<pgid>`)
+ * reaches this process directly and, a few milliseconds later, again from npm, which forwards
+ * SIGINT and SIGTERM to its child, and its child is this very process (the npm script and
+ * scripts/node.sh both `exec`).
+ */
+const REPEAT_WINDOW_MS = 1000;
+
+/** Removes the settings file (synchronous: it also runs in the exit handler). */
+function removeEnvFile() {
+  if (envFile) fs.rmSync(envFile, { force: true });
+}
+
+// Every way out, a forced one included, removes the settings file and this process's lock.
+process.on("exit", () => {
+  removeEnvFile();
+  try {
+    if (Number(fs.readFileSync(lockPath, "utf8")) === process.pid) fs.rmSync(lockPath, { force: true });
+  } catch {
+    // No lock, or not ours.
+  }
+});
 
 async function stop(reason, exitCode) {
   if (stopping) return;
   stopping = true;
+  stoppingSince = performance.now();
   if (reason) log(reason);
   let failed = false;
   for (const step of cleanups.reverse()) {
@@ -60,23 +94,34 @@ async function stop(reason, exitCode) {
   process.exit(failed && exitCode === 0 ? 1 : exitCode);
 }
 
+/** Second signal: stop waiting. The exit handler still removes the settings file and the lock. */
+function force(signal) {
+  warn(`${signal} again: killing everything now`);
+  killTree(wrangler?.pid, "SIGKILL");
+  for (const [pid, start] of helpers) {
+    if (running(pid, start)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  }
+  process.exit(1);
+}
+
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
-    if (stopping) {
-      // Second signal: do not wait any longer.
-      warn(`${signal} again: killing everything now`);
-      killTree(wrangler?.pid, "SIGKILL");
-      fs.rmSync(lockPath, { force: true });
-      process.exit(1);
+    if (!stopping) {
+      // A stop the user asked for is a success, not an error npm should complain about.
+      void stop(`${signal}: stopping (send it again, e.g. Ctrl-C, to force)`, 0);
+    } else if (performance.now() - stoppingSince >= REPEAT_WINDOW_MS) {
+      force(signal);
     }
-    // Ctrl-C also reaches wrangler through the terminal's process group; a stop the user asked
-    // for is a success, not an error npm should complain about.
-    void stop(`${signal}: stopping (press Ctrl-C again to force)`, 0);
   });
 }
-// `npm run dev` runs `sh -c "bash scripts/node.sh …"`, and npm forwards SIGTERM/SIGINT to that sh,
-// not to this process: dash dies of SIGTERM without passing it on (and sits out SIGINT until its
-// child exits). Under npm, being re-parented means the script's shell is gone: stop as if signalled.
+// When npm itself dies without forwarding a signal (SIGKILL; SIGHUP, which npm does not forward),
+// this process is re-parented: stop as if signalled.
 if (process.env.npm_lifecycle_event) {
   const parentPid = process.ppid;
   setInterval(() => {
@@ -215,33 +260,24 @@ async function main() {
   if (fromEnv.length > 0) log(`from the environment: ${fromEnv.join(", ")}`);
   if (await portInUse(port)) throw new Error(`port ${port} is in use (another \`npm run dev\`?); set PORT`);
 
-  // Postgres: its URL (and port) is fixed first, so wrangler can start while PGlite boots and the
-  // migrations run; "ready" waits for both.
-  let database; // Promise<void>: Postgres up and migrated
-  let databaseReadyAt = 0;
+  // Postgres first, up and migrated before wrangler starts: /health must not answer (and seed
+  // must not write) before the database can serve. The embedded one binds its port itself.
+  const databaseStarted = performance.now();
   let databaseHost;
   const embedded = !vars.DATABASE_URL;
   if (embedded) {
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
     takeLock();
-    const pgPort = portFromEnv("DEV_PG_PORT", undefined) ?? (await freePort());
-    vars.DATABASE_URL = `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
-    databaseHost = "127.0.0.1";
+    const reopened = fs.existsSync(path.join(dataDir, "PG_VERSION"));
+    const pg = await startEmbeddedPostgres({ dataDir, port: portFromEnv("DEV_PG_PORT", undefined) });
     // Registered now so that it runs after wrangler and the relay have stopped.
-    let pg;
     cleanups.push(async () => {
-      if (!pg) return;
       await withTimeout(pg.close(), 5000, "embedded Postgres did not close in 5 s");
       log("embedded Postgres stopped");
     });
-    database = (async () => {
-      const t = performance.now();
-      const reopened = fs.existsSync(path.join(dataDir, "PG_VERSION"));
-      pg = await startEmbeddedPostgres({ dataDir, port: pgPort });
-      log(`embedded Postgres (PGlite, ${reopened ? "reopened" : "new"} .data/pglite) on 127.0.0.1:${pgPort} in ${ms(t)}`);
-      await migrateLogged(pg.url);
-      databaseReadyAt = performance.now();
-    })();
+    log(`embedded Postgres (PGlite, ${reopened ? "reopened" : "new"} .data/pglite) on 127.0.0.1:${pg.port} in ${ms(databaseStarted)}`);
+    vars.DATABASE_URL = pg.url;
+    databaseHost = "127.0.0.1";
   } else {
     try {
       databaseHost = new URL(vars.DATABASE_URL).hostname;
@@ -249,15 +285,11 @@ async function main() {
       throw new Error("DATABASE_URL is not a URL (postgres://user:password@host:port/database)");
     }
     log(`Postgres at ${databaseHost} (DATABASE_URL)`);
-    database = migrateLogged(vars.DATABASE_URL).then(() => {
-      databaseReadyAt = performance.now();
-    });
   }
-  // Fail fast (and stop everything) when Postgres cannot start or migrate.
-  database.catch((error) => {
-    warn(`database: ${error?.message ?? error}`);
-    void stop(undefined, 1);
-  });
+  if (stopping) return;
+  await migrateLogged(vars.DATABASE_URL);
+  const databaseReadyAt = performance.now();
+  if (stopping) return;
 
   // Relay, unless DATABASE_WS_PROXY names one already or the Worker can reach Neon itself.
   if (vars.DATABASE_WS_PROXY) {
@@ -283,10 +315,12 @@ async function main() {
   // Settings go to wrangler in a private env file, not as --var arguments: secrets such as a real
   // DATABASE_URL password would otherwise show in every process listing.
   // Named by port: a second `npm run dev` (e.g. under `npm run bench`) must not replace this one's.
-  const envFile = path.join(root, ".data", `dev-${port}.env`);
+  envFile = path.join(root, ".data", `dev-${port}.env`);
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
-  fs.writeFileSync(envFile, Object.entries(vars).map(([name, value]) => `${name}=${JSON.stringify(String(value))}`).join("\n") + "\n", { mode: 0o600 });
-  cleanups.push(async () => fs.rmSync(envFile, { force: true }));
+  // A file left by a run that was killed outright (its port is free again) is replaced, never
+  // reused: "wx" creates it anew with mode 600.
+  fs.rmSync(envFile, { force: true });
+  fs.writeFileSync(envFile, Object.entries(vars).map(([name, value]) => `${name}=${JSON.stringify(String(value))}`).join("\n") + "\n", { mode: 0o600, flag: "wx" });
   // --test-scheduled: wrangler dev does not fire crons itself; the timer below does, through it.
   const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--env-file", envFile, "--test-scheduled"];
   if (process.env.DEV_PERSIST_TO) args.push("--persist-to", process.env.DEV_PERSIST_TO);
@@ -294,16 +328,20 @@ async function main() {
   wrangler = spawn(process.execPath, args, {
     cwd: root,
     stdio: "inherit",
+    // The same values in wrangler's environment: when wrangler.toml changes, wrangler resolves
+    // its bindings again, after the file is gone, and then takes the names wrangler.toml declares
+    // ([vars], [secrets] required) from its environment. (wrangler 4.156 also copies the file
+    // into its environment at start-up; this does not depend on that.)
     env: {
       ...process.env,
+      ...vars,
       WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false",
       DO_NOT_TRACK: process.env.DO_NOT_TRACK ?? "1",
       CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
     },
   });
-  // workerd and other helpers seen under wrangler; they are checked again after wrangler exits,
-  // when they no longer show up as its descendants.
-  const helpers = new Map();
+  // workerd and other helpers seen under wrangler (`helpers`); they are checked again after
+  // wrangler exits, when they no longer show up as its descendants.
   const noteHelpers = () => {
     if (wrangler.exitCode === null && wrangler.signalCode === null) {
       for (const [pid, start] of descendants(wrangler.pid)) helpers.set(pid, start);
@@ -361,12 +399,13 @@ async function main() {
     await sleep(100);
   }
   const healthyAt = performance.now();
-  await database.catch(() => {}); // a failure already stops everything
+  // wrangler read the settings file before it started serving: the secrets leave the disk.
+  removeEnvFile();
   if (stopping) return;
   noteHelpers();
   const token = vars.ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN ? DEFAULT_ADMIN_TOKEN : "$ADMIN_TOKEN";
   const base = `localhost:${port}`;
-  // Times count from this process's start; Postgres and wrangler start side by side.
+  // Times count from this process's start.
   const at = (time) => `${(time / 1000).toFixed(1)} s`;
   log(`ready in ${at(performance.now())} (database ${at(databaseReadyAt)}, /health ${at(healthyAt)}): http://127.0.0.1:${port}`);
   log(`  curl ${base}/health?deep=1`);

@@ -3,6 +3,7 @@
 // stock is set only for SKUs that have none yet (so a re-seed never fights live carts).
 //   npm run seed [-- --url http://127.0.0.1:8787]
 import { baseUrl, setting } from "./lib/config.mjs";
+import { FLASH_SALE } from "./lib/demo.mjs";
 
 const url = baseUrl();
 const token = setting("ADMIN_TOKEN");
@@ -39,8 +40,8 @@ function products() {
             ...(item === "Flash-sale earbuds" ? { max_line_quantity: 2 } : {}),
           })),
         },
-        // The flash-sale item starts with exactly 100 units; the rest with a few dozen.
-        stock: item === "Flash-sale earbuds" ? 100 : 20 + ((i * 7) % 30),
+        // The flash-sale item starts with exactly FLASH_SALE.stock units; the rest with a few dozen.
+        stock: item === "Flash-sale earbuds" ? FLASH_SALE.stock : 20 + ((i * 7) % 30),
       });
     });
   }
@@ -59,8 +60,12 @@ async function main() {
     console.error(`seed: no edgecart at ${url} — start it with npm run dev`);
     process.exit(1);
   }
+  const catalog = products();
+  // npm run flash-sale relies on this SKU: fail here, not there, if the catalog above drifts.
+  const flash = catalog.find((p) => p.id === FLASH_SALE.productId);
+  if (!flash?.body.variants.some((v) => v.sku === FLASH_SALE.sku)) throw new Error(`the demo catalog lacks ${FLASH_SALE.productId} / ${FLASH_SALE.sku}`);
   let created = 0, replaced = 0, stocked = 0, skus = 0;
-  for (const product of products()) {
+  for (const product of catalog) {
     const put = await request("PUT", `/v1/admin/products/${product.id}`, product.body);
     if (put.status === 201) created++;
     else if (put.status === 200) replaced++;
@@ -75,7 +80,7 @@ async function main() {
     }
   }
   console.log(`seed: ${created} products created, ${replaced} replaced, ${skus} SKUs, ${stocked} stocked (${url})`);
-  console.log(`seed: flash-sale SKU ${skuOf("electronics", "Flash-sale earbuds", "Black")} has 100 units`);
+  console.log(`seed: flash-sale SKU ${FLASH_SALE.sku} has ${FLASH_SALE.stock} units when first seeded (npm run flash-sale sells it)`);
 }
 
 main().catch((error) => {

@@ -8,7 +8,10 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** A free TCP port on 127.0.0.1. */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago. Racy by nature (the port is released before
+ * the caller binds it): prefer binding port 0 and reading the port back.
+ */
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -22,20 +25,31 @@ export function freePort() {
 
 /**
  * Starts PGlite (Postgres in WASM) behind pglite-socket on 127.0.0.1.
- * `dataDir` keeps data across restarts; omit it for an in-memory database.
- * Resolves to `{ url, close() }`.
+ * `dataDir` keeps data across restarts; omit it for an in-memory database. Without `port` the
+ * socket server binds port 0 and keeps the port the kernel gives it: choosing a "free" port first
+ * and listening on it later would race with anything else starting meanwhile (workerd takes
+ * several ports while it boots), which once ended `npm run dev` with `listen EADDRINUSE`.
+ * Resolves to `{ url, port, close() }`.
  */
 export async function startEmbeddedPostgres({ dataDir, port, maxConnections = 100 } = {}) {
   const { PGlite } = await import("@electric-sql/pglite");
   const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
   const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
-  const bound = port ?? (await freePort());
   // Connections share PGlite's single backend: many may be open (each Worker invocation opens
   // its own), and the relay (serialize) lets one at a time talk, so they never interleave.
-  const server = new PGLiteSocketServer({ db, port: bound, host: "127.0.0.1", maxConnections });
-  await server.start();
+  const server = new PGLiteSocketServer({ db, port: port ?? 0, host: "127.0.0.1", maxConnections });
+  try {
+    await server.start();
+  } catch (error) {
+    await db.close();
+    if (error?.code === "EADDRINUSE") throw new Error(`port ${port} is in use: choose another DEV_PG_PORT, or leave it unset`);
+    throw error;
+  }
+  // "127.0.0.1:<port>", with the port actually bound.
+  const bound = Number(server.getServerConn().split(":").pop());
   return {
     url: `postgres://postgres@127.0.0.1:${bound}/postgres`,
+    port: bound,
     async close() {
       await server.stop();
       await db.close();

@@ -2,7 +2,7 @@
 // Postgres on this machine, the way Neon's own proxy does in production. Dev and tests only.
 //
 // The driver connects to ws://HOST:PORT/v1?address=<pg host>:<pg port>. Only loopback targets are
-// accepted. Traps this handles (see TOOLCHAIN.md):
+// accepted. Traps this handles (both seen with pglite-socket 0.2.17 and the Neon driver 1.2):
 // - pglite-socket keeps the socket open after the client's Terminate ('X') message while the
 //   driver waits for the close, so the relay parses frontend messages and closes both sides on
 //   Terminate.

@@ -16,6 +16,7 @@ import { CATALOG_OUTBOX_CRON, INVENTORY_QUEUE, LEVEL_SNAPSHOT_CRON, ORDERS_DLQ, 
 export { CartObject } from "./objects/cart";
 export { IdempotencyObject } from "./objects/idempotency";
 export { InventoryObject } from "./objects/inventory";
+export { PaidOrdersObject } from "./objects/paid-orders";
 
 const CONSUMERS: Record<string, (batch: MessageBatch, env: Env) => Promise<void>> = {
   [ORDERS_QUEUE]: consumeOrders,

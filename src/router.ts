@@ -10,8 +10,9 @@ import type { IdempotencyRecords } from "./http/idempotency";
 import { ApiError } from "./http/problem";
 import type { RouteSpec } from "./http/route";
 import { idempotencyStub } from "./objects/stubs";
-import { listAdminOrders } from "./routes/admin-orders";
+import { listAdminOrders, listUnarchivedOrders } from "./routes/admin-orders";
 import { deleteProduct, putProduct } from "./routes/admin-products";
+import { listRefundsDue } from "./routes/admin-refunds";
 import { lowStockReport, salesReport, topSkusReport } from "./routes/admin-reports";
 import { createCart, deleteCartItem, getCart, putCartItem } from "./routes/carts";
 import { getAvailability, getInventory, postAdjustment, postRestore, putInventory } from "./routes/inventory";
@@ -41,8 +42,11 @@ export const routes: readonly RouteSpec[] = [
   putInventory,
   postAdjustment,
   postRestore,
+  // Before the {order_id} route, which would take "unarchived" for an (invalid) order id.
+  listUnarchivedOrders,
   getOrderForAdmin,
   listAdminOrders,
+  listRefundsDue,
   salesReport,
   topSkusReport,
   lowStockReport,

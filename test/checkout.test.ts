@@ -226,7 +226,7 @@ describe("archival outbox", () => {
     await eventually(() => archived(order.id), (r) => r.orders.length > 0);
     // As if the Worker died after the paid transaction and before the queue send.
     await runInDurableObject(cartStub(env, cart.id)!, async (_i, state) => {
-      state.storage.sql.exec("UPDATE outbox SET sent_at = NULL");
+      state.storage.sql.exec("UPDATE outbox SET sent_at = NULL, confirmed_at = NULL, attempts = 0, next_attempt_at = ?", Date.now());
       await state.storage.setAlarm(Date.now() + 5000);
     });
     await evictDurableObject(cartStub(env, cart.id)!);

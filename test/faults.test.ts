@@ -478,5 +478,5 @@ describe("faults across the purchase flow", () => {
     for (const kind of ["crash before hold", "crash after hold", "crash before extend", "crash after extend", "crash before commit", "crash after commit", "crash between paid commit and outbox send", "holds expired during checkout", "evict cart objects", "evict SKU objects", "abort all objects", "consumer failed after its insert", "queue message delivered again"]) {
       expect(faults.get(kind) ?? 0, `fault kind "${kind}" never fired`).toBeGreaterThan(0);
     }
-  });
+  }, 180_000);
 });

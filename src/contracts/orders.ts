@@ -1,11 +1,17 @@
 /**
- * Orders, payment webhook bodies, and the archival message of a paid order.
+ * Orders, payment webhook bodies, and the messages a cart object sends about its order: the
+ * archival of a paid order and a refund that is due.
  */
 import { z } from "zod";
 import { Currency, Money, Timestamp } from "./common";
 import { CartId, CartLine } from "./carts";
 
-export const OrderStatus = z.enum(["pending_payment", "paid", "cancelled", "expired"]);
+/**
+ * `paid_unfulfillable`: the payment arrived, but a hold had lapsed and its stock was sold
+ * elsewhere, so the order cannot be delivered in full; a refund is due (never plain `paid` with
+ * stock still on sale).
+ */
+export const OrderStatus = z.enum(["pending_payment", "paid", "paid_unfulfillable", "cancelled", "expired"]);
 export type OrderStatus = z.infer<typeof OrderStatus>;
 
 /** Order ids name the cart they were placed from: `ord_` + the cart id. */
@@ -60,7 +66,7 @@ export const OrderArchivedV1 = z.object({
     id: OrderId,
     cart_id: CartId,
     email: z.string(),
-    status: z.literal("paid"),
+    status: z.enum(["paid", "paid_unfulfillable"]),
     total: Money,
     payment_id: z.string(),
     created_at: Timestamp,
@@ -70,3 +76,43 @@ export const OrderArchivedV1 = z.object({
   }),
 });
 export type OrderArchivedV1 = z.infer<typeof OrderArchivedV1>;
+
+/** Why a payment must be refunded. */
+export const RefundReason = z.enum(["order_not_payable", "second_payment", "unfulfillable"]);
+export type RefundReason = z.infer<typeof RefundReason>;
+
+/**
+ * A payment that must be refunded, sent from the cart object's outbox to ORDERS_QUEUE (the
+ * consumer keeps it in Postgres `refunds_due`, once per order and payment).
+ */
+export const RefundDueV1 = z.object({
+  type: z.literal("payment.refund_due"),
+  version: z.literal(1),
+  refund: z.object({
+    order_id: OrderId,
+    payment_id: z.string().min(1).max(200),
+    amount: Money,
+    reason: RefundReason,
+    recorded_at: Timestamp,
+  }),
+});
+export type RefundDueV1 = z.infer<typeof RefundDueV1>;
+
+/** A payment event as the order's object recorded it. */
+export const OrderPayment = z.object({
+  webhook_id: z.string(),
+  type: z.string(),
+  payment_id: z.string().nullable(),
+  amount: Money.nullable(),
+  outcome: z.enum(["failed", "paid", "paid_unfulfillable", "already_paid", "second_payment", "order_not_payable"]),
+  refund_due: z.boolean(),
+  received_at: Timestamp,
+});
+
+/** The order as the back office sees it from its object: the order, with every payment event and any refund due. */
+export const AdminOrder = Order.extend({
+  payment_id: z.string().nullable().describe("The payment that paid the order, or null"),
+  payments: z.array(OrderPayment).describe("Every payment event received for the order, oldest first"),
+  refunds_due: z.array(z.object({ payment_id: z.string(), amount: Money, reason: RefundReason })).describe("Payments to refund"),
+}).meta({ id: "AdminOrder" });
+export type AdminOrder = z.infer<typeof AdminOrder>;

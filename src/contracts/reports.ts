@@ -3,13 +3,14 @@
  */
 import { z } from "zod";
 import { Money, PageQuery, Sku } from "./common";
-import { Order, OrderStatus } from "./orders";
+import { CartId } from "./carts";
+import { Order, OrderId, OrderStatus, RefundReason } from "./orders";
 import { MAX_ON_HAND } from "./inventory";
 
 /** `GET /v1/admin/orders` query. */
 export const AdminOrderListQuery = z.strictObject({
   ...PageQuery,
-  status: OrderStatus.optional().describe("Only orders in this status (only paid orders are archived today)"),
+  status: OrderStatus.optional().describe("Only orders in this status (paid and paid_unfulfillable orders are archived)"),
 });
 
 export const OrderPage = z.object({ data: z.array(Order), next_cursor: z.string().nullable() }).meta({ id: "OrderPage" });
@@ -74,3 +75,48 @@ export const LowStockReport = z
     ),
   })
   .meta({ id: "LowStockReport" });
+
+/** How far back `GET /v1/admin/orders/unarchived` looks by default, in UTC days of payment. */
+export const UNARCHIVED_DEFAULT_DAYS = 30;
+
+/** `GET /v1/admin/orders/unarchived` query. */
+export const UnarchivedOrdersQuery = z.strictObject({
+  ...PageQuery,
+  from: Day.optional().describe(`First UTC day of payment to look at (YYYY-MM-DD). Default: ${UNARCHIVED_DEFAULT_DAYS} days before today.`),
+});
+
+/** Paid orders Postgres has not confirmed yet, oldest first. */
+export const UnarchivedOrderPage = z
+  .object({
+    data: z.array(
+      z.object({
+        id: OrderId,
+        cart_id: CartId,
+        status: OrderStatus,
+        paid_at: z.string(),
+        total: Money,
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: "UnarchivedOrderPage" });
+
+/** `GET /v1/admin/refunds` query. */
+export const RefundListQuery = z.strictObject({ ...PageQuery });
+
+/** Refunds due, newest first. */
+export const RefundPage = z
+  .object({
+    data: z.array(
+      z.object({
+        order_id: OrderId,
+        payment_id: z.string(),
+        amount: Money,
+        reason: RefundReason,
+        recorded_at: z.string(),
+        refunded_at: z.string().nullable(),
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: "RefundPage" });

@@ -8,6 +8,7 @@
  */
 import { neonConfig, Pool } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
+import { DependencyUnavailableError } from "../platform/errors";
 import { log } from "../platform/log";
 import * as schema from "./schema";
 
@@ -51,8 +52,39 @@ export async function withDb<T>(env: Env, work: (db: Db) => Promise<T>): Promise
   });
   try {
     return await work(drizzle({ client: pool, schema }));
+  } catch (error) {
+    if (databaseUnavailable(error)) throw new DependencyUnavailableError("database", 5, { cause: error });
+    throw error;
   } finally {
     closing = true;
     await pool.end().catch((error: unknown) => log("warn", "postgres pool close failed", { error: String(error) }));
   }
+}
+
+/** The Postgres error code of an error (or of its cause), if it has one. */
+export function pgCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** How the driver words a connection that could not be made or was lost (such errors carry no SQLSTATE). */
+const CONNECTION_TROUBLE = /connect|connection|socket|network|timeout|timed out|terminated|refused|closed|ECONN|EPIPE/i;
+
+function messages(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) parts.push(current.message);
+  return parts.join(" | ");
+}
+
+/**
+ * Whether an error means "the database cannot serve now" rather than "this query is wrong":
+ * no connection at all (a network error, which carries no SQLSTATE), connection exceptions (08), the
+ * server starting or shutting down (57P0x), a database that does not exist yet (3D000), or a
+ * schema not migrated yet (42P01 undefined table: seen while `npm run dev` starts).
+ */
+export function databaseUnavailable(error: unknown): boolean {
+  if (error instanceof DependencyUnavailableError) return true;
+  const code = pgCode(error);
+  if (code === undefined) return CONNECTION_TROUBLE.test(messages(error));
+  return code.startsWith("08") || code.startsWith("57P0") || code === "3D000" || code === "42P01";
 }

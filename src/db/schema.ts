@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import { bigint, char, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const productStatus = pgEnum("product_status", ["active", "archived"]);
-export const orderStatus = pgEnum("order_status", ["pending_payment", "paid", "cancelled", "expired"]);
+export const orderStatus = pgEnum("order_status", ["pending_payment", "paid", "paid_unfulfillable", "cancelled", "expired"]);
 
 export const products = pgTable(
   "products",
@@ -154,4 +154,23 @@ export const inventoryLevels = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [index("inventory_levels_available_idx").on(t.available), check("inventory_levels_non_negative", sql`${t.onHand} >= 0 AND ${t.reserved} >= 0 AND ${t.available} >= 0`)],
+);
+
+/**
+ * Payments to give back: late payments (the order had expired or was cancelled), second payments,
+ * and payments of orders whose stock could not be secured. Written by the archival consumer from
+ * the cart objects' `payment.refund_due` messages, once per order and payment.
+ */
+export const refundsDue = pgTable(
+  "refunds_due",
+  {
+    orderId: text("order_id").notNull(),
+    paymentId: text("payment_id").notNull(),
+    amount: bigint("amount", { mode: "number" }).notNull(),
+    currency: char("currency", { length: 3 }).notNull(),
+    reason: text("reason").notNull(),
+    recordedAt: timestamp("recorded_at", { withTimezone: true, mode: "date" }).notNull(),
+    refundedAt: timestamp("refunded_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.paymentId] }), index("refunds_due_recorded_at_idx").on(t.recordedAt, t.orderId)],
 );

@@ -1,7 +1,8 @@
 /**
  * The order: its state machine, its view and its archival message. Pure; `now` is a parameter.
  *
- *   pending_payment ──payment succeeded──▶ paid
+ *   pending_payment ──payment succeeded, stock secured──▶ paid
+ *          │ ├──payment succeeded, stock lost──▶ paid_unfulfillable (refund due)
  *          │ ├──cancel──▶ cancelled
  *          │ └──payment window over──▶ expired
  *
@@ -9,7 +10,7 @@
  * return what to record of the event, the effects to carry out (in order) and the answer. The
  * cart object only loads the order, asks here, and carries the decision out.
  */
-import type { Order, OrderArchivedV1, OrderStatus } from "../contracts";
+import type { Order, OrderArchivedV1, OrderStatus, RefundDueV1, RefundReason } from "../contracts";
 import { paymentWindowOver } from "./expiry";
 import { lineView, linesTotal, type StoredLine } from "./lines";
 
@@ -29,8 +30,9 @@ export interface OrderState {
 }
 
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
-  pending_payment: ["paid", "cancelled", "expired"],
+  pending_payment: ["paid", "paid_unfulfillable", "cancelled", "expired"],
   paid: [],
+  paid_unfulfillable: [],
   cancelled: [],
   expired: [],
 };
@@ -50,14 +52,15 @@ export interface PaymentEvent {
 
 /**
  * Work a decision asks for, carried out in this order: persist the expiry the clock brought,
- * note the payment being applied (so an interruption resumes it), sell the held units, mark the
- * order paid with its archival message, close it as cancelled, release its holds.
+ * note the payment being applied (so an interruption resumes it), secure and sell the held units
+ * and settle the order as {@link settlement} says (paid, or unfulfillable), close it as
+ * cancelled, release its holds.
  */
-export type OrderEffect = "expire" | "start_payment" | "commit_holds" | "mark_paid" | "cancel" | "release_holds";
+export type OrderEffect = "expire" | "start_payment" | "sell" | "cancel" | "release_holds";
 
 /** How a payment event is recorded (payment_events), for dedupe and refunds due. */
 export interface PaymentRecord {
-  outcome: "failed" | "paid" | "already_paid" | "second_payment" | "order_not_payable";
+  outcome: "failed" | "paid" | "paid_unfulfillable" | "already_paid" | "second_payment" | "order_not_payable";
   refundDue: boolean;
 }
 
@@ -95,14 +98,25 @@ export function decidePayment(order: OrderState, event: PaymentEvent, now: numbe
   }
   if (event.type === "payment_failed") return { ok: true, answer: "recorded", record: { outcome: "failed", refundDue: false }, effects: [] };
   const { status, expire } = statusAt(order, now);
-  if (status === "paid") {
+  if (status === "paid" || status === "paid_unfulfillable") {
     if (order.payment_id === event.paymentId) return { ok: true, answer: "already_paid", record: { outcome: "already_paid", refundDue: false }, effects: [] };
     return { ok: false, reason: "order_not_payable", status, record: { outcome: "second_payment", refundDue: true }, effects: [] };
   }
   const refuse = (effects: OrderEffect[]): PaymentDecision => ({ ok: false, reason: "order_not_payable", status, record: { outcome: "order_not_payable", refundDue: true }, effects });
   if (status !== "pending_payment") return refuse([...expire, "release_holds"]);
   if (order.payment_id !== null && order.payment_id !== event.paymentId) return refuse([]);
-  return { ok: true, answer: "paid", record: { outcome: "paid", refundDue: false }, effects: ["start_payment", "commit_holds", "mark_paid"] };
+  return { ok: true, answer: "paid", record: { outcome: "paid", refundDue: false }, effects: ["start_payment", "sell"] };
+}
+
+/** What became of one line's stock when the payment tried to secure and sell it. */
+export type LineSettlement = "sold" | "lost";
+
+/**
+ * The state a paid order ends in: `paid` when every line's units were sold to it, otherwise
+ * `paid_unfulfillable` (a hold lapsed and its stock was taken; the payment is due back).
+ */
+export function settlement(lines: readonly LineSettlement[]): "paid" | "paid_unfulfillable" {
+  return lines.every((line) => line === "sold") ? "paid" : "paid_unfulfillable";
 }
 
 /** The order id for a cart: each cart places at most one order. */
@@ -139,7 +153,9 @@ export function orderView(order: OrderState, lines: readonly StoredLine[]): Orde
 /** The versioned archival message of a paid order (the cart object's outbox → ORDERS_QUEUE). */
 export function archivalMessage(order: OrderState, lines: readonly StoredLine[]): OrderArchivedV1 {
   const view = orderView(order, lines);
-  if (order.status !== "paid" || order.paid_at === null || order.payment_id === null) throw new Error(`order ${order.order_id} is not paid`);
+  if ((order.status !== "paid" && order.status !== "paid_unfulfillable") || order.paid_at === null || order.payment_id === null) {
+    throw new Error(`order ${order.order_id} is not paid`);
+  }
   return {
     type: "order.paid",
     version: 1,
@@ -147,7 +163,7 @@ export function archivalMessage(order: OrderState, lines: readonly StoredLine[])
       id: view.id,
       cart_id: view.cart_id,
       email: view.email,
-      status: "paid",
+      status: order.status,
       total: view.total,
       payment_id: order.payment_id,
       created_at: view.created_at,
@@ -155,5 +171,14 @@ export function archivalMessage(order: OrderState, lines: readonly StoredLine[])
       payment_expires_at: view.payment_expires_at,
       lines: view.lines,
     },
+  };
+}
+
+/** The versioned message of a payment that must be refunded (the cart object's outbox → ORDERS_QUEUE). */
+export function refundDueMessage(orderId: string, payment: { paymentId: string; amount: number; currency: string }, reason: RefundReason, now: number): RefundDueV1 {
+  return {
+    type: "payment.refund_due",
+    version: 1,
+    refund: { order_id: orderId, payment_id: payment.paymentId, amount: { amount: payment.amount, currency: payment.currency }, reason, recorded_at: new Date(now).toISOString() },
   };
 }

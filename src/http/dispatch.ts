@@ -8,12 +8,18 @@ import { applyCors } from "./cors";
 import { decodeParams, MAX_BODY_BYTES, parseJsonText, parseOrThrow, queryObject, readBodyText } from "./input";
 import { canonicalJson, type IdempotencyRecords, idempotencyKeyOf, idempotencyMode, idempotencyScope, requestFingerprint, withIdempotency } from "./idempotency";
 import { errorFields, log } from "../platform/log";
+import { DependencyUnavailableError } from "../platform/errors";
 import { ApiError, internalError, problemResponse } from "./problem";
 import type { RouteSpec } from "./route";
 
 const NO_QUERY = z.strictObject({});
 const NO_BODY = z.strictObject({}).optional();
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** 503 with Retry-After for a dependency that is down or not ready yet. */
+function unavailable(error: DependencyUnavailableError): ApiError {
+  return new ApiError(503, `${error.dependency}_unavailable`, `The ${error.dependency} is not available right now; retry after ${error.retryAfterSeconds} seconds.`, {}, { "retry-after": String(error.retryAfterSeconds) });
+}
 
 /** Requests slower than this are logged even when they succeed. */
 const SLOW_REQUEST_MS = 2000;
@@ -90,6 +96,9 @@ export async function handleWithSeam(
   } catch (error) {
     if (error instanceof ApiError) {
       response = problemResponse(error, requestId);
+    } else if (error instanceof DependencyUnavailableError) {
+      log("warn", "dependency unavailable", { request_id: requestId, method: request.method, path: url.pathname, dependency: error.dependency, ...errorFields(error.cause) });
+      response = problemResponse(unavailable(error), requestId);
     } else {
       log("error", "unhandled error", { request_id: requestId, method: request.method, path: url.pathname, ...errorFields(error) });
       response = problemResponse(internalError(), requestId);

@@ -12,7 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "../config";
-import type { Order } from "../contracts";
+import type { AdminOrder, Order } from "../contracts";
 import { type CartAccess, legacyHolderMatches } from "../domain/cart-access";
 import { type CartResult, cartAt, cartView, holdIdFor, planLineChange, unwrittenCart } from "../domain/cart";
 import { cartExpiresAt, holdsToRenew } from "../domain/expiry";
@@ -163,11 +163,23 @@ export class CartObject extends DurableObject<Env> {
     return order ? { ok: true, order } : NOT_FOUND;
   }
 
-  /** The order for the back office (admin-authenticated by the caller), or null. */
-  async orderForAdmin(): Promise<Order | null> {
+  /** The order for the back office (admin-authenticated by the caller), with its payments and refunds due, or null. */
+  async orderForAdmin(): Promise<AdminOrder | null> {
     if (this.#carts.cart() === null) return null;
     this.#desk.expireIfDue(Date.now());
-    return this.#desk.view();
+    return this.#desk.adminView();
+  }
+
+  /**
+   * Called by the archival consumer once Postgres committed the message `key` of this cart's
+   * order (`archive`, `refund:<payment id>`): the outbox stops sending it. Idempotent.
+   */
+  async confirmDelivered(key: string): Promise<boolean> {
+    return this.#serial(async () => {
+      const changed = await this.#desk.confirm(key, Date.now());
+      await this.#arm();
+      return changed;
+    });
   }
 
   /** Cancels the pending order and releases its stock. */

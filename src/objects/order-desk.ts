@@ -6,16 +6,19 @@
  * touches SKU objects is idempotent, so a crash at any point is resumed by a retry (the same
  * Idempotency-Key), by the payment provider's redelivery, or by the object's alarm.
  */
-import type { Cart, Order } from "../contracts";
+import type { AdminOrder, Cart, Order } from "../contracts";
 import { type CartState, cartView, holdIdFor } from "../domain/cart";
 import { reprice } from "../domain/checkout";
 import { orderHoldSeconds, paymentWindowOver } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
-import { decideCancel, decidePayment, type OrderEffect, orderIdFor, orderTotal, orderView, type PaymentRecord } from "../domain/order";
+import { decideCancel, decidePayment, type LineSettlement, type OrderEffect, orderIdFor, orderTotal, orderView, type PaymentRecord, settlement } from "../domain/order";
 import { errorFields, log } from "../platform/log";
 import type { CartStore, StoredCart } from "./cart-store";
-import type { OrderStore } from "./order-store";
-import { inventoryStub } from "./stubs";
+import type { OrderStore, RegistryEntry } from "./order-store";
+import { inventoryStub, paidOrdersStub } from "./stubs";
+
+/** How long a payment holds the units it is about to sell: a hold taken again after it lapsed lives this long. */
+const SETTLE_HOLD_SECONDS = 300;
 
 export type CheckoutResult =
   | { ok: true; order: Order; created: boolean }
@@ -150,8 +153,8 @@ export class OrderDesk {
     if (this.orders.event(input.webhookId)) return { ok: true, outcome: "duplicate" };
     const type = input.type === "payment.failed" ? "payment_failed" : "payment_succeeded";
     const decision = decidePayment(order, { type, amount: input.amount, currency: input.currency, paymentId: input.paymentId }, now);
-    const pays = decision.effects.includes("mark_paid");
-    // A payment that pays is recorded once the order is paid; any other outcome at once.
+    const pays = decision.effects.includes("sell");
+    // A payment that pays is recorded once the order is settled; any other outcome at once.
     if (decision.record !== null && !pays) this.#record(input, decision.record, now);
     if (decision.effects.includes("start_payment")) {
       this.orders.startPayment(input.paymentId);
@@ -159,15 +162,19 @@ export class OrderDesk {
       await this.arm();
     }
     await this.#carryOut(decision.effects, now);
-    if (pays && decision.record !== null) this.#record(input, decision.record, now);
-    if (pays) await this.drainOutbox(now);
+    if (pays) {
+      const settled = this.orders.order()!.status;
+      this.#record(input, { outcome: settled === "paid_unfulfillable" ? "paid_unfulfillable" : "paid", refundDue: false }, now);
+      await this.drainOutbox(now);
+    }
     if (decision.ok) return { ok: true, outcome: decision.answer };
     if (decision.reason === "amount_mismatch") return { ok: false, reason: "amount_mismatch", expected: decision.expected };
     return { ok: false, reason: "order_not_payable", status: decision.status };
   }
 
   #record(input: PaymentInput, record: PaymentRecord, now: number): void {
-    this.orders.recordEvent({ webhookId: input.webhookId, type: input.type, paymentId: input.paymentId, amount: input.amount, currency: input.currency, ...record }, now);
+    const orderId = this.orders.order()!.order_id;
+    this.orders.recordEvent({ webhookId: input.webhookId, type: input.type, paymentId: input.paymentId, amount: input.amount, currency: input.currency, ...record }, orderId, now);
   }
 
   /** Carries out a decision's effects in order. */
@@ -186,49 +193,105 @@ export class OrderDesk {
         case "start_payment":
           // Done by the caller before anything else, with the alarm armed for a resume.
           break;
-        case "commit_holds":
-          await this.commitHolds();
-          break;
-        case "mark_paid":
-          this.orders.markPaid(now);
+        case "sell":
+          // The units sold decide how the order settles: paid, or unfulfillable.
+          this.orders.settle(settlement(await this.#sell()), now);
           break;
       }
     }
   }
 
   /**
-   * Commits every hold of the order being paid. Used by the payment and by the alarm when a
-   * payment was interrupted after it started.
+   * Secures and sells every line of the order being paid. A hold that lapsed (a late webhook, a
+   * lost commit, a restore) is taken again if the stock is there; only when every line is held
+   * are the units sold. If a line cannot be held, the holds taken are released and nothing more
+   * is sold: the order is unfulfillable and its payment due back. Lines sold before an
+   * interruption stay sold (selling is idempotent per hold). Used by the payment and by the alarm.
    */
-  async commitHolds(): Promise<void> {
+  async #sell(): Promise<LineSettlement[]> {
     const order = this.orders.order()!;
     const lines = this.orders.lines();
-    const results = await Promise.all(lines.map((line) => inventoryStub(this.env, line.sku).commit(holdIdFor(order.cart_id, line.sku))));
-    results.forEach((result, i) => {
-      if (!result.ok) log("error", "hold missing at payment; the unit was not reserved", { order_id: order.order_id, sku: lines[i]!.sku, reason: result.reason });
-    });
+    const stub = (sku: string) => inventoryStub(this.env, sku);
+    const held = await Promise.all(lines.map((line) => stub(line.sku).hold(holdIdFor(order.cart_id, line.sku), order.cart_id, line.quantity, SETTLE_HOLD_SECONDS)));
+    // A hold already sold to this order answers hold_committed: that line is done.
+    const secured = held.map((result) => result.ok || result.reason === "hold_committed");
+    if (!secured.every(Boolean)) {
+      lines.forEach((line, i) => {
+        if (!secured[i]) log("error", "stock for a paid order is gone; the order is unfulfillable", { order_id: order.order_id, sku: line.sku, reason: (held[i] as InventoryRefusal).reason });
+      });
+      await Promise.all(lines.map((line, i) => (held[i]!.ok ? stub(line.sku).release(holdIdFor(order.cart_id, line.sku)) : undefined)));
+      return lines.map((_, i) => (held[i]!.ok === false && (held[i] as InventoryRefusal).reason === "hold_committed" ? "sold" : "lost"));
+    }
+    const sold = await Promise.all(lines.map((line) => stub(line.sku).commit(holdIdFor(order.cart_id, line.sku))));
+    return sold.map((result) => (result.ok ? "sold" : "lost"));
   }
 
-  /** Finishes a payment interrupted between its start and the paid transaction. */
+  /** Finishes a payment interrupted between its start and the settling transaction. */
   async resumePayment(now: number): Promise<void> {
     const order = this.orders.order();
     if (order?.status !== "pending_payment" || order.payment_id === null) return;
-    await this.commitHolds();
-    this.orders.markPaid(now);
+    this.orders.settle(settlement(await this.#sell()), now);
     await this.drainOutbox(now);
   }
 
-  /** Sends due outbox messages to the queue; failures are retried with backoff by the alarm. */
+  /**
+   * Sends what the outbox holds and is due: queue messages (archival, refunds) wait for their
+   * receiver's confirmation and go again until it comes; registry entries are done once recorded.
+   * Failures are retried with backoff by the alarm.
+   */
   async drainOutbox(now: number): Promise<void> {
     for (const message of this.orders.dueMessages(now)) {
       try {
-        await this.env.ORDERS_QUEUE.send(JSON.parse(message.body), { contentType: "json" });
-        this.orders.markSent(message.seq, Date.now());
+        if (message.kind === "registry") {
+          const entry = JSON.parse(message.body) as RegistryEntry;
+          await paidOrdersStub(this.env, new Date(entry.paid_at).toISOString().slice(0, 10)).record(entry);
+          this.orders.markDelivered(message.seq, Date.now());
+        } else {
+          await this.env.ORDERS_QUEUE.send(JSON.parse(message.body), { contentType: "json" });
+          this.orders.markSent(message.seq, message.attempts + 1, Date.now());
+        }
       } catch (error) {
-        log("warn", "order archival send failed; will retry", { seq: message.seq, ...errorFields(error) });
+        log("warn", "outbox send failed; will retry", { kind: message.kind, seq: message.seq, ...errorFields(error) });
         this.orders.markSendFailed(message.seq, message.attempts + 1, error instanceof Error ? error.message : String(error), Date.now());
       }
     }
+  }
+
+  /** The receiver of outbox message `key` has it (Postgres committed it); see OrderStore.confirm. */
+  async confirm(key: string, now: number): Promise<boolean> {
+    const changed = this.orders.confirm(key, now);
+    if (changed) await this.drainOutbox(now);
+    return changed;
+  }
+
+  /** The order for the back office: with every payment event, the refunds due and its paying payment. */
+  adminView(): AdminOrder | null {
+    const order = this.orders.order();
+    if (!order) return null;
+    const events = this.orders.events();
+    return {
+      ...orderView(order, this.orders.lines()),
+      payment_id: order.payment_id,
+      payments: events.map((event) => ({
+        webhook_id: event.webhookId,
+        type: event.type,
+        payment_id: event.paymentId,
+        amount: event.amount === null || event.currency === null ? null : { amount: event.amount, currency: event.currency },
+        outcome: event.outcome,
+        refund_due: event.refundDue,
+        received_at: new Date(event.receivedAt ?? 0).toISOString(),
+      })),
+      refunds_due: [
+        ...events.filter((e) => e.refundDue && e.paymentId !== null && e.amount !== null && e.currency !== null).map((e) => ({
+          payment_id: e.paymentId!,
+          amount: { amount: e.amount!, currency: e.currency! },
+          reason: e.outcome === "second_payment" ? ("second_payment" as const) : ("order_not_payable" as const),
+        })),
+        ...(order.status === "paid_unfulfillable" && order.payment_id !== null
+          ? [{ payment_id: order.payment_id, amount: { amount: order.total_amount, currency: order.currency }, reason: "unfulfillable" as const }]
+          : []),
+      ],
+    };
   }
 
   /** When this desk next needs the alarm: payment window end, an interrupted payment, or a send retry. */

@@ -1,71 +1,33 @@
 /**
  * The order placed from a cart, kept in the cart's own object (one cart → at most one order), so
  * checkout is one object's transaction plus the SKU objects' holds. Also its payment events
- * (webhook dedupe, refunds due) and the archival outbox. The only code that touches these tables.
- * Synchronous SQL; time is a parameter.
+ * (webhook dedupe, refunds due) and its outbox. The only code that touches these tables
+ * (order-schema.ts). Synchronous SQL; time is a parameter.
+ *
+ * The outbox holds every message the order owes the rest of the system, written in the same
+ * transaction as the change it reports:
+ *   archive   the paid order, to the archival queue (→ Postgres `orders`)
+ *   refund    a payment to give back, to the same queue (→ Postgres `refunds_due`)
+ *   registry  the order's entry in the day's PaidOrdersObject (the back office's backlog view)
+ * A queued message is done only when its receiver confirms it (the consumer calls back once
+ * Postgres committed it); until then the alarm sends it again, with backoff, without any limit on
+ * how long the receiver may be away.
  */
 import type { OrderStatus } from "../contracts";
 import type { StoredLine } from "../domain/lines";
-import { archivalMessage, type OrderState, type PaymentRecord } from "../domain/order";
+import { archivalMessage, type OrderState, type PaymentRecord, refundDueMessage } from "../domain/order";
 import { backoffMs } from "../platform/backoff";
-import { LazySchema, type StoreSchema } from "./sql-migrations";
+import { ORDER_SCHEMA } from "./order-schema";
+import { LazySchema } from "./sql-migrations";
 
-/** Outbox send retries: 1 s doubling, at most 5 minutes apart. */
+/** A failed send is retried: 1 s doubling, at most 5 minutes apart. */
 export const OUTBOX_BACKOFF = { baseMs: 1000, capMs: 300_000 };
+/** A sent but unconfirmed message is sent again: after a minute, doubling, at most an hour apart. */
+export const CONFIRM_BACKOFF = { baseMs: 60_000, capMs: 3_600_000 };
 
-export const ORDER_SCHEMA: StoreSchema = {
-  store: "order",
-  migrations: [
-  {
-    version: 1,
-    legacyVersion: 2,
-    description: "order, order lines, payment events, archival outbox",
-    sql: `
-      CREATE TABLE orders (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        order_id TEXT NOT NULL,
-        cart_id TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('pending_payment', 'paid', 'cancelled', 'expired')),
-        email TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        total_amount INTEGER NOT NULL CHECK (total_amount >= 0),
-        checkout_key TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        payment_expires_at INTEGER NOT NULL,
-        paid_at INTEGER,
-        payment_id TEXT,
-        holds_released INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE TABLE order_lines (
-        sku TEXT PRIMARY KEY,
-        product_id TEXT NOT NULL,
-        title TEXT NOT NULL,
-        quantity INTEGER NOT NULL CHECK (quantity > 0),
-        unit_amount INTEGER NOT NULL CHECK (unit_amount >= 0)
-      );
-      CREATE TABLE payment_events (
-        webhook_id TEXT PRIMARY KEY,
-        type TEXT NOT NULL,
-        payment_id TEXT,
-        amount INTEGER,
-        currency TEXT,
-        outcome TEXT NOT NULL,
-        refund_due INTEGER NOT NULL DEFAULT 0,
-        received_at INTEGER NOT NULL
-      );
-      CREATE TABLE outbox (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        body TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at INTEGER NOT NULL,
-        sent_at INTEGER,
-        last_error TEXT
-      );
-    `,
-  },
-  ],
-};
+export { ORDER_SCHEMA };
+
+export type OutboxKind = "archive" | "refund" | "registry";
 
 interface OrderRow extends OrderState, Record<string, SqlStorageValue> {
   holds_released: number;
@@ -78,6 +40,27 @@ export interface PaymentEventRecord extends PaymentRecord {
   paymentId: string | null;
   amount: number | null;
   currency: string | null;
+  receivedAt?: number;
+}
+
+/** A message waiting to be sent, or to be confirmed. */
+export interface OutboxMessage {
+  seq: number;
+  kind: OutboxKind;
+  key: string;
+  body: string;
+  attempts: number;
+}
+
+/** The registry entry of a paid order (body of a `registry` message). */
+export interface RegistryEntry {
+  order_id: string;
+  cart_id: string;
+  status: OrderStatus;
+  paid_at: number;
+  total_amount: number;
+  currency: string;
+  archived_at: number | null;
 }
 
 /** SQL access for the cart's order; its tables are created by checkout, in the order's own commit. */
@@ -142,52 +125,103 @@ export class OrderStore {
   }
 
   /**
-   * Marks the order paid and writes its archival message to the outbox in the same transaction,
-   * so a Worker dying after this commit loses nothing: the alarm sends what is left.
+   * Settles the order as `status` (paid, or unfulfillable with its payment due back) and writes
+   * what it owes to the outbox in the same transaction: the archival message, the registry entry,
+   * and the refund when one is due. A Worker dying after this commit loses nothing.
    */
-  markPaid(paidAt: number): void {
+  settle(status: "paid" | "paid_unfulfillable", paidAt: number): void {
     this.storage.transactionSync(() => {
-      this.sql.exec("UPDATE orders SET status = 'paid', paid_at = ? WHERE id = 1 AND status = 'pending_payment'", paidAt);
+      this.sql.exec("UPDATE orders SET status = ?, paid_at = ? WHERE id = 1 AND status = 'pending_payment'", status, paidAt);
       const order = this.order()!;
-      this.sql.exec("INSERT INTO outbox (body, created_at, next_attempt_at) VALUES (?, ?, ?)", JSON.stringify(archivalMessage(order, this.lines())), paidAt, paidAt);
+      this.#enqueue("archive", "archive", archivalMessage(order, this.lines()), paidAt);
+      this.#enqueue("registry", `registry:${paidAt}`, this.#registryEntry(order, null), paidAt);
+      if (status === "paid_unfulfillable") {
+        const payment = { paymentId: order.payment_id!, amount: order.total_amount, currency: order.currency };
+        this.#enqueue("refund", `refund:${payment.paymentId}`, refundDueMessage(order.order_id, payment, "unfulfillable", paidAt), paidAt);
+      }
     });
+  }
+
+  #registryEntry(order: OrderState, archivedAt: number | null): RegistryEntry {
+    return { order_id: order.order_id, cart_id: order.cart_id, status: order.status, paid_at: order.paid_at!, total_amount: order.total_amount, currency: order.currency, archived_at: archivedAt };
+  }
+
+  #enqueue(kind: OutboxKind, key: string, body: unknown, now: number): void {
+    this.sql.exec("INSERT INTO outbox (kind, key, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)", kind, key, JSON.stringify(body), now, now);
   }
 
   /** A payment event seen before, by webhook id. */
   event(webhookId: string): PaymentEventRecord | null {
-    if (!this.#schema.ready) return null;
-    const row = this.sql
-      .exec<{ webhook_id: string; type: string; payment_id: string | null; amount: number | null; currency: string | null; outcome: PaymentRecord["outcome"]; refund_due: number }>(
-        "SELECT * FROM payment_events WHERE webhook_id = ?",
-        webhookId,
-      )
-      .toArray()[0];
-    return row ? { webhookId: row.webhook_id, type: row.type, paymentId: row.payment_id, amount: row.amount, currency: row.currency, outcome: row.outcome, refundDue: row.refund_due === 1 } : null;
+    return this.events().find((event) => event.webhookId === webhookId) ?? null;
   }
 
-  /** Records a handled payment event (dedupe by webhook id; refund_due for late payments). */
-  recordEvent(event: PaymentEventRecord, now: number): void {
+  /** Every payment event, oldest first. */
+  events(): PaymentEventRecord[] {
+    if (!this.#schema.ready) return [];
+    return this.sql
+      .exec<{ webhook_id: string; type: string; payment_id: string | null; amount: number | null; currency: string | null; outcome: PaymentRecord["outcome"]; refund_due: number; received_at: number }>(
+        "SELECT * FROM payment_events ORDER BY received_at, webhook_id",
+      )
+      .toArray()
+      .map((row) => ({
+        webhookId: row.webhook_id,
+        type: row.type,
+        paymentId: row.payment_id,
+        amount: row.amount,
+        currency: row.currency,
+        outcome: row.outcome,
+        refundDue: row.refund_due === 1,
+        receivedAt: row.received_at,
+      }));
+  }
+
+  /**
+   * Records a handled payment event (dedupe by webhook id). A refund due is queued for Postgres
+   * in the same transaction, once per payment.
+   */
+  recordEvent(event: PaymentEventRecord, orderId: string, now: number): void {
+    this.storage.transactionSync(() => {
+      const written = this.sql.exec(
+        "INSERT OR IGNORE INTO payment_events (webhook_id, type, payment_id, amount, currency, outcome, refund_due, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        event.webhookId,
+        event.type,
+        event.paymentId,
+        event.amount,
+        event.currency,
+        event.outcome,
+        event.refundDue ? 1 : 0,
+        now,
+      ).rowsWritten;
+      if (written === 0 || !event.refundDue || event.paymentId === null || event.amount === null || event.currency === null) return;
+      const key = `refund:${event.paymentId}`;
+      if (this.sql.exec("SELECT 1 FROM outbox WHERE key = ?", key).toArray().length > 0) return;
+      const reason = event.outcome === "second_payment" ? "second_payment" : "order_not_payable";
+      this.#enqueue("refund", key, refundDueMessage(orderId, { paymentId: event.paymentId, amount: event.amount, currency: event.currency }, reason, now), now);
+    });
+  }
+
+  /** Messages due at `now`: never sent, failed, or sent and still unconfirmed past their wait. */
+  dueMessages(now: number): OutboxMessage[] {
+    if (!this.#schema.ready) return [];
+    return this.sql
+      .exec<OutboxMessage & Record<string, SqlStorageValue>>("SELECT seq, kind, key, body, attempts FROM outbox WHERE confirmed_at IS NULL AND next_attempt_at <= ? ORDER BY seq", now)
+      .toArray();
+  }
+
+  /** A queued message went out: it waits for its receiver's confirmation, then is sent again. */
+  markSent(seq: number, attempts: number, now: number): void {
     this.sql.exec(
-      "INSERT OR IGNORE INTO payment_events (webhook_id, type, payment_id, amount, currency, outcome, refund_due, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      event.webhookId,
-      event.type,
-      event.paymentId,
-      event.amount,
-      event.currency,
-      event.outcome,
-      event.refundDue ? 1 : 0,
+      "UPDATE outbox SET sent_at = ?, attempts = ?, next_attempt_at = ?, last_error = NULL WHERE seq = ?",
       now,
+      attempts,
+      now + backoffMs(attempts, CONFIRM_BACKOFF.baseMs, CONFIRM_BACKOFF.capMs),
+      seq,
     );
   }
 
-  /** Outbox messages due for sending at `now`. */
-  dueMessages(now: number): Array<{ seq: number; body: string; attempts: number }> {
-    if (!this.#schema.ready) return [];
-    return this.sql.exec<{ seq: number; body: string; attempts: number }>("SELECT seq, body, attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY seq", now).toArray();
-  }
-
-  markSent(seq: number, now: number): void {
-    this.sql.exec("UPDATE outbox SET sent_at = ?, last_error = NULL WHERE seq = ?", now, seq);
+  /** A message whose receiver answered directly (the registry) is done. */
+  markDelivered(seq: number, now: number): void {
+    this.sql.exec("UPDATE outbox SET sent_at = ?, confirmed_at = ?, last_error = NULL WHERE seq = ?", now, now, seq);
   }
 
   markSendFailed(seq: number, attempts: number, error: string, now: number): void {
@@ -200,9 +234,30 @@ export class OrderStore {
     );
   }
 
-  /** When the next unsent message is due, or null. */
+  /**
+   * The receiver has `key` (Postgres committed it): the message is done. When it is the order's
+   * archival, the registry entry is updated too (a new registry message in the same transaction).
+   * Returns whether anything changed (a repeated confirmation changes nothing).
+   */
+  confirm(key: string, now: number): boolean {
+    if (!this.#schema.ready) return false;
+    return this.storage.transactionSync(() => {
+      const changed = this.sql.exec("UPDATE outbox SET confirmed_at = ? WHERE key = ? AND confirmed_at IS NULL", now, key).rowsWritten > 0;
+      const order = this.order();
+      if (changed && key === "archive" && order !== null && order.paid_at !== null) this.#enqueue("registry", `registry:archived:${now}`, this.#registryEntry(order, now), now);
+      return changed;
+    });
+  }
+
+  /** Whether the order's archival was confirmed by Postgres (null before it was paid). */
+  archivedAt(): number | null {
+    if (!this.#schema.ready) return null;
+    return this.sql.exec<{ at: number | null }>("SELECT MAX(confirmed_at) AS at FROM outbox WHERE key = 'archive'").one().at;
+  }
+
+  /** When the next unconfirmed message is due, or null. */
   nextOutboxAttempt(): number | null {
     if (!this.#schema.ready) return null;
-    return this.sql.exec<{ next: number | null }>("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE sent_at IS NULL").one().next;
+    return this.sql.exec<{ next: number | null }>("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE confirmed_at IS NULL").one().next;
   }
 }

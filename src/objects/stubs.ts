@@ -20,6 +20,11 @@ export function idempotencyStub(env: Env, scopeHash: string, keyHash: string) {
   return env.IDEMPOTENCY.getByName(`${scopeHash}:${keyHash}`);
 }
 
+/** The registry of the orders paid on a UTC day (`YYYY-MM-DD`). */
+export function paidOrdersStub(env: Env, day: string) {
+  return env.PAID_ORDERS.getByName(day);
+}
+
 /** A cart's object from its API id (the object id's hex form); null for an id this namespace never issued. */
 export function cartStub(env: Env, cartId: string) {
   let id: DurableObjectId;

@@ -3,11 +3,12 @@
  * the archival queue within seconds of the payment).
  */
 import { z } from "zod";
-import { AdminOrderListQuery, OrderId, OrderPage } from "../contracts";
+import { AdminOrderListQuery, Day, OrderId, OrderPage, UNARCHIVED_DEFAULT_DAYS, UnarchivedOrderPage, UnarchivedOrdersQuery } from "../contracts";
 import { withDb } from "../db/client";
 import { listArchivedOrders } from "../db/orders";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { defineRoute, json } from "../http/route";
+import { paidOrdersStub } from "../objects/stubs";
 
 /**
  * Cursor: the last listed order's place (`created_at` to the microsecond, id). It is a place, not
@@ -46,5 +47,44 @@ export const listAdminOrders = defineRoute({
     const last = page[page.length - 1];
     const next = rows.length > query.limit && last ? encodeCursor({ t: last.position.created_at, i: last.position.id }) : null;
     return json({ data: page.map((row) => row.order), next_cursor: next });
+  },
+});
+
+const DAY_MS = 86_400_000;
+
+/** Cursor of the backlog: the last listed entry's day, payment time and order id. */
+const BacklogCursor = z.strictObject({ d: Day, p: z.number().int().min(0), i: OrderId });
+
+export const listUnarchivedOrders = defineRoute({
+  method: "GET",
+  path: "/v1/admin/orders/unarchived",
+  operationId: "listUnarchivedOrders",
+  summary: "Paid orders Postgres has not confirmed yet (the archival backlog), oldest first, from the edge's registry of paid orders",
+  tag: "admin",
+  auth: "admin",
+  query: UnarchivedOrdersQuery,
+  responses: {
+    200: { description: "A page of unarchived paid orders", schema: UnarchivedOrderPage },
+    400: { description: "Invalid query or cursor" },
+    401: { description: "Missing or wrong admin token" },
+  },
+  async handler({ env, query }) {
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(BacklogCursor, query.cursor);
+    const today = Date.parse(new Date().toISOString().slice(0, 10));
+    const first = cursor ? Date.parse(cursor.d) : query.from ? Date.parse(query.from) : today - UNARCHIVED_DEFAULT_DAYS * DAY_MS;
+    const data: Array<z.infer<typeof UnarchivedOrderPage>["data"][number]> = [];
+    for (let day = first; day <= today && data.length <= query.limit; day += DAY_MS) {
+      const name = new Date(day).toISOString().slice(0, 10);
+      const after = cursor && cursor.d === name ? { paid_at: cursor.p, order_id: cursor.i } : null;
+      for (const entry of await paidOrdersStub(env, name).unarchived(query.limit + 1 - data.length, after)) {
+        data.push({ id: entry.order_id, cart_id: entry.cart_id, status: entry.status, paid_at: new Date(entry.paid_at).toISOString(), total: { amount: entry.total_amount, currency: entry.currency } });
+        if (data.length > query.limit) break;
+      }
+    }
+    const more = data.length > query.limit;
+    const page = data.slice(0, query.limit);
+    const end = page[page.length - 1];
+    const next = more && end ? encodeCursor({ d: end.paid_at.slice(0, 10), p: Date.parse(end.paid_at), i: end.id }) : null;
+    return json({ data: page, next_cursor: next }, 200, { "cache-control": "no-store" });
   },
 });

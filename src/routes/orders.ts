@@ -2,7 +2,7 @@
  * Checkout and orders. An order lives in the object of the cart it was placed from; its id names
  * that cart, and the cart's token is the credential for both.
  */
-import { CartParams, CheckoutBody, Order, OrderParams } from "../contracts";
+import { AdminOrder, CartParams, CheckoutBody, Order, OrderParams } from "../contracts";
 import { cartIdOf } from "../domain/order";
 import { cartAccessOf } from "../http/cart-auth";
 import { lineProblem } from "../http/outcomes";
@@ -117,7 +117,7 @@ export const getOrderForAdmin = defineRoute({
   auth: "admin",
   params: OrderParams,
   responses: {
-    200: { description: "The order", schema: Order },
+    200: { description: "The order, with its payment events and refunds due", schema: AdminOrder },
     401: { description: "Missing or wrong admin token" },
     404: { description: "No such order" },
   },

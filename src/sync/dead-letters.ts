@@ -3,11 +3,10 @@
  * `edgecart-orders-dlq`; this consumer records them in Postgres (`dead_letters`) for inspection
  * and replay.
  */
-import { OrderArchivedV1 } from "../contracts";
 import { withDb } from "../db/client";
 import { recordDeadLetter } from "../db/orders";
 import { errorFields, log } from "../platform/log";
-import { describeIssues } from "./archival";
+import { ArchivalMessage, describeIssues } from "./archival";
 import { ORDERS_QUEUE } from "./queues";
 
 /** Records dead-lettered messages in Postgres (`dead_letters`). */
@@ -15,7 +14,7 @@ export async function consumeDeadLetters(batch: MessageBatch, env: Env): Promise
   try {
     await withDb(env, async (db) => {
       for (const message of batch.messages) {
-        const parsed = OrderArchivedV1.safeParse(message.body);
+        const parsed = ArchivalMessage.safeParse(message.body);
         await recordDeadLetter(db, {
           queue: ORDERS_QUEUE,
           messageId: message.id,

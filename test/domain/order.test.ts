@@ -2,7 +2,7 @@
 // platform/backoff.ts), on their own.
 import { describe, expect, it } from "vitest";
 import { canonicalJson, isStorable, type KeyRecord, planBegin } from "../../src/domain/idempotency";
-import { archivalMessage, canTransition, cartIdOf, decideCancel, decidePayment, type OrderState, orderIdFor } from "../../src/domain/order";
+import { archivalMessage, canTransition, cartIdOf, decideCancel, decidePayment, type OrderState, orderIdFor, settlement } from "../../src/domain/order";
 import { backoffMs } from "../../src/platform/backoff";
 
 const order = (overrides: Partial<OrderState> = {}): OrderState => ({
@@ -29,9 +29,9 @@ const pay = (overrides: Partial<{ type: "payment_succeeded" | "payment_failed"; 
 
 describe("order transitions", () => {
   it("allows pending_payment to become paid, cancelled or expired, and nothing else", () => {
-    const statuses = ["pending_payment", "paid", "cancelled", "expired"] as const;
+    const statuses = ["pending_payment", "paid", "paid_unfulfillable", "cancelled", "expired"] as const;
     const allowed = statuses.flatMap((from) => statuses.filter((to) => canTransition(from, to)).map((to) => `${from}->${to}`));
-    expect(allowed).toEqual(["pending_payment->paid", "pending_payment->cancelled", "pending_payment->expired"]);
+    expect(allowed).toEqual(["pending_payment->paid", "pending_payment->paid_unfulfillable", "pending_payment->cancelled", "pending_payment->expired"]);
   });
 });
 
@@ -52,8 +52,8 @@ describe("decideCancel", () => {
 });
 
 describe("decidePayment", () => {
-  it("pays a pending order: start, commit the holds, mark paid", () => {
-    expect(decidePayment(order(), pay(), 1000)).toEqual({ ok: true, answer: "paid", record: { outcome: "paid", refundDue: false }, effects: ["start_payment", "commit_holds", "mark_paid"] });
+  it("pays a pending order: start, then sell the units (which settles it)", () => {
+    expect(decidePayment(order(), pay(), 1000)).toEqual({ ok: true, answer: "paid", record: { outcome: "paid", refundDue: false }, effects: ["start_payment", "sell"] });
   });
 
   it("changes nothing when the amount or the currency differs from the order's", () => {
@@ -98,6 +98,21 @@ describe("decidePayment", () => {
       effects: [],
     });
     expect(decidePayment(order({ payment_id: "pi_1" }), pay(), 5_000_000).ok).toBe(true);
+  });
+});
+
+describe("settlement", () => {
+  it("is paid only when every line's units were sold, otherwise unfulfillable", () => {
+    expect(settlement(["sold", "sold"])).toBe("paid");
+    expect(settlement(["sold", "lost"])).toBe("paid_unfulfillable");
+    expect(settlement(["lost"])).toBe("paid_unfulfillable");
+  });
+
+  it("treats a paid_unfulfillable order like a paid one: a repeat is answered, another payment is due back", () => {
+    const settled = order({ status: "paid_unfulfillable", payment_id: "pi_1", paid_at: 500 });
+    expect(decidePayment(settled, pay(), 1000)).toMatchObject({ ok: true, answer: "already_paid" });
+    expect(decidePayment(settled, pay({ paymentId: "pi_2" }), 1000)).toMatchObject({ ok: false, reason: "order_not_payable", record: { outcome: "second_payment", refundDue: true } });
+    expect(decideCancel(settled, 1000)).toMatchObject({ ok: false, reason: "invalid_transition" });
   });
 });
 

@@ -1,30 +1,45 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { defineConfig, defineProject } from "vitest/config";
 import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_WEBHOOK_SECRET } from "./test/secrets.ts";
 
+/**
+ * One project of tests in the Workers runtime, with its own Postgres and relay (test/global-setup.ts).
+ * `recovery` takes Postgres away on purpose (the relay's outage switch), so it gets a database of
+ * its own and runs its files one at a time; `main` never sees its outages.
+ */
+function workersProject(name: string, include: string[], options: { exclude?: string[]; sequential?: boolean } = {}) {
+  return defineProject({
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            DATABASE_URL: inject("databaseUrl"),
+            DATABASE_WS_PROXY: inject("databaseWsProxy"),
+            DATABASE_KIND: inject("databaseKind"),
+            ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+            PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+            CART_TOKEN_SECRET: TEST_CART_TOKEN_SECRET,
+          },
+        },
+      })),
+    ],
+    test: {
+      name,
+      globalSetup: ["./test/global-setup.ts"],
+      include,
+      exclude: options.exclude ?? [],
+      fileParallelism: !options.sequential,
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+    },
+  });
+}
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          DATABASE_URL: inject("databaseUrl"),
-          DATABASE_WS_PROXY: inject("databaseWsProxy"),
-          DATABASE_KIND: inject("databaseKind"),
-          ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-          PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-          CART_TOKEN_SECRET: TEST_CART_TOKEN_SECRET,
-        },
-      },
-    })),
-  ],
   test: {
-    globalSetup: ["./test/global-setup.ts"],
-    include: ["test/**/*.test.ts"],
     // Logs of passing tests are noise; a failing test shows its request logs.
     silent: "passed-only",
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    projects: [workersProject("main", ["test/**/*.test.ts"], { exclude: ["test/recovery/**"] }), workersProject("recovery", ["test/recovery/**/*.test.ts"], { sequential: true })],
   },
 });

@@ -19,7 +19,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const database = serverUrl ? await createScratchDatabase(serverUrl) : await startEmbeddedPostgres();
   await migrate(database.url);
   // PGlite has one backend shared by every connection: the relay must hand it out one at a time.
-  const relay = await startRelay({ serialize: !serverUrl });
+  const relay = await startRelay({ serialize: !serverUrl, control: true });
   project.provide("databaseUrl", database.url);
   project.provide("databaseWsProxy", relay.url);
   project.provide("databaseKind", serverUrl ? "server" : "embedded");

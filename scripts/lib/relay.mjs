@@ -12,6 +12,7 @@
 //   talk to the database: it owns the database from its first message until the backend reports
 //   ReadyForQuery idle ('I', outside any transaction) with nothing of it still in flight; the
 //   others wait with their messages buffered. Used for the embedded database only.
+import http from "node:http";
 import net from "node:net";
 import { createRequire } from "node:module";
 
@@ -116,8 +117,21 @@ function databaseLock() {
  * `serialize` gives the database to one connection at a time (embedded PGlite).
  * Resolves to `{ port, url, close() }`.
  */
-export function startRelay({ port = 0, delayMs = 0, serialize = false } = {}) {
-  const wss = new WebSocketServer({ host: "127.0.0.1", port, perMessageDeflate: false });
+export function startRelay({ port = 0, delayMs = 0, serialize = false, control = false } = {}) {
+  // Tests only (`control`): `GET /outage?on=1` makes the database unreachable (every connection,
+  // open or new, is cut, as when Postgres refuses connections); `/outage?on=0` ends the outage.
+  let outage = false;
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url ?? "/", "http://relay");
+    if (!control || url.pathname !== "/outage") {
+      response.writeHead(404).end();
+      return;
+    }
+    outage = url.searchParams.get("on") === "1";
+    if (outage) for (const socket of sockets) socket.destroy();
+    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ outage }));
+  });
+  const wss = new WebSocketServer({ server, perMessageDeflate: false });
   const sockets = new Set();
   const lock = serialize ? databaseLock() : null;
   const delay = (fn) => (delayMs > 0 ? setTimeout(fn, delayMs / 2) : fn());
@@ -128,6 +142,10 @@ export function startRelay({ port = 0, delayMs = 0, serialize = false } = {}) {
     const match = /^(.*):(\d+)$/.exec(address);
     if (url.pathname !== "/v1" || !match || !LOOPBACK.has(match[1])) {
       ws.close(1008, "only loopback Postgres targets are relayed");
+      return;
+    }
+    if (outage) {
+      ws.close(1011, "database unreachable (simulated outage)");
       return;
     }
     const host = match[1].replace(/^\[|\]$/g, "");
@@ -198,9 +216,9 @@ export function startRelay({ port = 0, delayMs = 0, serialize = false } = {}) {
   });
 
   return new Promise((resolve, reject) => {
-    wss.once("error", reject);
-    wss.once("listening", () => {
-      const { port: bound } = wss.address();
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const { port: bound } = server.address();
       resolve({
         port: bound,
         /** host:port, the value of DATABASE_WS_PROXY. */
@@ -209,7 +227,7 @@ export function startRelay({ port = 0, delayMs = 0, serialize = false } = {}) {
           new Promise((done) => {
             for (const socket of sockets) socket.destroy();
             for (const client of wss.clients) client.terminate();
-            wss.close(() => done());
+            wss.close(() => server.close(() => done()));
           }),
       });
     });

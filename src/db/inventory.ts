@@ -59,6 +59,8 @@ export async function allSkus(db: Db): Promise<string[]> {
 export interface RestorePoint {
   sku: string;
   onHand: number;
+  sold: number;
+  ledgerSeq: number;
   pricing: SkuPricing | null;
 }
 
@@ -68,6 +70,8 @@ export async function restorePoints(db: Db, only?: readonly string[]): Promise<R
     .select({
       sku: inventoryLevels.sku,
       onHand: inventoryLevels.onHand,
+      sold: inventoryLevels.sold,
+      ledgerSeq: inventoryLevels.ledgerSeq,
       productId: skus.productId,
       title: skus.title,
       priceAmount: skus.priceAmount,
@@ -85,6 +89,8 @@ export async function restorePoints(db: Db, only?: readonly string[]): Promise<R
   return rows.map((r) => ({
     sku: r.sku,
     onHand: r.onHand,
+    sold: r.sold,
+    ledgerSeq: r.ledgerSeq,
     pricing:
       r.productId === null || r.status === null || r.version === null
         ? null

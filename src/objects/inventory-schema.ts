@@ -77,5 +77,10 @@ export const INVENTORY_SCHEMA: StoreSchema = {
       INSERT INTO level_reports (id) VALUES (1);
     `,
   },
+  {
+    version: 4,
+    description: "units sold before a restore, so reported totals survive it",
+    sql: "ALTER TABLE level_reports ADD COLUMN sold_base INTEGER NOT NULL DEFAULT 0;",
+  },
   ],
 };

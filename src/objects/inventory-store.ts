@@ -65,6 +65,8 @@ export class InventoryStore {
   #reportedSeq = 0;
   #reportDue: number | null = null;
   #reportAttempts = 0;
+  /** Units sold before the last restore (reported to Postgres on top of `sold`). */
+  #soldBase = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -88,7 +90,8 @@ export class InventoryStore {
     for (const hold of this.sql.exec<HoldRow>("SELECT hold_id, owner_id, quantity, expires_at FROM holds").toArray()) this.#holds.set(hold.hold_id, hold);
     this.#nextExpiry = this.#earliestExpiry();
     this.#lastSeq = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM ledger").one().seq ?? 0;
-    const report = this.sql.exec<{ reported_seq: number; attempts: number; due_at: number | null }>("SELECT reported_seq, attempts, due_at FROM level_reports WHERE id = 1").one();
+    const report = this.sql.exec<{ reported_seq: number; attempts: number; due_at: number | null; sold_base: number }>("SELECT reported_seq, attempts, due_at, sold_base FROM level_reports WHERE id = 1").one();
+    this.#soldBase = report.sold_base;
     this.#reportedSeq = report.reported_seq;
     this.#reportAttempts = report.attempts;
     this.#reportDue = report.due_at;
@@ -124,12 +127,13 @@ export class InventoryStore {
    * Runs `write` (synchronous SQL) in one transaction with the stock row brought to `next` and
    * a ledger row when on_hand or reserved moved; memory takes `next` only once it succeeded.
    */
-  #commit<T>(next: Stock, now: number, kind: LedgerKind | null, extra: { holdId?: string; operationId?: string; reason?: string }, write: () => T): T {
+  #commit<T>(next: Stock, now: number, kind: LedgerKind | null, extra: { holdId?: string; operationId?: string; reason?: string; seq?: number }, write: () => T): T {
     this.#ensureSchema();
     const before = this.#stock ?? { on_hand: 0, reserved: 0, sold: 0 };
     const onHandDelta = next.on_hand - before.on_hand;
     const reservedDelta = next.reserved - before.reserved;
-    const logged = kind !== null && (onHandDelta !== 0 || reservedDelta !== 0 || kind === "adjust");
+    const logged = kind !== null && (onHandDelta !== 0 || reservedDelta !== 0 || kind === "adjust" || extra.seq !== undefined);
+    const seq = Math.max(this.#lastSeq, extra.seq ?? 0) + 1;
     const result = this.storage.transactionSync(() => {
       const value = write();
       if (this.#stock === null || onHandDelta !== 0 || reservedDelta !== 0 || next.sold !== before.sold) {
@@ -144,7 +148,7 @@ export class InventoryStore {
       if (logged) {
         this.sql.exec(
           "INSERT INTO ledger (seq, at, kind, hold_id, operation_id, on_hand_delta, reserved_delta, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          this.#lastSeq + 1,
+          seq,
           now,
           kind,
           extra.holdId ?? null,
@@ -157,7 +161,7 @@ export class InventoryStore {
       return value;
     });
     this.#stock = { ...next };
-    if (logged) this.#lastSeq += 1;
+    if (logged) this.#lastSeq = seq;
     return result;
   }
 
@@ -346,10 +350,31 @@ export class InventoryStore {
     return { sku: this.sku, ...this.#levels(), holds, holds_total: this.#holds.size };
   }
 
+  /**
+   * Rebuilds this SKU from the levels Postgres saved, unless that would rewind it: an object
+   * whose ledger is at or past the saved position is live and ahead of Postgres, and is left
+   * alone. Otherwise (its state was lost, or it is behind) it takes the catalog entry and the
+   * saved on_hand, and its ledger continues after the saved position, so its next level reports
+   * are newer than what Postgres has. Units sold before are kept for reporting (`sold_base`).
+   */
+  restore(point: { pricing: SkuPricing; on_hand: number; sold: number; ledger_seq: number }, now: number): { outcome: "restored" } | { outcome: "skipped"; reason: string } {
+    this.expireDue(now);
+    if (this.#stock !== null && this.#lastSeq >= point.ledger_seq) return { outcome: "skipped", reason: "live: its ledger is at or past the saved position" };
+    const stock = this.#stock ?? { on_hand: 0, reserved: 0, sold: 0 };
+    if (planOnHand(stock, point.on_hand).ok === false) return { outcome: "skipped", reason: "it reserves more than the saved on_hand" };
+    this.define(point.pricing, now);
+    const soldBase = Math.max(0, point.sold - stock.sold);
+    this.#commit({ ...stock, on_hand: point.on_hand }, now, "set", { reason: "restore", seq: point.ledger_seq }, () => {
+      this.sql.exec("UPDATE level_reports SET sold_base = ? WHERE id = 1", soldBase);
+    });
+    this.#soldBase = soldBase;
+    return { outcome: "restored" };
+  }
+
   /** The SKU's current levels with its ledger position, as reported to Postgres. */
   levelReport(now: number): LevelReport | null {
     if (this.#stock === null) return null;
-    return { type: "inventory.level", version: 1, sku: this.sku, ...this.#levels(), sold: this.#stock.sold, ledger_seq: this.#lastSeq, reported_at: iso(now) };
+    return { type: "inventory.level", version: 1, sku: this.sku, ...this.#levels(), sold: this.#soldBase + this.#stock.sold, ledger_seq: this.#lastSeq, reported_at: iso(now) };
   }
 
   /**

@@ -101,6 +101,11 @@ export class InventoryObject extends DurableObject<Env> {
     return this.#store.verify();
   }
 
+  /** Rebuilds the SKU from levels Postgres saved, unless it is live and not behind (see InventoryStore.restore). */
+  async restore(point: { pricing: SkuPricing; on_hand: number; sold: number; ledger_seq: number }): Promise<{ outcome: "restored" } | { outcome: "skipped"; reason: string }> {
+    return this.#mutate((now) => this.#store.restore(point, now));
+  }
+
   /** The SKU's levels and ledger position (what the reconciliation cron writes to Postgres). */
   async levelReport(): Promise<LevelReport | null> {
     return this.#store.levelReport(Date.now());

@@ -62,17 +62,16 @@ export async function snapshotLevels(env: Env): Promise<{ skus: number; written:
 export type RestoreOutcome = { sku: string; on_hand: number; outcome: "restored" } | { sku: string; on_hand: number; outcome: "skipped"; reason: string };
 
 /**
- * Rebuilds SKU objects after a disaster: each SKU is defined again from the catalog and its
- * on_hand set to the level Postgres last saw. Holds are not restored (carts re-reserve on their
- * next change). A SKU whose object still reserves more than the saved on_hand is skipped.
+ * Rebuilds SKU objects after a disaster from the levels Postgres last saw: each SKU object that
+ * lost its state (or is behind the saved ledger position) is defined again from the catalog and
+ * given the saved on_hand; a live object at or past the saved position is never rewound. Holds
+ * are not restored (carts re-reserve on their next change).
  */
 export async function restoreLevels(env: Env, only?: readonly string[]): Promise<RestoreOutcome[]> {
   const points = await withDb(env, (db) => restorePoints(db, only));
   return inChunks(points, async (point): Promise<RestoreOutcome> => {
     if (point.pricing === null) return { sku: point.sku, on_hand: point.onHand, outcome: "skipped", reason: "not in the catalog" };
-    const stub = inventoryStub(env, point.sku);
-    await stub.define(point.pricing);
-    const result = await stub.setOnHand(point.onHand);
-    return result.ok ? { sku: point.sku, on_hand: point.onHand, outcome: "restored" } : { sku: point.sku, on_hand: point.onHand, outcome: "skipped", reason: result.reason };
+    const result = await inventoryStub(env, point.sku).restore({ pricing: point.pricing, on_hand: point.onHand, sold: point.sold, ledger_seq: point.ledgerSeq });
+    return result.outcome === "restored" ? { sku: point.sku, on_hand: point.onHand, outcome: "restored" } : { sku: point.sku, on_hand: point.onHand, outcome: "skipped", reason: result.reason };
   });
 }

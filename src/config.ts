@@ -8,6 +8,8 @@ const Settings = z.object({
   PAYMENT_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).catch(1800),
   MAX_LINE_QUANTITY: z.coerce.number().int().min(1).max(1000).catch(10),
   RATE_LIMITS: z.enum(["on", "off"]).catch("on"),
+  MAX_HOLD_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).optional().catch(undefined),
+  CLIENT_HOLD_LIMIT: z.coerce.number().int().min(1).max(1_000_000).catch(10),
 });
 
 export interface Settings {
@@ -17,6 +19,10 @@ export interface Settings {
   paymentTtlSeconds: number;
   maxLineQuantity: number;
   rateLimits: boolean;
+  /** How long a cart's hold may live from its first reservation, whatever renews it (default 2 × HOLD_TTL_SECONDS). */
+  maxHoldSeconds: number;
+  /** Units of one SKU one client may hold across its carts; undefined when RATE_LIMITS is off. */
+  clientHoldLimit: number | undefined;
 }
 
 /** The effective settings; a malformed var falls back to its documented default. */
@@ -26,6 +32,8 @@ export function settings(env: Env): Settings {
     PAYMENT_TTL_SECONDS: env.PAYMENT_TTL_SECONDS,
     MAX_LINE_QUANTITY: env.MAX_LINE_QUANTITY,
     RATE_LIMITS: env.RATE_LIMITS,
+    MAX_HOLD_SECONDS: env.MAX_HOLD_SECONDS || undefined,
+    CLIENT_HOLD_LIMIT: env.CLIENT_HOLD_LIMIT,
   });
   return {
     cartTokenSecrets: (env.CART_TOKEN_SECRET ?? "")
@@ -36,5 +44,7 @@ export function settings(env: Env): Settings {
     paymentTtlSeconds: parsed.PAYMENT_TTL_SECONDS,
     maxLineQuantity: parsed.MAX_LINE_QUANTITY,
     rateLimits: parsed.RATE_LIMITS === "on",
+    maxHoldSeconds: Math.max(parsed.MAX_HOLD_SECONDS ?? 2 * parsed.HOLD_TTL_SECONDS, parsed.HOLD_TTL_SECONDS),
+    clientHoldLimit: parsed.RATE_LIMITS === "on" ? parsed.CLIENT_HOLD_LIMIT : undefined,
   };
 }

@@ -5,11 +5,11 @@
  * live.
  */
 import { IttyRouter, type IRequest } from "itty-router";
-import { runRoute } from "./http/dispatch";
+import { type RouteServices, runRoute } from "./http/dispatch";
 import type { IdempotencyRecords } from "./http/idempotency";
 import { ApiError } from "./http/problem";
 import type { RouteSpec } from "./http/route";
-import { idempotencyStub } from "./objects/stubs";
+import { cartStub, idempotencyStub } from "./objects/stubs";
 import { listAdminOrders, listUnarchivedOrders } from "./routes/admin-orders";
 import { deleteProduct, putProduct } from "./routes/admin-products";
 import { listRefundsDue } from "./routes/admin-refunds";
@@ -55,6 +55,12 @@ export const routes: readonly RouteSpec[] = [
 /** Idempotency-Key records: one IdempotencyObject per credential scope and key. */
 export const idempotencyRecords: IdempotencyRecords = (env, scopeHash, keyHash) => idempotencyStub(env, scopeHash, keyHash);
 
+/** What the HTTP layer reaches objects through. */
+export const services: RouteServices = {
+  idempotencyRecords,
+  legacyCartHolder: async (env, cartId, credential) => (await cartStub(env, cartId)?.isLegacyHolder(credential)) ?? false,
+};
+
 /** OpenAPI `{param}` → itty `:param`. */
 function ittyPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ":$1");
@@ -71,7 +77,7 @@ type Args = [env: Env, ctx: ExecutionContext, requestId: string];
 const router = IttyRouter<IRequest, Args>();
 for (const route of routes) {
   router[route.method.toLowerCase() as "get"](ittyPath(route.path), (request: IRequest, env: Env, ctx: ExecutionContext, requestId: string) =>
-    runRoute(route, request as unknown as Request, request.params, env, ctx, requestId, idempotencyRecords),
+    runRoute(route, request as unknown as Request, request.params, env, ctx, requestId, services),
   );
 }
 router.all("*", (request: IRequest) => {

@@ -9,7 +9,7 @@ import { defineRoute, json } from "../src/http/route";
 import type { StoredResponse } from "../src/domain/idempotency";
 import { idempotencyStub, inventoryStub } from "../src/objects/stubs";
 import { sha256Hex } from "../src/platform/crypto";
-import { idempotencyRecords } from "../src/router";
+import { idempotencyRecords, services } from "../src/router";
 import { ADMIN, call, defineSku, expectProblem, unique } from "./helpers";
 import { TEST_ADMIN_TOKEN } from "./secrets";
 
@@ -253,7 +253,7 @@ describe("idempotency scopes and route modes", () => {
     if (key !== null) headers["idempotency-key"] = key;
     if (ip !== null) headers["cf-connecting-ip"] = ip;
     const request = new Request("http://edgecart.test/v1/test/things", { method: "POST", headers, body: JSON.stringify(body) });
-    return runRoute(anonymousRequired, request, {}, env, createExecutionContext(), crypto.randomUUID(), idempotencyRecords);
+    return runRoute(anonymousRequired, request, {}, env, createExecutionContext(), crypto.randomUUID(), services);
   };
 
   it("answers 400 idempotency_key_required when a route requires the key and it is missing", async () => {

@@ -72,14 +72,14 @@ class Model {
         if (existing && existing.owner !== op.owner) return { ok: false, reason: "hold_owner_mismatch" };
         if (op.quantity === 0) {
           this.holds.delete(op.holdId);
-          return { ok: true, quantity: 0, expires_at: null, item: this.pricing, ...this.levels() };
+          return { ok: true, quantity: 0, expires_at: null, item: this.pricing, capped: false, ...this.levels() };
         }
         const current = existing?.quantity ?? 0;
         const free = this.onHand - this.reserved();
         if (op.quantity - current > free) return { ok: false, reason: "insufficient_stock", available: free + current };
         const expiresAt = this.now + op.ttl;
         this.holds.set(op.holdId, { owner: op.owner, quantity: op.quantity, expiresAt });
-        return { ok: true, quantity: op.quantity, expires_at: new Date(expiresAt).toISOString(), item: this.pricing, ...this.levels() };
+        return { ok: true, quantity: op.quantity, expires_at: new Date(expiresAt).toISOString(), item: this.pricing, capped: false, ...this.levels() };
       }
       case "release": {
         const released = this.holds.get(op.holdId)?.quantity ?? 0;

@@ -30,8 +30,11 @@ export interface CartState {
   order_id: string | null;
 }
 
-/** A cart line as the cart keeps it: the line and when its hold in the SKU's object lapses (null: with the cart). */
-export type CartLineState = StoredLine & { hold_expires_at: number | null };
+/**
+ * A cart line as the cart keeps it: the line, when its hold in the SKU's object lapses (null: with
+ * the cart), and whether that hold reached its lifetime cap (it cannot be renewed past it).
+ */
+export type CartLineState = StoredLine & { hold_expires_at: number | null; hold_final: boolean };
 
 /**
  * A cart that was opened and never changed: nothing of it is stored anywhere, its token carries

@@ -17,6 +17,8 @@ export type InventoryRefusal =
   | { ok: false; reason: "hold_committed" }
   | { ok: false; reason: "unknown_sku" }
   | { ok: false; reason: "quantity_limit_exceeded"; limit: number }
+  | { ok: false; reason: "client_hold_limit"; limit: number; held: number }
+  | { ok: false; reason: "amount_too_large" }
   | { ok: false; reason: "currency_mismatch"; currency: string };
 
 /** Builds the stock levels from on_hand and reserved. */
@@ -30,6 +32,12 @@ export interface HoldLimits {
   maxLineQuantity?: number;
   /** The cart's currency: a SKU priced in another is refused. */
   currency?: string;
+  /** Who asks (a hash of the shopper's address): units one client holds across its carts are capped. */
+  client?: string;
+  /** The cap on `client`'s units of this SKU, across all its holds. */
+  clientLimit?: number;
+  /** How long a hold may live from its first reservation, whatever renews it (checkout passes none). */
+  maxHoldSeconds?: number;
 }
 
 /** Everything a hold decision depends on, as the SKU object holds it. */
@@ -41,6 +49,8 @@ export interface HoldState {
   existing: { owner_id: string; quantity: number } | null;
   /** Whether this hold id was already sold (committed): it can never be held again. */
   committed: boolean;
+  /** Units the asking client holds in this SKU's other holds. */
+  clientHeld?: number;
 }
 
 /** What to do with a hold: set it to `quantity` (0 removes it), moving `delta` units of reserve. */
@@ -49,8 +59,9 @@ export type HoldDecision = Ok<{ quantity: number; delta: number }> | InventoryRe
 /**
  * Decides a request to set a hold to exactly `quantity` units for `ownerId`. A sold hold id is
  * final; another owner's hold is untouchable; shrinking or releasing always succeeds; taking more
- * needs a sellable SKU (in a product, active, in the cart's currency), the line limit, and the
- * units to be free. On shortage, `available` is the most this hold could be set to now.
+ * needs a sellable SKU (in a product, active, in the cart's currency), the line limit, a line total
+ * that stays a safe integer, the client's cap across its carts, and the units to be free. On
+ * shortage, `available` is the most this hold could be set to now.
  */
 export function decideHold(state: HoldState, ownerId: string, quantity: number, limits: HoldLimits = {}): HoldDecision {
   if (state.committed) return { ok: false, reason: "hold_committed" };
@@ -62,6 +73,9 @@ export function decideHold(state: HoldState, ownerId: string, quantity: number, 
     if (limits.currency !== undefined && item.price.currency !== limits.currency) return { ok: false, reason: "currency_mismatch", currency: item.price.currency };
     const limit = item.max_line_quantity ?? limits.maxLineQuantity;
     if (limit !== undefined && quantity > limit) return { ok: false, reason: "quantity_limit_exceeded", limit };
+    if (!Number.isSafeInteger(item.price.amount * quantity)) return { ok: false, reason: "amount_too_large" };
+    const held = state.clientHeld ?? 0;
+    if (limits.clientLimit !== undefined && held + quantity > limits.clientLimit) return { ok: false, reason: "client_hold_limit", limit: limits.clientLimit, held };
     const free = state.stock.on_hand - state.stock.reserved;
     if (quantity - current > free) return { ok: false, reason: "insufficient_stock", available: free + current };
   }
@@ -99,4 +113,14 @@ export function ledgerAgrees(check: Omit<LedgerCheck, "ok">): boolean {
     check.reserved <= check.on_hand &&
     check.reserved >= 0
   );
+}
+
+/**
+ * When a hold set at `now` for `ttlMs` lapses: never later than `maxHoldSeconds` after it was
+ * first taken (`heldSince`), so renewals cannot keep stock off sale forever; without a cap (checkout
+ * moving the hold into the payment window), exactly `now + ttlMs`.
+ */
+export function holdExpiry(now: number, ttlMs: number, heldSince: number, maxHoldSeconds: number | undefined): number {
+  const wanted = now + ttlMs;
+  return maxHoldSeconds === undefined ? wanted : Math.min(wanted, heldSince + maxHoldSeconds * 1000);
 }

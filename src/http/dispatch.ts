@@ -9,7 +9,9 @@ import { decodeParams, MAX_BODY_BYTES, parseJsonText, parseOrThrow, queryObject,
 import { canonicalJson, type IdempotencyRecords, idempotencyKeyOf, idempotencyMode, idempotencyScope, requestFingerprint, withIdempotency } from "./idempotency";
 import { errorFields, log } from "../platform/log";
 import { DependencyUnavailableError } from "../platform/errors";
-import { ApiError, internalError, problemResponse } from "./problem";
+import type { CartAccess } from "../domain/cart-access";
+import { cartAccessOf } from "./cart-auth";
+import { ApiError, internalError, notFound, problemResponse } from "./problem";
 import type { RouteSpec } from "./route";
 
 const NO_QUERY = z.strictObject({});
@@ -41,7 +43,7 @@ export async function runRoute(
   env: Env,
   ctx: ExecutionContext,
   requestId: string,
-  records: IdempotencyRecords,
+  services: RouteServices,
 ): Promise<Response> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) {
@@ -57,6 +59,7 @@ export async function runRoute(
   const url = new URL(request.url);
   const params = route.params ? parseOrThrow(route.params, decodeParams(rawParams), "path") : undefined;
   const query = parseOrThrow(route.query ?? NO_QUERY, queryObject(url), "query");
+  const access = await cartAccessFor(route, params, env, bearer, services);
 
   let body: unknown;
   let parsedJson: unknown;
@@ -68,14 +71,36 @@ export async function runRoute(
       body = parseOrThrow(route.body ?? NO_BODY, parsedJson, "body");
     }
   }
-  const run = () => route.handler({ request, env, ctx, requestId, params, query, body, rawBody, bearer, idempotencyKey } as never);
+  const run = () => route.handler({ request, env, ctx, requestId, params, query, body, rawBody, bearer, idempotencyKey, access } as never);
   if (idempotencyKey === undefined) return run();
 
   // Fingerprint the body as sent (canonical JSON), not as parsed: zod defaults and transforms
   // must not make two different requests look the same.
   const canonicalBody = route.rawBody ? (rawBody ?? "") : canonicalJson(parsedJson);
   const fingerprint = await requestFingerprint(request.method, url.pathname + url.search, canonicalBody);
-  return withIdempotency(records, env, { scope: idempotencyScope(route.auth, request, bearer), key: idempotencyKey, fingerprint }, requestId, run);
+  return withIdempotency(services.idempotencyRecords, env, { scope: idempotencyScope(route.auth, request, bearer), key: idempotencyKey, fingerprint }, requestId, run);
+}
+
+/** What the HTTP layer needs from objects, supplied by the route table (src/router.ts). */
+export interface RouteServices {
+  /** Where Idempotency-Key records live. */
+  idempotencyRecords: IdempotencyRecords;
+  /** Whether an old-style token's credential is the one cart `cartId` stored (carts opened before tokens carried claims). */
+  legacyCartHolder: (env: Env, cartId: string, credential: string) => Promise<boolean>;
+}
+
+/**
+ * On a cart route, what the bearer token proves about the cart it names; 404 when it proves
+ * nothing. Checked before the Idempotency-Key is claimed, so an unauthorised request stores
+ * nothing: a token with claims is checked here by its MAC, an old-style token by its cart.
+ */
+async function cartAccessFor(route: RouteSpec, params: unknown, env: Env, bearer: string | undefined, services: RouteServices): Promise<CartAccess | undefined> {
+  if (route.auth !== "cart" || route.cartOf === undefined) return undefined;
+  const target = route.cartOf(params as never);
+  if (target === null || bearer === undefined) throw notFound("resource");
+  const access = await cartAccessOf(env, target.cartId, bearer, target.what);
+  if (access.kind === "legacy" && !(await services.legacyCartHolder(env, target.cartId, access.credential))) throw notFound(target.what);
+  return access;
 }
 
 /**

@@ -22,6 +22,13 @@ export function inventoryProblem(refusal: InventoryRefusal, sku: string): ApiErr
       return notFound("SKU");
     case "quantity_limit_exceeded":
       return new ApiError(422, "quantity_limit_exceeded", `At most ${refusal.limit} of ${sku} fit in one line.`, { limit: refusal.limit });
+    case "client_hold_limit":
+      return new ApiError(409, "client_hold_limit", `You already hold ${refusal.held} of ${sku} across your carts; at most ${refusal.limit} may be held by one shopper.`, {
+        limit: refusal.limit,
+        held: refusal.held,
+      });
+    case "amount_too_large":
+      return new ApiError(422, "amount_too_large", `The total of this line of ${sku} would exceed the largest amount edgecart keeps exactly.`);
     case "currency_mismatch":
       return new ApiError(409, "currency_mismatch", `${sku} is priced in ${refusal.currency}, not in the cart's currency.`, { currency: refusal.currency });
     case "hold_owner_mismatch":

@@ -3,7 +3,8 @@
  * The router (src/router.ts) and the OpenAPI document (src/http/openapi.ts) are both built from
  * these objects, so what is validated and what is documented cannot drift apart.
  */
-import { z } from "zod";
+import type { z } from "zod";
+import type { CartAccess } from "../domain/cart-access";
 
 /** Who may call a route (docs/api.md "Who may call what"). */
 export type RouteAuth = "none" | "admin" | "cart" | "webhook";
@@ -30,6 +31,8 @@ export interface RouteContext<P, Q, B> {
   bearer: string | undefined;
   /** The validated Idempotency-Key of a POST, when one was sent. */
   idempotencyKey: string | undefined;
+  /** On cart routes: what the bearer token proves about the cart the route names (checked before anything else). */
+  access: CartAccess | undefined;
 }
 
 type Shape = z.ZodObject<z.ZodRawShape>;
@@ -57,6 +60,12 @@ export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS 
    * on webhook routes, which deduplicate by `webhook-id`.
    */
   idempotency?: "optional" | "required";
+  /**
+   * On cart routes: the cart (and what to call it in a 404) the request's token must open, from the
+   * validated params. Dispatch checks the token before the Idempotency-Key is claimed, so a request
+   * that was never authorised stores nothing.
+   */
+  cartOf?: (params: Input<PS>) => { cartId: string; what: "cart" | "order" } | null;
   /** Headers the route reads (documented as parameters). */
   headers?: Record<string, { description: string; required?: boolean; schema?: z.ZodType }>;
   responses: Record<number, ResponseSpec>;

@@ -57,6 +57,11 @@ export const CART_SCHEMA: StoreSchema = {
       DROP TABLE pending_lines;
     `,
     },
+    {
+      version: 4,
+      description: "a line whose hold reached its lifetime cap (it cannot be renewed; the cart lapses with it)",
+      sql: "ALTER TABLE lines ADD COLUMN hold_final INTEGER NOT NULL DEFAULT 0;",
+    },
   ],
 };
 
@@ -75,6 +80,7 @@ export interface LineWrite {
   title?: string;
   unit_amount?: number;
   hold_expires_at?: number | null;
+  hold_final?: boolean;
 }
 
 /** SQL access for one cart. */
@@ -102,8 +108,11 @@ export class CartStore {
   lines(): CartLineState[] {
     if (!this.#schema.ready) return [];
     return this.sql
-      .exec<CartLineState & Record<string, SqlStorageValue>>("SELECT sku, product_id, title, quantity, unit_amount, hold_expires_at FROM lines ORDER BY added_at, sku")
-      .toArray();
+      .exec<Omit<CartLineState, "hold_final"> & { hold_final: number } & Record<string, SqlStorageValue>>(
+        "SELECT sku, product_id, title, quantity, unit_amount, hold_expires_at, hold_final FROM lines ORDER BY added_at, sku",
+      )
+      .toArray()
+      .map((line) => ({ ...line, hold_final: line.hold_final === 1 }));
   }
 
   /**
@@ -133,9 +142,10 @@ export class CartStore {
           continue;
         }
         this.sql.exec(
-          `INSERT INTO lines (sku, product_id, title, quantity, unit_amount, added_at, hold_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO lines (sku, product_id, title, quantity, unit_amount, added_at, hold_expires_at, hold_final) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (sku) DO UPDATE SET quantity = excluded.quantity, product_id = COALESCE(?, product_id), title = COALESCE(?, title),
-             unit_amount = COALESCE(?, unit_amount), hold_expires_at = CASE WHEN ? THEN excluded.hold_expires_at ELSE hold_expires_at END`,
+             unit_amount = COALESCE(?, unit_amount), hold_expires_at = CASE WHEN ? THEN excluded.hold_expires_at ELSE hold_expires_at END,
+             hold_final = COALESCE(?, hold_final)`,
           line.sku,
           line.product_id ?? "",
           line.title ?? line.sku,
@@ -143,19 +153,22 @@ export class CartStore {
           line.unit_amount ?? 0,
           now,
           line.hold_expires_at ?? null,
+          line.hold_final ? 1 : 0,
           line.product_id ?? null,
           line.title ?? null,
           line.unit_amount ?? null,
           line.hold_expires_at !== undefined ? 1 : 0,
+          line.hold_final === undefined ? null : line.hold_final ? 1 : 0,
         );
       }
     });
   }
 
-  /** Records renewed line holds (their new expiries); nothing else changes. */
-  renewed(holds: ReadonlyArray<{ sku: string; hold_expires_at: number }>): void {
+  /** Records renewed line holds (their new expiries, and whether they reached their cap) and the cart's expiry they allow. */
+  renewed(holds: ReadonlyArray<{ sku: string; hold_expires_at: number; hold_final: boolean }>, expiresAt: number): void {
     this.storage.transactionSync(() => {
-      for (const hold of holds) this.sql.exec("UPDATE lines SET hold_expires_at = ? WHERE sku = ?", hold.hold_expires_at, hold.sku);
+      for (const hold of holds) this.sql.exec("UPDATE lines SET hold_expires_at = ?, hold_final = ? WHERE sku = ?", hold.hold_expires_at, hold.hold_final ? 1 : 0, hold.sku);
+      this.sql.exec("UPDATE cart SET expires_at = MIN(expires_at, ?) WHERE id = 1", expiresAt);
     });
   }
 

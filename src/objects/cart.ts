@@ -15,7 +15,7 @@ import { settings } from "../config";
 import type { AdminOrder, Order } from "../contracts";
 import { type CartAccess, legacyHolderMatches } from "../domain/cart-access";
 import { type CartResult, cartAt, cartView, holdIdFor, planLineChange, unwrittenCart } from "../domain/cart";
-import { cartExpiresAt, holdsToRenew } from "../domain/expiry";
+import { cartExpiryAfter, holdsToRenew } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
 import { log } from "../platform/log";
 import { AlarmSlot } from "./alarm";
@@ -79,6 +79,11 @@ export class CartObject extends DurableObject<Env> {
     return { ...unwrittenCart(access.claims, settings(this.env).holdTtlSeconds), token_hash: "" };
   }
 
+  /** Whether `credential` (an old-style token's hash) is the one this cart stored. Reads only. */
+  async isLegacyHolder(credential: string): Promise<boolean> {
+    return (await this.#resolve({ kind: "legacy", credential })) !== null;
+  }
+
   /** The cart, for its holder. */
   async view(access: CartAccess): Promise<CartResult> {
     const cart = await this.#resolve(access);
@@ -91,19 +96,23 @@ export class CartObject extends DurableObject<Env> {
    * On an expired cart every line is reserved again, all or nothing, and the cart reopens.
    * Every successful change moves the cart's expiry to now + HOLD_TTL.
    */
-  async setItem(access: CartAccess, sku: string, quantity: number, ifMatch: string | null): Promise<CartResult> {
-    return this.#change(access, sku, quantity, ifMatch, false);
+  async setItem(access: CartAccess, sku: string, quantity: number, ifMatch: string | null, client?: string): Promise<CartResult> {
+    return this.#change(access, sku, quantity, ifMatch, false, client);
   }
 
   /**
    * Removes the line for `sku` and releases its hold. Needs no stock, so it never fails for lack of
    * it: on an expired cart the line is dropped and the cart stays expired.
    */
-  async removeItem(access: CartAccess, sku: string, ifMatch: string | null): Promise<CartResult> {
-    return this.#change(access, sku, 0, ifMatch, true);
+  async removeItem(access: CartAccess, sku: string, ifMatch: string | null, client?: string): Promise<CartResult> {
+    return this.#change(access, sku, 0, ifMatch, true, client);
   }
 
-  async #change(access: CartAccess, sku: string, quantity: number, ifMatch: string | null, remove: boolean): Promise<CartResult> {
+  /**
+   * `client` (a hash of the shopper's address) caps the units one shopper holds in a SKU across
+   * its carts; every hold the cart takes lives at most MAX_HOLD_SECONDS from its first reservation.
+   */
+  async #change(access: CartAccess, sku: string, quantity: number, ifMatch: string | null, remove: boolean, client: string | undefined): Promise<CartResult> {
     return this.#serial(async () => {
       const stored = await this.#resolve(access);
       if (stored === null) return NOT_FOUND;
@@ -119,11 +128,10 @@ export class CartObject extends DurableObject<Env> {
         return { ok: true, cart: cartView(this.#carts.cart()!, this.#carts.lines()) };
       }
 
-      const { holdTtlSeconds, maxLineQuantity } = settings(this.env);
+      const { holdTtlSeconds, maxLineQuantity, maxHoldSeconds, clientHoldLimit } = settings(this.env);
+      const shared = { currency: cart.currency, maxHoldSeconds, ...(client !== undefined && clientHoldLimit !== undefined ? { client, clientLimit: clientHoldLimit } : {}) };
       const results = await Promise.all(
-        plan.targets.map((t) =>
-          inventoryStub(this.env, t.sku).hold(holdIdFor(cart.cart_id, t.sku), cart.cart_id, t.quantity, holdTtlSeconds, t.sku === sku ? { maxLineQuantity, currency: cart.currency } : { currency: cart.currency }),
-        ),
+        plan.targets.map((t) => inventoryStub(this.env, t.sku).hold(holdIdFor(cart.cart_id, t.sku), cart.cart_id, t.quantity, holdTtlSeconds, t.sku === sku ? { ...shared, maxLineQuantity } : shared)),
       );
       const refused = results.findIndex((r) => !r.ok);
       if (refused >= 0) {
@@ -135,9 +143,20 @@ export class CartObject extends DurableObject<Env> {
         const result = results[i]!;
         if (!result.ok || result.expires_at === null) return { sku: t.sku, quantity: 0 };
         const item = result.item;
-        return { sku: t.sku, quantity: t.quantity, hold_expires_at: Date.parse(result.expires_at), ...(item ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount } : {}) };
+        return {
+          sku: t.sku,
+          quantity: t.quantity,
+          hold_expires_at: Date.parse(result.expires_at),
+          hold_final: result.capped,
+          ...(item ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount } : {}),
+        };
       });
-      this.#carts.write(stored, lines, { status: "open", expires_at: cartExpiresAt(now, holdTtlSeconds), version: cart.version + 1 }, now);
+      const after = new Map(this.#carts.lines().map((line) => [line.sku, { hold_expires_at: line.hold_expires_at, hold_final: line.hold_final }]));
+      for (const line of lines) {
+        if (line.quantity === 0) after.delete(line.sku);
+        else after.set(line.sku, { hold_expires_at: line.hold_expires_at ?? null, hold_final: line.hold_final ?? false });
+      }
+      this.#carts.write(stored, lines, { status: "open", expires_at: cartExpiryAfter(now, holdTtlSeconds, [...after.values()]), version: cart.version + 1 }, now);
       await this.#arm();
       return { ok: true, cart: cartView(this.#carts.cart()!, this.#carts.lines()) };
     });
@@ -213,23 +232,30 @@ export class CartObject extends DurableObject<Env> {
     const due = holdsToRenew(cart, this.#carts.lines(), settings(this.env).holdTtlSeconds).filter(({ at }) => at <= now);
     if (due.length === 0) return;
     const ttl = Math.max(1, (cart.expires_at - now) / 1000);
+    const { maxHoldSeconds } = settings(this.env);
     const renewed = await Promise.all(
       due.map(async ({ line }) => {
         const stub = inventoryStub(this.env, line.sku);
         const holdId = holdIdFor(cart.cart_id, line.sku);
-        const extended = await stub.extend(holdId, ttl);
-        if (extended.ok) return { sku: line.sku, hold_expires_at: Date.parse(extended.expires_at) };
-        const retaken = await stub.hold(holdId, cart.cart_id, line.quantity, ttl, { currency: cart.currency });
-        return retaken.ok && retaken.expires_at !== null ? { sku: line.sku, hold_expires_at: Date.parse(retaken.expires_at) } : null;
+        const extended = await stub.extend(holdId, ttl, maxHoldSeconds);
+        const expiresAt = extended.ok ? Date.parse(extended.expires_at) : await this.#retake(stub, holdId, cart, line.quantity, ttl, maxHoldSeconds);
+        // A hold that could not reach the cart's expiry met its lifetime cap: the cart lapses with it.
+        return expiresAt === null ? null : { sku: line.sku, hold_expires_at: expiresAt, hold_final: expiresAt < cart.expires_at };
       }),
     );
     if (renewed.every((r) => r !== null)) {
-      this.#carts.renewed(renewed);
+      this.#carts.renewed(renewed, Math.min(cart.expires_at, ...renewed.filter((r) => r.hold_final).map((r) => r.hold_expires_at)));
       return;
     }
     log("warn", "a cart hold lapsed before it could be renewed; the cart lapses", { cart_id: cart.cart_id });
     await this.#releaseAll(cart.cart_id);
     this.#carts.write(stored, [], { status: "expired", expires_at: now, version: cart.version + 1 }, now);
+  }
+
+  /** Takes a lapsed line hold again; its new expiry, or null when the stock went elsewhere. */
+  async #retake(stub: ReturnType<typeof inventoryStub>, holdId: string, cart: { cart_id: string; currency: string }, quantity: number, ttl: number, maxHoldSeconds: number): Promise<number | null> {
+    const retaken = await stub.hold(holdId, cart.cart_id, quantity, ttl, { currency: cart.currency, maxHoldSeconds });
+    return retaken.ok && retaken.expires_at !== null ? Date.parse(retaken.expires_at) : null;
   }
 
   async #releaseAll(cartId: string): Promise<void> {

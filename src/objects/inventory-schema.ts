@@ -82,5 +82,13 @@ export const INVENTORY_SCHEMA: StoreSchema = {
     description: "units sold before a restore, so reported totals survive it",
     sql: "ALTER TABLE level_reports ADD COLUMN sold_base INTEGER NOT NULL DEFAULT 0;",
   },
+  {
+    version: 5,
+    description: "each hold's first reservation (its lifetime cap) and the client that holds it (a hash)",
+    sql: `
+      ALTER TABLE holds ADD COLUMN held_since INTEGER;
+      ALTER TABLE holds ADD COLUMN client TEXT;
+    `,
+  },
   ],
 };

@@ -10,7 +10,7 @@
  * (an unknown name on the public availability route) creates nothing.
  */
 import { type Hold, type InventoryLevelV1, type InventorySnapshot, MAX_LISTED_HOLDS, type SkuPricing, type StockLevels } from "../contracts";
-import { decideHold, type HoldLimits, type InventoryRefusal, type LedgerCheck, ledgerAgrees, levels, type Ok, planOnHand } from "../domain/inventory";
+import { decideHold, type HoldLimits, holdExpiry, type InventoryRefusal, type LedgerCheck, ledgerAgrees, levels, type Ok, planOnHand } from "../domain/inventory";
 import { backoffMs } from "../platform/backoff";
 import { INVENTORY_SCHEMA } from "./inventory-schema";
 import { hasSchema, runSqlMigrations } from "./sql-migrations";
@@ -33,6 +33,10 @@ interface HoldRow extends Record<string, SqlStorageValue> {
   owner_id: string;
   quantity: number;
   expires_at: number;
+  /** When the hold was first taken (null: taken before this was recorded). */
+  held_since: number | null;
+  /** A hash of the client that holds it (null: none given). */
+  client: string | null;
 }
 interface CatalogRow extends Record<string, SqlStorageValue> {
   product_id: string;
@@ -48,7 +52,7 @@ interface CatalogRow extends Record<string, SqlStorageValue> {
 export type LevelReport = InventoryLevelV1;
 
 /** Stock levels, the held quantity after the call, the hold's expiry and the SKU's pricing. */
-export type HoldOutcome = Ok<StockLevels & { quantity: number; expires_at: string | null; item: SkuPricing | null }>;
+export type HoldOutcome = Ok<StockLevels & { quantity: number; expires_at: string | null; item: SkuPricing | null; capped: boolean }>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -87,7 +91,7 @@ export class InventoryStore {
     this.#stock = stock ? { on_hand: stock.on_hand, reserved: stock.reserved, sold: stock.sold } : null;
     const row = this.sql.exec<CatalogRow>("SELECT * FROM catalog WHERE id = 1").toArray()[0];
     this.#item = row ? this.#pricingOf(row) : null;
-    for (const hold of this.sql.exec<HoldRow>("SELECT hold_id, owner_id, quantity, expires_at FROM holds").toArray()) this.#holds.set(hold.hold_id, hold);
+    for (const hold of this.sql.exec<HoldRow>("SELECT hold_id, owner_id, quantity, expires_at, held_since, client FROM holds").toArray()) this.#holds.set(hold.hold_id, hold);
     this.#nextExpiry = this.#earliestExpiry();
     this.#lastSeq = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM ledger").one().seq ?? 0;
     const report = this.sql.exec<{ reported_seq: number; attempts: number; due_at: number | null; sold_base: number }>("SELECT reported_seq, attempts, due_at, sold_base FROM level_reports WHERE id = 1").one();
@@ -265,21 +269,33 @@ export class InventoryStore {
   hold(holdId: string, ownerId: string, quantity: number, ttlMs: number, now: number, limits: HoldLimits = {}): HoldOutcome | InventoryRefusal {
     this.expireDue(now);
     const existing = this.#holds.get(holdId) ?? null;
+    const client = limits.client ?? existing?.client ?? null;
     // A live hold was never sold (commit removes it), so only a new id needs the committed check.
-    const decision = decideHold({ stock: this.#stock ?? { on_hand: 0, reserved: 0 }, item: this.#item, existing, committed: existing === null && this.#isCommitted(holdId) }, ownerId, quantity, limits);
+    const state = { stock: this.#stock ?? { on_hand: 0, reserved: 0 }, item: this.#item, existing, committed: existing === null && this.#isCommitted(holdId), clientHeld: this.#heldBy(client, holdId) };
+    const decision = decideHold(state, ownerId, quantity, limits);
     if (!decision.ok) return decision;
     if (quantity === 0) {
       if (existing) this.#removeHold(existing, "release", now);
-      return { ok: true, quantity: 0, expires_at: null, item: this.#item, ...this.#levels() };
+      return { ok: true, quantity: 0, expires_at: null, item: this.#item, capped: false, ...this.#levels() };
     }
     const stock = this.#stock!;
-    const hold: HoldRow = { hold_id: holdId, owner_id: ownerId, quantity, expires_at: now + ttlMs };
+    const heldSince = existing?.held_since ?? now;
+    const expiresAt = holdExpiry(now, ttlMs, heldSince, limits.maxHoldSeconds);
+    const hold: HoldRow = { hold_id: holdId, owner_id: ownerId, quantity, expires_at: expiresAt, held_since: heldSince, client };
     this.#commit({ ...stock, reserved: stock.reserved + decision.delta }, now, "hold", { holdId }, () => {
-      if (existing) this.sql.exec("UPDATE holds SET quantity = ?, expires_at = ? WHERE hold_id = ?", quantity, hold.expires_at, holdId);
-      else this.sql.exec("INSERT INTO holds (hold_id, owner_id, quantity, expires_at) VALUES (?, ?, ?, ?)", holdId, ownerId, quantity, hold.expires_at);
+      if (existing) this.sql.exec("UPDATE holds SET quantity = ?, expires_at = ?, held_since = ?, client = ? WHERE hold_id = ?", quantity, expiresAt, heldSince, client, holdId);
+      else this.sql.exec("INSERT INTO holds (hold_id, owner_id, quantity, expires_at, held_since, client) VALUES (?, ?, ?, ?, ?, ?)", holdId, ownerId, quantity, expiresAt, heldSince, client);
     });
     this.#setHold(hold, existing);
-    return { ok: true, quantity, expires_at: iso(hold.expires_at), item: this.#item, ...this.#levels() };
+    return { ok: true, quantity, expires_at: iso(expiresAt), item: this.#item, capped: expiresAt < now + ttlMs, ...this.#levels() };
+  }
+
+  /** Units `client` holds in this SKU, not counting hold `except`. */
+  #heldBy(client: string | null, except: string): number {
+    if (client === null) return 0;
+    let units = 0;
+    for (const hold of this.#holds.values()) if (hold.client === client && hold.hold_id !== except) units += hold.quantity;
+    return units;
   }
 
   /** Puts a written hold in memory, keeping the earliest expiry exact. */
@@ -304,12 +320,12 @@ export class InventoryStore {
     return { quantity: hold?.quantity ?? 0, expires_at: hold ? iso(hold.expires_at) : null, item: this.#item };
   }
 
-  /** Moves a live hold's expiry to `now + ttlMs`. */
-  extend(holdId: string, ttlMs: number, now: number): Ok<{ expires_at: string; quantity: number }> | InventoryRefusal {
+  /** Moves a live hold's expiry to `now + ttlMs`, never past its lifetime cap when one is given. */
+  extend(holdId: string, ttlMs: number, now: number, maxHoldSeconds?: number): Ok<{ expires_at: string; quantity: number }> | InventoryRefusal {
     this.expireDue(now);
     const existing = this.#holds.get(holdId);
     if (!existing) return { ok: false, reason: this.#isCommitted(holdId) ? "hold_committed" : "hold_not_found" };
-    const hold = { ...existing, expires_at: now + ttlMs };
+    const hold = { ...existing, expires_at: holdExpiry(now, ttlMs, existing.held_since ?? now, maxHoldSeconds) };
     this.#commit(this.#stock!, now, null, {}, () => {
       this.sql.exec("UPDATE holds SET expires_at = ? WHERE hold_id = ?", hold.expires_at, holdId);
     });

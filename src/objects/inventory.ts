@@ -80,9 +80,9 @@ export class InventoryObject extends DurableObject<Env> {
     return this.#mutate((now) => this.#store.holdOf(holdId, now));
   }
 
-  /** Moves a live hold's expiry to `ttlSeconds` from now. */
-  async extend(holdId: string, ttlSeconds: number): Promise<Ok<{ expires_at: string; quantity: number }> | InventoryRefusal> {
-    return this.#mutate((now) => this.#store.extend(holdId, Math.round(ttlSeconds * 1000), now));
+  /** Moves a live hold's expiry to `ttlSeconds` from now (never past `maxHoldSeconds` from its first reservation, when given). */
+  async extend(holdId: string, ttlSeconds: number, maxHoldSeconds?: number): Promise<Ok<{ expires_at: string; quantity: number }> | InventoryRefusal> {
+    return this.#mutate((now) => this.#store.extend(holdId, Math.round(ttlSeconds * 1000), now, maxHoldSeconds));
   }
 
   /** Sells the held units (on_hand and reserved both drop). Idempotent. */

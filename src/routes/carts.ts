@@ -6,12 +6,17 @@ import { settings } from "../config";
 import { Cart, CartItemParams, CartParams, CreateCartBody, CreatedCart, SetItemBody } from "../contracts";
 import { mintCartToken } from "../domain/cart-access";
 import { type CartResult, cartView, etagOf, unwrittenCart } from "../domain/cart";
-import { cartAccessOf } from "../http/cart-auth";
 import { cartProblem } from "../http/outcomes";
 import { notFound } from "../http/problem";
-import { enforceRateLimit } from "../http/rate-limit";
+import { clientIp, enforceRateLimit } from "../http/rate-limit";
 import { defineRoute, json } from "../http/route";
 import { cartStub, newCartId } from "../objects/stubs";
+import { sha256Hex } from "../platform/crypto";
+
+/** The shopper as per-client limits see it: a hash of the client address (never stored in the clear). */
+async function clientKey(request: Request): Promise<string> {
+  return (await sha256Hex(`client:${clientIp(request)}`)).slice(0, 32);
+}
 
 /** Maps a cart answer to a response (200 with ETag) or its problem. */
 function cartResponse(result: CartResult, status = 200): Response {
@@ -66,8 +71,9 @@ export const getCart = defineRoute({
     401: { description: "No bearer token" },
     404: { description: "No such cart, or not this token's cart" },
   },
-  async handler({ env, params, bearer }) {
-    return cartResponse(await stubFor(env, params.cart_id).view(await cartAccessOf(env, params.cart_id, bearer!)));
+  cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
+  async handler({ env, params, access }) {
+    return cartResponse(await stubFor(env, params.cart_id).view(access!));
   },
 });
 
@@ -88,15 +94,16 @@ export const putCartItem = defineRoute({
     400: { description: "Invalid body" },
     401: { description: "No bearer token" },
     404: { description: "No such cart, or an unknown or inactive SKU" },
-    409: { description: "insufficient_stock (with available), cart_not_open or currency_mismatch" },
+    409: { description: "insufficient_stock (with available), cart_not_open, currency_mismatch or client_hold_limit (one shopper's units of this SKU across its carts)" },
     412: { description: "version_mismatch: If-Match is stale" },
-    422: { description: "quantity_limit_exceeded" },
+    422: { description: "quantity_limit_exceeded, or amount_too_large (the line total would not be exact)" },
     429: { description: "Too many cart changes from this client" },
   },
-  async handler({ env, request, params, body, bearer }) {
+  cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
+  async handler({ env, request, params, body, access }) {
     await enforceRateLimit(env, request, "cart_write");
     const stub = stubFor(env, params.cart_id);
-    return cartResponse(await stub.setItem(await cartAccessOf(env, params.cart_id, bearer!), params.sku, body.quantity, request.headers.get("if-match")));
+    return cartResponse(await stub.setItem(access!, params.sku, body.quantity, request.headers.get("if-match"), await clientKey(request)));
   },
 });
 
@@ -117,9 +124,10 @@ export const deleteCartItem = defineRoute({
     412: { description: "version_mismatch" },
     429: { description: "Too many cart changes from this client" },
   },
-  async handler({ env, request, params, bearer }) {
+  cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
+  async handler({ env, request, params, access }) {
     await enforceRateLimit(env, request, "cart_write");
     const stub = stubFor(env, params.cart_id);
-    return cartResponse(await stub.removeItem(await cartAccessOf(env, params.cart_id, bearer!), params.sku, request.headers.get("if-match")));
+    return cartResponse(await stub.removeItem(access!, params.sku, request.headers.get("if-match"), await clientKey(request)));
   },
 });

@@ -4,7 +4,6 @@
  */
 import { AdminOrder, CartParams, CheckoutBody, Order, OrderParams } from "../contracts";
 import { cartIdOf } from "../domain/order";
-import { cartAccessOf } from "../http/cart-auth";
 import { lineProblem } from "../http/outcomes";
 import { ApiError, notFound } from "../http/problem";
 import { defineRoute, json } from "../http/route";
@@ -17,6 +16,12 @@ function cartStubOr404(env: Env, cartId: string) {
   const stub = cartStub(env, cartId);
   if (stub === null) throw notFound("cart");
   return stub;
+}
+
+/** The cart an order id names, for the token check. */
+function cartOfOrder(orderId: string) {
+  const cartId = cartIdOf(orderId);
+  return cartId === null ? null : { cartId, what: "order" as const };
 }
 
 /** The cart object an order id names (orders live with their cart) and its cart id, or 404. */
@@ -44,8 +49,9 @@ export const checkout = defineRoute({
     404: { description: "No such cart" },
     409: { description: "price_changed (with the updated cart), cart_empty, cart_not_open, item_unavailable or insufficient_stock" },
   },
-  async handler({ env, params, body, bearer, idempotencyKey }) {
-    const result = await cartStubOr404(env, params.cart_id).checkout(await cartAccessOf(env, params.cart_id, bearer!), body.email, idempotencyKey!);
+  cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
+  async handler({ env, params, body, access, idempotencyKey }) {
+    const result = await cartStubOr404(env, params.cart_id).checkout(access!, body.email, idempotencyKey!);
     if (result.ok) return json(result.order, 201, NO_STORE);
     switch (result.reason) {
       case "not_found":
@@ -77,9 +83,9 @@ export const getOrder = defineRoute({
     401: { description: "No bearer token" },
     404: { description: "No such order, or not this token's" },
   },
-  async handler({ env, params, bearer }) {
-    const { stub, cartId } = orderStub(env, params.order_id);
-    const result = await stub.order(await cartAccessOf(env, cartId, bearer!, "order"));
+  cartOf: (params) => cartOfOrder(params.order_id),
+  async handler({ env, params, access }) {
+    const result = await orderStub(env, params.order_id).stub.order(access!);
     if (!result.ok) throw notFound("order");
     return json(result.order, 200, NO_STORE);
   },
@@ -99,9 +105,9 @@ export const cancelOrder = defineRoute({
     404: { description: "No such order" },
     409: { description: "invalid_transition: the order is no longer pending payment" },
   },
-  async handler({ env, params, bearer }) {
-    const { stub, cartId } = orderStub(env, params.order_id);
-    const result = await stub.cancelOrder(await cartAccessOf(env, cartId, bearer!, "order"));
+  cartOf: (params) => cartOfOrder(params.order_id),
+  async handler({ env, params, access }) {
+    const result = await orderStub(env, params.order_id).stub.cancelOrder(access!);
     if (result.ok) return json(result.order, 200, NO_STORE);
     if (result.reason === "not_found") throw notFound("order");
     throw new ApiError(409, "invalid_transition", `A ${result.status} order cannot be cancelled.`, { order_status: result.status });

@@ -163,6 +163,23 @@ describe("versions: a write never replaces a newer version", () => {
     expect((await keyState(productKey(id)))?.expiration).toBeGreaterThan(nowSeconds() + PUBLISH_TTL - 120);
   });
 
+  it("listing never takes a remembered Postgres answer older than its listing entry", async () => {
+    const category = unique("memo").toLowerCase();
+    const id = `${category}-a`;
+    const v1 = await putProduct(id, productBody([{ sku: unique("MM") }], { category }));
+    await kv().delete(productKey(id));
+    expect(await (await call("GET", `/v1/products/${id}`)).json()).toEqual(v1); // read through: v1 remembered for the window
+    await eventually(
+      () => cachedVersion(id),
+      (v) => v === 1,
+    );
+    const v2 = await putProduct(id, productBody([{ sku: unique("MM") }], { category, title: "Second" }));
+    await rebuildComplete();
+    await kv().put(productKey(id), JSON.stringify(v1), { expirationTtl: FILL_TTL, metadata: { v: 1 } }); // a late fill
+    const listed = (await (await call("GET", `/v1/products?category=${category}`)).json()) as { data: Product[] };
+    expect(listed.data).toEqual([v2]);
+  });
+
   it("an older publish finishing after a newer one leaves the newer version", async () => {
     const id = unique("pub");
     const sku = unique("PUB");

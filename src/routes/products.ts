@@ -50,8 +50,16 @@ const inFlight = new Map<string, Promise<ProductT | null>>();
  * Reads products that KV could not answer: the memo first, then Postgres for the rest (ids
  * already being read by another request of this isolate wait for that read). What this request
  * read from Postgres is remembered, and what exists is filled into KV, after the answer.
+ * `atLeast` (from a listing entry) is a version Postgres is known to have reached: a remembered
+ * answer older than that is not used.
  */
-async function readThrough(request: Request, env: Env, ctx: ExecutionContext, ids: string[]): Promise<Map<string, ProductT | null>> {
+async function readThrough(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  ids: string[],
+  atLeast: Map<string, number> = new Map(),
+): Promise<Map<string, ProductT | null>> {
   const origin = new URL(request.url).origin;
   const result = new Map<string, ProductT | null>();
   const remembered = await Promise.all(ids.map((id) => readThroughMemo.get(origin, id)));
@@ -59,9 +67,11 @@ async function readThrough(request: Request, env: Env, ctx: ExecutionContext, id
   const mine: string[] = [];
   ids.forEach((id, i) => {
     const memo = remembered[i];
+    const floor = atLeast.get(id);
     const running = inFlight.get(id);
-    if (memo !== undefined) result.set(id, memo.product);
-    else if (running !== undefined) joined.push([id, running]);
+    const usable = memo !== undefined && (floor === undefined || (memo.product?.version ?? 0) >= floor);
+    if (usable) result.set(id, memo.product);
+    else if (running !== undefined && floor === undefined) joined.push([id, running]);
     else mine.push(id);
   });
   if (mine.length > 0) {
@@ -171,8 +181,18 @@ async function loadListed(
     listed.map((entry) => entry.id),
   );
   const fates = listed.map((entry) => judgeListed(entry.version, cached.get(entry.id) ?? null, category));
-  const toRead = listed.filter((_, i) => fates[i] === "read").map((entry) => entry.id);
-  const fresh = toRead.length > 0 ? await readThrough(request, env, ctx, toRead) : new Map<string, ProductT | null>();
+  const toRead = listed.filter((_, i) => fates[i] === "read");
+  const floors = new Map(toRead.flatMap((entry): Array<[string, number]> => (entry.version === null ? [] : [[entry.id, entry.version]])));
+  const fresh =
+    toRead.length > 0
+      ? await readThrough(
+          request,
+          env,
+          ctx,
+          toRead.map((entry) => entry.id),
+          floors,
+        )
+      : new Map<string, ProductT | null>();
   const page: ProductT[] = [];
   listed.forEach((entry, i) => {
     const product = fates[i] === "show" ? cached.get(entry.id) : fates[i] === "read" ? fresh.get(entry.id) : null;

@@ -148,8 +148,15 @@ describe("versions: a write never replaces a newer version", () => {
     const v2 = await putProduct(id, productBody([{ sku: unique("FR") }], { category, title: "Renamed" }));
     await rebuildComplete();
     // The worst case KV allows: the fill checked before the publish and wrote after it.
-    await kv().put(productKey(id), JSON.stringify(v1), { expirationTtl: FILL_TTL, metadata: { v: v1.version } });
+    const lapse = Date.now() + FILL_TTL * 1000;
+    await kv().put(productKey(id), JSON.stringify(v1), { expirationTtl: FILL_TTL, metadata: { v: v1.version, until: lapse } });
     expect((await keyState(productKey(id)))?.expiration).toBeLessThanOrEqual(nowSeconds() + FILL_TTL + 1);
+    // Reading the product by id may show it for the fill's TTL, never longer: a data center that
+    // still caches the entry after its lapse time reads through instead.
+    expect(await (await call("GET", `/v1/products/${id}`)).json()).toEqual(v1);
+    await kv().put(productKey(id), JSON.stringify(v1), { expirationTtl: FILL_TTL, metadata: { v: v1.version, until: Date.now() - 1 } });
+    expect(await (await call("GET", `/v1/products/${id}`)).json()).toEqual(v2);
+    await kv().put(productKey(id), JSON.stringify(v1), { expirationTtl: FILL_TTL, metadata: { v: v1.version, until: lapse } });
     // The listing entry (version 2) is newer than the product entry: the listing asks Postgres.
     const response = await call("GET", `/v1/products?category=${category}`);
     expect(((await response.json()) as { data: Product[] }).data).toEqual([v2]);
@@ -265,8 +272,10 @@ describe("TTLs: every entry expires unless renewed", () => {
       () => keyState(productKey(id)),
       (s) => s !== undefined,
     );
-    expect(state?.metadata).toEqual({ v: 1 });
+    expect(state?.metadata).toMatchObject({ v: 1 });
     expect(state?.expiration).toBeLessThanOrEqual(nowSeconds() + FILL_TTL + 5);
+    // Stamped with its lapse time, so no data center's read cache serves it longer than its TTL.
+    expect((state?.metadata as { until: number }).until).toBeLessThanOrEqual(Date.now() + FILL_TTL * 1000 + 5_000);
     expect(await kv().get(indexKey(id, category))).toBeNull(); // fills never write listing entries
   });
 

@@ -35,7 +35,7 @@ const CACHE_HEADERS = { "cache-control": "public, max-age=30" };
 /**
  * Cursor: continue the KV index (`k`: KV's cursor; `a`: the last id the index showed, "" before
  * any, so the walk can continue in Postgres if the index stops being complete), or the Postgres
- * keyset (`a`: the last id served). Both sources order ids the same way (bytewise; ids are ASCII).
+ * keyset (`a`: the last id served). The switch assumes both order ids bytewise (docs/storage.md).
  * A "kv" cursor without `a` was issued before the marker existed and continues in KV.
  */
 const Cursor = z.union([

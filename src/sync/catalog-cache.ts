@@ -12,9 +12,10 @@
  * rests on three things, not on one read:
  *   1. Every entry carries its product `version` in its metadata (`list()` shows it too).
  *   2. A read-through fill writes only the product entry, only when KV does not show the same or a
- *      newer version, and with the shortest TTL KV allows (60 s): a fill that raced a publish and
- *      landed after it is gone a minute later. Listing also ignores a product entry older than its
- *      index entry (see `judgeListed`).
+ *      newer version, and with the shortest TTL KV allows (60 s), stamped with that lapse time so
+ *      that no data center's read cache serves it longer: a fill that raced a publish and landed
+ *      after it is gone a minute later. Listing also ignores a product entry older than its index
+ *      entry (see `judgeListed`).
  *   3. Publishes and the rebuild write with a day's TTL, then confirm against Postgres and write
  *      again while Postgres has a newer version (sync/catalog-publish.ts `settle`): whichever
  *      write lands last was followed by a Postgres read that saw no newer version.
@@ -49,7 +50,8 @@ export const indexPrefix = (category?: string) => (category === undefined ? "ind
 export const indexKey = (id: string, category?: string) => `${indexPrefix(category)}${id}`;
 const CATEGORY_INDEX_PREFIX = "index:v1:category:";
 
-const EntryMeta = z.object({ v: z.number().int().positive() });
+/** Entry metadata: the product version; a fill also stamps when it lapses (ms since the epoch). */
+const EntryMeta = z.object({ v: z.number().int().positive(), until: z.number().optional() });
 const Marker = z.object({ generation: z.string(), at: z.string() });
 export type Marker = z.infer<typeof Marker>;
 
@@ -181,17 +183,30 @@ function versionOf(metadata: unknown): number | null {
   return parsed.success ? parsed.data.v : null;
 }
 
+/**
+ * A product entry as a storefront may use it: a fill past its own lapse time is a miss even
+ * where a data center's read cache still holds it, so a fill that lost a race with a publish is
+ * served for at most `FILL_TTL` after it was written.
+ */
+function usable(result: { value: string | null; metadata: unknown } | null | undefined, now: number): Product | null {
+  if (!result) return null;
+  const meta = EntryMeta.safeParse(result.metadata);
+  if (meta.success && meta.data.until !== undefined && meta.data.until <= now) return null;
+  return interpret(result.value);
+}
+
 /** Reads one product entry (storefront read, `cacheTtl` 60). */
 export async function readProduct(kv: KVNamespace, id: string): Promise<Product | null> {
-  return interpret(await kv.get(productKey(id), { type: "text", cacheTtl: READ_CACHE_TTL }));
+  return usable(await kv.getWithMetadata(productKey(id), { type: "text", cacheTtl: READ_CACHE_TTL }), Date.now());
 }
 
 /** Reads many product entries in one bulk call (KV allows 100 keys per call). */
 export async function readProducts(kv: KVNamespace, ids: string[]): Promise<Map<string, Product | null>> {
   const result = new Map<string, Product | null>();
   if (ids.length === 0) return result;
-  const values = await kv.get(ids.map(productKey), { type: "text", cacheTtl: READ_CACHE_TTL });
-  for (const id of ids) result.set(id, interpret(values.get(productKey(id)) ?? null));
+  const now = Date.now();
+  const values = await kv.getWithMetadata(ids.map(productKey), { type: "text", cacheTtl: READ_CACHE_TTL });
+  for (const id of ids) result.set(id, usable(values.get(productKey(id)), now));
   return result;
 }
 
@@ -268,7 +283,10 @@ export async function readEdgeState(kv: KVNamespace): Promise<EdgeState> {
 export async function fillProduct(kv: KVNamespace, product: Product): Promise<boolean> {
   const held = await readHeld(kv, product.id);
   if (!mayWrite(held?.version ?? null, product.version, "fill")) return false;
-  await kv.put(productKey(product.id), JSON.stringify(product), { expirationTtl: FILL_TTL, metadata: { v: product.version } });
+  await kv.put(productKey(product.id), JSON.stringify(product), {
+    expirationTtl: FILL_TTL,
+    metadata: { v: product.version, until: Date.now() + FILL_TTL * 1000 },
+  });
   return true;
 }
 

@@ -275,7 +275,7 @@ describe("TTLs: every entry expires unless renewed", () => {
     expect(state?.metadata).toMatchObject({ v: 1 });
     expect(state?.expiration).toBeLessThanOrEqual(nowSeconds() + FILL_TTL + 5);
     // Stamped with its lapse time, so no data center's read cache serves it longer than its TTL.
-    expect((state?.metadata as { until: number }).until).toBeLessThanOrEqual(Date.now() + FILL_TTL * 1000 + 5_000);
+    expect((state?.metadata as { until?: number } | undefined)?.until).toBeLessThanOrEqual(Date.now() + FILL_TTL * 1000 + 5_000);
     expect(await kv().get(indexKey(id, category))).toBeNull(); // fills never write listing entries
   });
 

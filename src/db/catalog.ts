@@ -1,7 +1,7 @@
 /**
  * Catalog queries on Postgres, the system of record for products, SKUs and prices.
  */
-import { and, asc, eq, gt, inArray, isNull, lte, notInArray, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNull, lte, notInArray, sql } from "drizzle-orm";
 import type { Product, ProductInput, SkuPricing } from "../contracts";
 import type { Db } from "./client";
 import { catalogPublishQueue, products, skus } from "./schema";
@@ -167,6 +167,33 @@ export async function listActiveProducts(db: Db, options: { limit: number; after
   if (rows.length === 0) return [];
   const variants = await db.select().from(skus).where(inArray(skus.productId, rows.map((r) => r.id)));
   return rows.map((row) => toProduct(row, variants.filter((v) => v.productId === row.id)));
+}
+
+/** What the edge cache needs to know of a product to keep its KV entries right (sync/catalog-cache.ts). */
+export interface CatalogState {
+  id: string;
+  status: "active" | "archived";
+  category: string | null;
+  version: number;
+}
+
+/**
+ * The id, status, category and version of every product (or of `ids`), ordered by id: the
+ * catalog's state as the KV rebuild and the publishers' confirmation compare it with the edge.
+ */
+export async function catalogStates(db: Db, ids?: string[]): Promise<CatalogState[]> {
+  if (ids !== undefined && ids.length === 0) return [];
+  return db
+    .select({ id: products.id, status: products.status, category: products.category, version: products.version })
+    .from(products)
+    .where(ids !== undefined ? inArray(products.id, ids) : undefined)
+    .orderBy(asc(products.id));
+}
+
+/** How many products wait in the publish outbox after a failed publish (the cron retries them). */
+export async function failedPublishCount(db: Db): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(catalogPublishQueue).where(gt(catalogPublishQueue.attempts, 0));
+  return row?.n ?? 0;
 }
 
 /**

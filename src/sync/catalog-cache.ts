@@ -1,49 +1,167 @@
 /**
- * The catalog's edge cache in Workers KV (key design in docs/storage.md):
- *   product:v1:{id}                    the Product as storefronts see it, or a short-lived "missing" tombstone
- *   index:v1:all:{id}                  one empty entry per active product (listing, sorted by id)
+ * The catalog's edge caches: Workers KV (every data center) and a short read-through memo (one
+ * data center, one isolate). Keys and invariants: docs/storage.md "Workers KV".
+ *
+ *   product:v1:{id}                    the Product as storefronts see it; metadata {v: version}
+ *   index:v1:all:{id}                  "" per active product; metadata {v: version} (listing, sorted by id)
  *   index:v1:category:{category}:{id}  the same, per category
- * Every value read back is validated; an entry that fails validation counts as a miss.
+ *   index:v1:complete                  the marker: a full rebuild found the index complete (short TTL)
+ *
+ * KV has no compare-and-set, a Worker cannot read it uncached (the shortest `cacheTtl` is 30 s)
+ * and a write takes up to 60 s to be seen everywhere. So "a write never replaces a newer version"
+ * rests on three things, not on one read:
+ *   1. Every entry carries its product `version` in its metadata (`list()` shows it too).
+ *   2. A read-through fill writes only the product entry, only when KV does not show the same or a
+ *      newer version, and with the shortest TTL KV allows (60 s), stamped with that lapse time so
+ *      that no data center's read cache serves it longer: a fill that raced a publish and landed
+ *      after it is gone a minute later. Listing also ignores a product entry older than its index
+ *      entry (see `judgeListed`).
+ *   3. Publishes and the rebuild write with a day's TTL, then confirm against Postgres and write
+ *      again while Postgres has a newer version (sync/catalog-publish.ts `settle`): whichever
+ *      write lands last was followed by a Postgres read that saw no newer version.
+ * Nothing an anonymous request does deletes a KV entry or writes a listing entry; only a miss of
+ * a product that exists writes (one fill per id per memo window and data center).
+ *
+ * The functions marked "pure" decide; the others do I/O. Every value read back is validated; an
+ * entry that fails validation counts as a miss.
  */
 import { z } from "zod";
 import { Product } from "../contracts";
 
-/** Edge cache time for reads (KV `cacheTtl`, seconds; 60 is KV's minimum and a fair lag). */
+/** Edge cache time for storefront reads (KV `cacheTtl`, seconds): the documented lag. */
 export const READ_CACHE_TTL = 60;
-/** How long a "no such product" answer is cached, so misses do not hammer Postgres. */
-export const MISSING_TTL = 60;
+/** The freshest read a Worker can ask of KV (its minimum `cacheTtl`): the version check before a write. */
+export const CHECK_CACHE_TTL = 30;
+/** TTL of a read-through fill (KV's minimum `expirationTtl`): a stale fill outlives a publish by at most this. */
+export const FILL_TTL = 60;
+/** TTL of what publishes and the rebuild write: a safety net; the rebuild renews entries of listed products. */
+export const PUBLISH_TTL = 86_400;
+/** The rebuild rewrites an entry of a listed product whose expiry is closer than this (seconds). */
+export const REFRESH_MARGIN = 6 * 3_600;
+/** TTL of the completeness marker: listing falls back to Postgres this long after rebuilds stop. */
+export const MARKER_TTL = 300;
+/** How long one data center (and one isolate) remembers what Postgres answered for an id. */
+export const MEMO_WINDOW_MS = 30_000;
 
-const Tombstone = z.object({ missing: z.literal(true) });
-const CachedEntry = z.union([Product, Tombstone]);
-
-export const productKey = (id: string) => `product:v1:${id}`;
+export const MARKER_KEY = "index:v1:complete";
+export const PRODUCT_PREFIX = "product:v1:";
+export const productKey = (id: string) => `${PRODUCT_PREFIX}${id}`;
 export const indexPrefix = (category?: string) => (category === undefined ? "index:v1:all:" : `index:v1:category:${category}:`);
-const indexKey = (id: string, category?: string) => `${indexPrefix(category)}${id}`;
+export const indexKey = (id: string, category?: string) => `${indexPrefix(category)}${id}`;
+const CATEGORY_INDEX_PREFIX = "index:v1:category:";
 
-/** A cached lookup: a product, a cached "missing", or nothing usable (a miss). */
-export type CacheLookup = { kind: "hit"; product: Product } | { kind: "missing" } | { kind: "miss" };
+/** Entry metadata: the product version; a fill also stamps when it lapses (ms since the epoch). */
+const EntryMeta = z.object({ v: z.number().int().positive(), until: z.number().optional() });
+const Marker = z.object({ generation: z.string(), at: z.string() });
+export type Marker = z.infer<typeof Marker>;
 
-function interpret(value: unknown): CacheLookup {
-  if (value === null || value === undefined) return { kind: "miss" };
-  const parsed = CachedEntry.safeParse(value);
-  if (!parsed.success) return { kind: "miss" };
-  return "missing" in parsed.data ? { kind: "missing" } : { kind: "hit", product: parsed.data };
+/** What the cache needs to know of a product to place it: Postgres's `CatalogState`, or a Product. */
+export interface Placement {
+  id: string;
+  status: "active" | "archived";
+  category: string | null;
+  version: number;
 }
 
-/** Reads one product entry. Malformed JSON or a schema mismatch is a miss. */
-export async function readProduct(kv: KVNamespace, id: string): Promise<CacheLookup> {
-  const text = await kv.get(productKey(id), { type: "text", cacheTtl: READ_CACHE_TTL });
-  return interpret(parseJson(text));
+// ---------------------------------------------------------------------------------------------
+// Pure rules
+
+/**
+ * Whether a write of `incoming` may replace what KV holds (`held`: its version, null when there
+ * is none). A fill never replaces the same or a newer version; a publish never replaces a newer
+ * one (it rewrites its own version: that renews the TTL over a fill and restores listing entries).
+ */
+export function mayWrite(held: number | null, incoming: number, kind: "fill" | "publish"): boolean {
+  if (held === null) return true;
+  return kind === "publish" ? incoming >= held : incoming > held;
 }
 
-/** Reads many product entries in one bulk call (KV allows 100 keys per call). */
-export async function readProducts(kv: KVNamespace, ids: string[]): Promise<Map<string, CacheLookup>> {
-  const result = new Map<string, CacheLookup>();
-  if (ids.length === 0) return result;
-  const values = await kv.get(ids.map(productKey), { type: "text", cacheTtl: READ_CACHE_TTL });
-  for (const id of ids) result.set(id, interpret(parseJson(values.get(productKey(id)) ?? null)));
-  return result;
+/** Whether a product belongs in the listing of `category` (undefined: the whole catalog). */
+export function listedIn(product: Pick<Placement, "status" | "category">, category?: string): boolean {
+  return product.status === "active" && (category === undefined || product.category === category);
 }
+
+/**
+ * An index entry (its version; null for entries written before versions) against the cached
+ * product entry: trust the product entry when it is at least as new as the index entry, and ask
+ * Postgres otherwise (a missing entry, or a stale fill that landed after a publish).
+ */
+export function judgeListed(indexVersion: number | null, cached: Product | null, category?: string): "show" | "hide" | "read" {
+  if (cached === null) return "read";
+  if (indexVersion !== null && cached.version < indexVersion) return "read";
+  return listedIn(cached, category) ? "show" : "hide";
+}
+
+/** One KV key as `list()` describes it. */
+export interface KeyState {
+  version: number | null;
+  /** Seconds since the epoch; null for an entry that never expires (written before TTLs). */
+  expiration: number | null;
+}
+
+/** Every catalog key KV lists, by id. */
+export interface EdgeState {
+  products: Map<string, KeyState>;
+  all: Map<string, KeyState>;
+  /** category → id → key */
+  categories: Map<string, Map<string, KeyState>>;
+}
+
+/** An index entry to write or drop; `urgent` when the listing is incomplete or wrong without it. */
+export interface IndexChange {
+  id: string;
+  category?: string;
+  urgent: boolean;
+}
+
+export interface RebuildPlan {
+  /** Product entries to write from Postgres: older entries (urgent: they answer wrong), listed products' absent or expiring ones. */
+  products: Array<{ id: string; urgent: boolean }>;
+  /** Index entries of listed products that are absent (urgent), older, or expiring. */
+  writes: IndexChange[];
+  /** Index entries of products Postgres does not list there (to drop after Postgres confirms it again). */
+  drops: IndexChange[];
+}
+
+/**
+ * Pure: what a full rebuild must change so that KV holds what Postgres (`states`) says. Entries
+ * whose expiry is closer than `REFRESH_MARGIN` are renewed; entries that never expire (written
+ * before TTLs) count as expiring.
+ */
+export function planRebuild(states: Placement[], edge: EdgeState, nowSeconds: number): RebuildPlan {
+  const stale = (key: KeyState | undefined, version: number) => key === undefined || key.version === null || key.version < version;
+  const expiring = (key: KeyState) => key.expiration === null || key.expiration < nowSeconds + REFRESH_MARGIN;
+  const plan: RebuildPlan = { products: [], writes: [], drops: [] };
+  const known = new Map(states.map((s) => [s.id, s]));
+  for (const state of states) {
+    const listed = listedIn(state);
+    const product = edge.products.get(state.id);
+    if (product !== undefined && stale(product, state.version)) plan.products.push({ id: state.id, urgent: true });
+    else if (listed && (product === undefined || expiring(product))) plan.products.push({ id: state.id, urgent: false });
+    if (!listed) continue;
+    const scopes: Array<[string | undefined, KeyState | undefined]> = [[undefined, edge.all.get(state.id)]];
+    if (state.category !== null) scopes.push([state.category, edge.categories.get(state.category)?.get(state.id)]);
+    for (const [category, key] of scopes) {
+      if (key === undefined) plan.writes.push({ id: state.id, ...(category !== undefined ? { category } : {}), urgent: true });
+      else if (stale(key, state.version) || expiring(key))
+        plan.writes.push({ id: state.id, ...(category !== undefined ? { category } : {}), urgent: false });
+    }
+  }
+  for (const id of edge.all.keys()) {
+    const state = known.get(id);
+    if (state === undefined || !listedIn(state)) plan.drops.push({ id, urgent: false });
+  }
+  for (const [category, ids] of edge.categories) {
+    for (const id of ids.keys()) {
+      const state = known.get(id);
+      if (state === undefined || !listedIn(state, category)) plan.drops.push({ id, category, urgent: false });
+    }
+  }
+  return plan;
+}
+
+// ---------------------------------------------------------------------------------------------
+// KV reads
 
 function parseJson(text: string | null): unknown {
   if (text === null) return null;
@@ -54,37 +172,249 @@ function parseJson(text: string | null): unknown {
   }
 }
 
-/** Caches "no such product" briefly. */
-export async function writeMissing(kv: KVNamespace, id: string): Promise<void> {
-  await kv.put(productKey(id), JSON.stringify({ missing: true }), { expirationTtl: MISSING_TTL });
+/** A cached product entry, or null when there is none usable (absent, malformed, or an old "missing" tombstone). */
+function interpret(text: string | null): Product | null {
+  const parsed = Product.safeParse(parseJson(text));
+  return parsed.success ? parsed.data : null;
+}
+
+function versionOf(metadata: unknown): number | null {
+  const parsed = EntryMeta.safeParse(metadata);
+  return parsed.success ? parsed.data.v : null;
 }
 
 /**
- * Writes a product and its listing entries: active products are listed (under all and their
- * category), archived ones are removed; a category change removes the old category's entry.
- * `previousCategory` is what the cache listed it under before, when known.
+ * A product entry as a storefront may use it: a fill past its own lapse time is a miss even
+ * where a data center's read cache still holds it, so a fill that lost a race with a publish is
+ * served for at most `FILL_TTL` after it was written.
  */
-export async function writeProduct(kv: KVNamespace, product: Product, previousCategory: string | null | undefined): Promise<void> {
-  const listed = product.status === "active";
-  const category = product.category ?? undefined;
-  const writes: Promise<unknown>[] = [kv.put(productKey(product.id), JSON.stringify(product))];
-  writes.push(listed ? kv.put(indexKey(product.id), "") : kv.delete(indexKey(product.id)));
-  if (category !== undefined) writes.push(listed ? kv.put(indexKey(product.id, category), "") : kv.delete(indexKey(product.id, category)));
-  if (previousCategory && previousCategory !== category) writes.push(kv.delete(indexKey(product.id, previousCategory)));
-  await Promise.all(writes);
+function usable(result: { value: string | null; metadata: unknown } | null | undefined, now: number): Product | null {
+  if (!result) return null;
+  const meta = EntryMeta.safeParse(result.metadata);
+  if (meta.success && meta.data.until !== undefined && meta.data.until <= now) return null;
+  return interpret(result.value);
 }
 
-/** Removes a stale listing entry (found pointing at a product no longer listed there). */
+/** Reads one product entry (storefront read, `cacheTtl` 60). */
+export async function readProduct(kv: KVNamespace, id: string): Promise<Product | null> {
+  return usable(await kv.getWithMetadata(productKey(id), { type: "text", cacheTtl: READ_CACHE_TTL }), Date.now());
+}
+
+/** Reads many product entries in one bulk call (KV allows 100 keys per call). */
+export async function readProducts(kv: KVNamespace, ids: string[]): Promise<Map<string, Product | null>> {
+  const result = new Map<string, Product | null>();
+  if (ids.length === 0) return result;
+  const now = Date.now();
+  const values = await kv.getWithMetadata(ids.map(productKey), { type: "text", cacheTtl: READ_CACHE_TTL });
+  for (const id of ids) result.set(id, usable(values.get(productKey(id)), now));
+  return result;
+}
+
+/**
+ * What KV holds for a product, as fresh as a Worker can read it: its version (metadata, or the
+ * value's own for entries written before metadata) and category. Null when there is nothing usable.
+ */
+export async function readHeld(kv: KVNamespace, id: string): Promise<{ version: number; category: string | null } | null> {
+  const { value, metadata } = await kv.getWithMetadata(productKey(id), { type: "text", cacheTtl: CHECK_CACHE_TTL });
+  const product = interpret(value);
+  if (product === null) return null;
+  return { version: versionOf(metadata) ?? product.version, category: product.category };
+}
+
+/** The completeness marker, or null (storefront read, `cacheTtl` 60). */
+export async function readMarker(kv: KVNamespace): Promise<Marker | null> {
+  const parsed = Marker.safeParse(parseJson(await kv.get(MARKER_KEY, { type: "text", cacheTtl: READ_CACHE_TTL })));
+  return parsed.success ? parsed.data : null;
+}
+
+/** A listed id with its index entry's version. */
+export interface ListedId {
+  id: string;
+  version: number | null;
+}
+
+/** One page of listed ids from the index, with KV's continuation cursor. */
+export async function listIds(
+  kv: KVNamespace,
+  options: { limit: number; cursor?: string; category?: string },
+): Promise<{ ids: ListedId[]; cursor: string | null }> {
+  const prefix = indexPrefix(options.category);
+  const page = await kv.list({ prefix, limit: options.limit, ...(options.cursor !== undefined ? { cursor: options.cursor } : {}) });
+  return {
+    ids: page.keys.map((k) => ({ id: k.name.slice(prefix.length), version: versionOf(k.metadata) })),
+    cursor: page.list_complete ? null : page.cursor,
+  };
+}
+
+async function listAll(kv: KVNamespace, prefix: string, visit: (name: string, key: KeyState) => void): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await kv.list({ prefix, limit: 1000, ...(cursor !== undefined ? { cursor } : {}) });
+    for (const key of page.keys)
+      visit(key.name.slice(prefix.length), { version: versionOf(key.metadata), expiration: key.expiration ?? null });
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor !== undefined);
+}
+
+/** Lists every catalog key with its version and expiry (the rebuild's view of KV). */
+export async function readEdgeState(kv: KVNamespace): Promise<EdgeState> {
+  const edge: EdgeState = { products: new Map(), all: new Map(), categories: new Map() };
+  await listAll(kv, PRODUCT_PREFIX, (id, key) => edge.products.set(id, key));
+  await listAll(kv, indexPrefix(), (id, key) => edge.all.set(id, key));
+  await listAll(kv, CATEGORY_INDEX_PREFIX, (rest, key) => {
+    const split = rest.indexOf(":");
+    if (split <= 0) return;
+    const category = rest.slice(0, split);
+    const ids = edge.categories.get(category) ?? new Map<string, KeyState>();
+    edge.categories.set(category, ids);
+    ids.set(rest.slice(split + 1), key);
+  });
+  return edge;
+}
+
+// ---------------------------------------------------------------------------------------------
+// KV writes
+
+/**
+ * Read-through fill: writes the product entry only (never listing entries), with the short
+ * `FILL_TTL`, and only when KV does not already show the same or a newer version. Returns
+ * whether it wrote.
+ */
+export async function fillProduct(kv: KVNamespace, product: Product): Promise<boolean> {
+  const held = await readHeld(kv, product.id);
+  if (!mayWrite(held?.version ?? null, product.version, "fill")) return false;
+  await kv.put(productKey(product.id), JSON.stringify(product), {
+    expirationTtl: FILL_TTL,
+    metadata: { v: product.version, until: Date.now() + FILL_TTL * 1000 },
+  });
+  return true;
+}
+
+/** Writes a product entry as Postgres has it (long TTL, its version in the metadata). */
+export async function putProductEntry(kv: KVNamespace, product: Product): Promise<void> {
+  await kv.put(productKey(product.id), JSON.stringify(product), { expirationTtl: PUBLISH_TTL, metadata: { v: product.version } });
+}
+
+/** Writes one index entry of a listed product (long TTL, its version in the metadata). */
+export async function putIndexEntry(kv: KVNamespace, id: string, version: number, category?: string): Promise<void> {
+  await kv.put(indexKey(id, category), "", { expirationTtl: PUBLISH_TTL, metadata: { v: version } });
+}
+
+/** Removes one index entry. Only publishers and the rebuild call this, after Postgres said so. */
 export async function dropIndexEntry(kv: KVNamespace, id: string, category?: string): Promise<void> {
   await kv.delete(indexKey(id, category));
 }
 
-/** One page of listed product ids from the index, with KV's continuation cursor. */
-export async function listIds(kv: KVNamespace, options: { limit: number; cursor?: string; category?: string }): Promise<{ ids: string[]; cursor: string | null }> {
-  const prefix = indexPrefix(options.category);
-  const page = await kv.list({ prefix, limit: options.limit, ...(options.cursor !== undefined ? { cursor: options.cursor } : {}) });
-  return {
-    ids: page.keys.map((k) => k.name.slice(prefix.length)),
-    cursor: page.list_complete ? null : page.cursor,
-  };
+/**
+ * Publish write of a product as Postgres has it: the product entry and its listing entries with
+ * the long TTL; active products are listed (under all and their category), archived ones are
+ * removed; a category change removes the entry under `previousCategory` (what KV listed it under
+ * before, when known). The caller checks versions (`mayWrite`) and confirms against Postgres.
+ */
+export async function writeProduct(kv: KVNamespace, product: Product, previousCategory: string | null | undefined): Promise<void> {
+  const listed = listedIn(product);
+  const category = product.category ?? undefined;
+  const writes: Promise<unknown>[] = [putProductEntry(kv, product)];
+  writes.push(listed ? putIndexEntry(kv, product.id, product.version) : dropIndexEntry(kv, product.id));
+  if (category !== undefined)
+    writes.push(listed ? putIndexEntry(kv, product.id, product.version, category) : dropIndexEntry(kv, product.id, category));
+  if (previousCategory && previousCategory !== category) writes.push(dropIndexEntry(kv, product.id, previousCategory));
+  await Promise.all(writes);
 }
+
+/** Marks the index complete (only a rebuild that found and left it complete does this). */
+export async function writeMarker(kv: KVNamespace, generation: string, at: Date): Promise<void> {
+  await kv.put(MARKER_KEY, JSON.stringify({ generation, at: at.toISOString() }), { expirationTtl: MARKER_TTL });
+}
+
+/** Withdraws the marker: listing is served from Postgres until a rebuild finds the index complete. */
+export async function clearMarker(kv: KVNamespace): Promise<void> {
+  await kv.delete(MARKER_KEY);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-through memo
+
+const Remembered = z.object({ until: z.number(), product: Product.nullable() });
+
+/**
+ * What Postgres answered for a product id, remembered for `MEMO_WINDOW_MS` in this isolate and
+ * in this data center's Cache API (a named cache, keyed by the request's own origin and the
+ * validated id): repeated misses of one id — unknown ids above all — reach Postgres at most once
+ * per window per data center, and write nothing to KV. On `*.workers.dev`, where the Cache API
+ * does nothing, the isolate's memory still bounds it per isolate. A remembered answer is used
+ * only when KV has no entry, so it adds no lag beyond the window.
+ */
+export class ReadThroughMemo {
+  readonly #local = new Map<string, { until: number; product: Product | null }>();
+  readonly #windowMs: number;
+  readonly #now: () => number;
+  readonly #maxEntries: number;
+  readonly #useCacheApi: boolean;
+
+  constructor(options: { windowMs?: number; now?: () => number; maxEntries?: number; cacheApi?: boolean } = {}) {
+    this.#windowMs = options.windowMs ?? MEMO_WINDOW_MS;
+    this.#now = options.now ?? Date.now;
+    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#useCacheApi = options.cacheApi ?? true;
+  }
+
+  static key(origin: string, id: string): Request {
+    return new Request(`${origin}/__edgecart/catalog-memo/v1/products/${encodeURIComponent(id)}`);
+  }
+
+  async #cache(): Promise<Cache | null> {
+    if (!this.#useCacheApi || typeof caches === "undefined") return null;
+    return caches.open("edgecart:catalog-memo");
+  }
+
+  /** The remembered answer (`{ product }`, null product = no such id), or undefined when none is current. */
+  async get(origin: string, id: string): Promise<{ product: Product | null } | undefined> {
+    const now = this.#now();
+    const local = this.#local.get(id);
+    if (local !== undefined) {
+      if (local.until > now) return { product: local.product };
+      this.#local.delete(id);
+    }
+    const cache = await this.#cache().catch(() => null);
+    const response = await cache?.match(ReadThroughMemo.key(origin, id)).catch(() => undefined);
+    if (!response) return undefined;
+    const parsed = Remembered.safeParse(parseJson(await response.text().catch(() => null)));
+    if (!parsed.success || parsed.data.until <= now) return undefined;
+    this.#remember(id, parsed.data);
+    return { product: parsed.data.product };
+  }
+
+  #remember(id: string, entry: { until: number; product: Product | null }): void {
+    this.#local.delete(id);
+    this.#local.set(id, entry);
+    while (this.#local.size > this.#maxEntries) {
+      const oldest = this.#local.keys().next().value;
+      if (oldest === undefined) break;
+      this.#local.delete(oldest);
+    }
+  }
+
+  /** Remembers Postgres's answer for `id`. The Cache API write is best-effort. */
+  async remember(origin: string, id: string, product: Product | null): Promise<void> {
+    const entry = { until: this.#now() + this.#windowMs, product };
+    this.#remember(id, entry);
+    const cache = await this.#cache().catch(() => null);
+    if (cache === null) return;
+    const seconds = Math.max(1, Math.ceil(this.#windowMs / 1000));
+    await cache
+      .put(
+        ReadThroughMemo.key(origin, id),
+        new Response(JSON.stringify(entry), { headers: { "content-type": "application/json", "cache-control": `max-age=${seconds}` } }),
+      )
+      .catch(() => undefined);
+  }
+
+  /** Forgets `id` in this isolate (a publish changed it); other isolates' memory lapses within the window. */
+  forget(id: string): void {
+    this.#local.delete(id);
+  }
+}
+
+/** The Worker's memo (one per isolate; the Cache API part is shared by the data center). */
+export const readThroughMemo = new ReadThroughMemo();

@@ -8,7 +8,7 @@ import { handleWithSeam, requestIdFor } from "./http/dispatch";
 import { errorFields, log } from "./platform/log";
 import { route } from "./router";
 import { consumeOrders } from "./sync/archival";
-import { drainPublishQueue } from "./sync/catalog-publish";
+import { maintainCatalog } from "./sync/catalog-publish";
 import { consumeDeadLetters } from "./sync/dead-letters";
 import { consumeInventoryLevels, snapshotLevels } from "./sync/levels";
 import { CATALOG_OUTBOX_CRON, INVENTORY_QUEUE, LEVEL_SNAPSHOT_CRON, ORDERS_DLQ, ORDERS_QUEUE } from "./sync/queues";
@@ -25,7 +25,7 @@ const CONSUMERS: Record<string, (batch: MessageBatch, env: Env) => Promise<void>
 };
 
 const CRONS: Record<string, (env: Env) => Promise<Record<string, unknown>>> = {
-  [CATALOG_OUTBOX_CRON]: drainPublishQueue,
+  [CATALOG_OUTBOX_CRON]: maintainCatalog,
   [LEVEL_SNAPSHOT_CRON]: snapshotLevels,
 };
 
@@ -45,7 +45,7 @@ export default {
     await consume(batch, env);
   },
 
-  /** Crons: drain the catalog publish outbox (every minute); snapshot SKU levels (every 15 minutes). */
+  /** Crons: drain the catalog publish outbox, then rebuild the KV catalog index (every minute); snapshot SKU levels (every 15 minutes). */
   async scheduled(controller, env, _ctx): Promise<void> {
     const job = Object.hasOwn(CRONS, controller.cron) ? CRONS[controller.cron] : undefined;
     if (job === undefined) {

@@ -3,10 +3,16 @@
  */
 import { z } from "zod";
 
-/** Product ids and SKUs: 1–64 chars of `A-Z a-z 0-9 . _ -` (docs/api.md). */
-export const Identifier = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of A-Z a-z 0-9 . _ -");
-export const Sku = Identifier.describe("Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ -");
-export const ProductId = Identifier.describe("Product id, 1–64 chars of A-Z a-z 0-9 . _ -");
+/**
+ * Product ids and SKUs: 1–64 chars of `A-Z a-z 0-9 . _ -`, except `.` and `..` (docs/api.md):
+ * those are dot-segments, which every URL parser removes from a path, so a product or SKU named
+ * so could never be addressed. One pattern, so the OpenAPI document says it too.
+ */
+export const Identifier = z
+  .string()
+  .regex(/^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of A-Z a-z 0-9 . _ -, and not . or .. (a URL path drops those)");
+export const Sku = Identifier.describe("Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..)");
+export const ProductId = Identifier.describe("Product id, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..)");
 
 /** ISO 4217 alphabetic currency code. */
 export const Currency = z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD");

@@ -35,11 +35,18 @@ export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 /** Added to a replayed answer. */
 export const REPLAYED_HEADER = "idempotent-replayed";
 
-/** 1–255 printable characters (printable ASCII, space included). */
+/**
+ * What the Headers API makes of a repeated header: the values joined with ", ". A Worker cannot see
+ * the raw header lines, so a key containing ", " is refused as two keys rather than guessed at.
+ */
+export const MERGED_HEADER_SEPARATOR = ", ";
+
+/** 1–255 printable characters (printable ASCII, space included), without ", " (two headers merged). */
 export const IdempotencyKey = z
   .string()
   .regex(/^[\x20-\x7e]{1,255}$/, "must be 1–255 printable ASCII characters")
-  .describe("Makes a retried POST safe: the first answer is replayed for 24 h (scoped to your credential).");
+  .refine((key) => !key.includes(MERGED_HEADER_SEPARATOR), 'must be one key: more than one Idempotency-Key header was sent (merged as "a, b"), or the key contains ", "')
+  .describe('Makes a retried POST safe: the first answer is replayed for 24 h (scoped to your credential). Send one header; a value containing ", " is refused as two keys.');
 
 /** How long an attempt owns its key before a retry may take over (the Worker died mid-request). */
 export const IDEMPOTENCY_LEASE_MS = 60_000;

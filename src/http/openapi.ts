@@ -58,7 +58,7 @@ function parameters(route: RouteSpec, components: Record<string, JsonSchema>): J
       in: "header",
       required: mode === "required",
       description:
-        "1–255 printable ASCII characters, scoped to your credential. The same key with the same method, path and body within 24 h replays the first answer " +
+        "1–255 printable ASCII characters, scoped to your credential; exactly one header, and no \", \" in the value (that is what two headers merged into one look like: 400). The same key with the same method, path and body within 24 h replays the first answer " +
         `(with \`${REPLAYED_HEADER}: true\`); with a different request it is 422 \`idempotency_key_reused\`; while the first is still running, 409 \`idempotency_key_in_use\`. ` +
         "Answers 400, 401, 413, 415, 429 and 5xx are not stored.",
       schema: toSchema(IdempotencyKey, "input", components),

@@ -18,7 +18,10 @@ describe("identifiers that do not survive a URL path", () => {
   it("refuses the SKUs . and .. with 400 naming the field, and writes nothing", async () => {
     for (const sku of [".", ".."]) {
       const id = unique("dots");
-      const response = await call("PUT", `/v1/admin/products/${id}`, { body: productBody([{ sku: unique("OK") }, { sku }]), headers: ADMIN });
+      const response = await call("PUT", `/v1/admin/products/${id}`, {
+        body: productBody([{ sku: unique("OK") }, { sku }]),
+        headers: ADMIN,
+      });
       const problem = await expectProblem(response, 400, "invalid_request");
       expect(problem.errors).toEqual([{ path: "variants.1.sku", message: expect.stringContaining(".") }]);
       expect(await withDb(env, (db) => db.select().from(products).where(eq(products.id, id)))).toEqual([]);
@@ -62,7 +65,10 @@ describe("the line quantity boundary", () => {
     const cart = await newCart();
     const raw = ["1.5", "-1", "9007199254740992", "1e300", '"3"', "null", "true"];
     for (const quantity of raw) {
-      const response = await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: `{"quantity":${quantity}}`, headers: { ...cart.headers, "content-type": "application/json" } });
+      const response = await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, {
+        body: `{"quantity":${quantity}}`,
+        headers: { ...cart.headers, "content-type": "application/json" },
+      });
       const problem = await expectProblem(response, 400, "invalid_request");
       expect(problem.errors, quantity).toEqual([{ path: "quantity", message: expect.any(String) }]);
     }
@@ -76,9 +82,12 @@ describe("Idempotency-Key: two headers merged into one", () => {
   it("refuses a value the Headers API made of two keys (a, b) with 400 on header.idempotency-key, and changes nothing", async () => {
     const sku = unique("MERGE");
     await createStockedProduct([sku], 10);
-    const merged = new Headers([["idempotency-key", "key-a"], ["idempotency-key", "key-b"]]);
+    const merged = new Headers([
+      ["idempotency-key", "key-a"],
+      ["idempotency-key", "key-b"],
+    ]);
     expect(merged.get("idempotency-key")).toBe("key-a, key-b");
-    for (const value of [merged.get("idempotency-key")!, "a,, b", ", b", ", "]) {
+    for (const value of [merged.get("idempotency-key")!, "a,, b", ", b", "a, b, c"]) {
       const problem = await expectProblem(await adjust(sku, { "idempotency-key": value }), 400, "invalid_request");
       expect(problem.errors).toEqual([{ path: "header.idempotency-key", message: expect.stringMatching(/more than one|two/i) }]);
     }
@@ -91,14 +100,16 @@ describe("Idempotency-Key: two headers merged into one", () => {
   });
 
   it("says so in the OpenAPI description of the header", async () => {
-    const doc = (await (await call("GET", "/v1/openapi.json")).json()) as { paths: Record<string, Record<string, { parameters: Array<{ name: string; description: string }> }>> };
+    const doc = (await (await call("GET", "/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { parameters: Array<{ name: string; description: string }> }>>;
+    };
     const param = doc.paths["/v1/carts"]!.post!.parameters.find((p) => p.name === "idempotency-key")!;
     expect(param.description).toContain('", "');
   });
 });
 
 describe("a signed webhook whose body is not JSON", () => {
-  it("answers 400 invalid_request with the body path \"\" (as any endpoint does for malformed JSON)", async () => {
+  it('answers 400 invalid_request with the body path "" (as any endpoint does for malformed JSON)', async () => {
     for (const body of ["not json", "{", '{"type": "payment.succeeded", ', "\u00ff"]) {
       const headers = signedWebhookHeaders(body);
       const problem = await expectProblem(await call("POST", "/v1/webhooks/payments", { body, headers }), 400, "invalid_request");
@@ -108,7 +119,11 @@ describe("a signed webhook whose body is not JSON", () => {
 
   it("answers 400 to valid JSON that is not an event (null, a number, an array)", async () => {
     for (const body of ["null", "42", "[]", '"payment.succeeded"']) {
-      await expectProblem(await call("POST", "/v1/webhooks/payments", { body, headers: signedWebhookHeaders(body) }), 400, "invalid_request");
+      await expectProblem(
+        await call("POST", "/v1/webhooks/payments", { body, headers: signedWebhookHeaders(body) }),
+        400,
+        "invalid_request",
+      );
     }
   });
 
@@ -125,10 +140,16 @@ describe("concurrent creation of one product", () => {
     for (let round = 0; round < rounds; round++) {
       const id = unique("race");
       const sku = unique("RACE");
-      const responses = await Promise.all(Array.from({ length: writers }, () => call("PUT", `/v1/admin/products/${id}`, { body: productBody([{ sku }]), headers: ADMIN })));
+      const responses = await Promise.all(
+        Array.from({ length: writers }, () => call("PUT", `/v1/admin/products/${id}`, { body: productBody([{ sku }]), headers: ADMIN })),
+      );
       const statuses = responses.map((r) => r.status).sort();
-      expect(statuses, `round ${round} (${(env as unknown as { DATABASE_KIND: string }).DATABASE_KIND} database)`).toEqual([200, 200, 200, 200, 200, 201].slice(6 - writers));
-      const versions = (await Promise.all(responses.map((r) => r.json() as Promise<{ version: number }>))).map((p) => p.version).sort((a, b) => a - b);
+      expect(statuses, `round ${round} (${(env as unknown as { DATABASE_KIND: string }).DATABASE_KIND} database)`).toEqual(
+        [200, 200, 200, 200, 200, 201].slice(6 - writers),
+      );
+      const versions = (await Promise.all(responses.map((r) => r.json() as Promise<{ version: number }>)))
+        .map((p) => p.version)
+        .sort((a, b) => a - b);
       expect(versions).toEqual(Array.from({ length: writers }, (_, i) => i + 1));
       const created = responses.findIndex((r) => r.status === 201);
       expect(created).toBeGreaterThanOrEqual(0);

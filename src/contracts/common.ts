@@ -47,10 +47,19 @@ export const PageQuery = {
 };
 
 export const HealthQuery = z.strictObject({
-  deep: z.enum(["0", "1", "true", "false"]).optional().describe("1 also runs a query against Postgres"),
+  deep: z
+    .enum(["0", "1", "true", "false"])
+    .optional()
+    .describe("1 also checks Postgres: live with the admin token, else a result shared for up to 5 s (rate-limited per IP)"),
 });
 
 export const HealthResponse = z.object({
   status: z.literal("ok"),
-  database: z.object({ status: z.literal("ok"), latency_ms: z.number() }).optional(),
+  database: z
+    .object({
+      status: z.literal("ok"),
+      latency_ms: z.number(),
+      checked_at: Timestamp.describe("When this database check ran; for an anonymous caller up to 5 s ago"),
+    })
+    .optional(),
 });

@@ -8,14 +8,12 @@ import { z } from "zod";
  * those are dot-segments, which every URL parser removes from a path, so a product or SKU named
  * so could never be addressed. One pattern, so the OpenAPI document says it too.
  */
-export const Identifier = z
-  .string()
-  .regex(
-    // Written without lookahead so every JSON Schema tool (and fast-check) can use it: starts with
-    // a non-dot, or with one dot and a non-dot, or with two dots and at least one more character.
-    /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}|\.\.[A-Za-z0-9._-]{1,62})$/,
-    "must be 1–64 characters of A-Z a-z 0-9 . _ -, and not . or .. (a URL path drops those)",
-  );
+export const Identifier = z.string().regex(
+  // Written without lookahead so every JSON Schema tool (and fast-check) can use it: starts with
+  // a non-dot, or with one dot and a non-dot, or with two dots and at least one more character.
+  /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}|\.\.[A-Za-z0-9._-]{1,62})$/,
+  "must be 1–64 characters of A-Z a-z 0-9 . _ -, and not . or .. (a URL path drops those)",
+);
 export const Sku = Identifier.describe("Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..)");
 export const ProductId = Identifier.describe("Product id, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..)");
 

@@ -57,10 +57,22 @@ export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** Whether a route takes the header: "off" for non-POST and webhook routes. */
 export type IdempotencyMode = "off" | "optional" | "required";
 
-/** The route's mode: POST routes default to "optional"; webhooks are exempt. */
+/** The route's mode: POST routes default to "optional"; webhooks and routes that opt out are exempt. */
 export function idempotencyMode(route: Pick<RouteSpec, "method" | "auth" | "idempotency">): IdempotencyMode {
   if (route.method !== "POST" || route.auth === "webhook") return "off";
   return route.idempotency ?? "optional";
+}
+
+/**
+ * For a POST route with `idempotency: "off"`: 400 on `header.idempotency-key` when the header is
+ * sent anyway, so a client that relies on it learns it is not honoured here (`why`).
+ */
+export function refuseIdempotencyKey(request: Request, why: string): void {
+  if (request.headers.has(IDEMPOTENCY_KEY_HEADER)) {
+    throw new ApiError(400, "invalid_request", `This route does not take an Idempotency-Key: ${why}`, {
+      errors: [{ path: `header.${IDEMPOTENCY_KEY_HEADER}`, message: "not accepted on this route" }],
+    });
+  }
 }
 
 /**

@@ -54,9 +54,11 @@ export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS 
   /**
    * Idempotency-Key handling for POST routes (src/http/idempotency.ts): "optional" (the default)
    * or "required" (a missing key is 400 `idempotency_key_required`). Ignored on other methods and
-   * on webhook routes, which deduplicate by `webhook-id`.
+   * on webhook routes, which deduplicate by `webhook-id`. "off" for a POST whose answer must
+   * never be stored (it holds a secret); such a route refuses the header itself
+   * ({@link refuseIdempotencyKey} in src/http/idempotency.ts).
    */
-  idempotency?: "optional" | "required";
+  idempotency?: "optional" | "required" | "off";
   /** Headers the route reads (documented as parameters). */
   headers?: Record<string, { description: string; required?: boolean; schema?: z.ZodType }>;
   responses: Record<number, ResponseSpec>;

@@ -9,3 +9,4 @@ export * from "./contracts/common";
 export * from "./contracts/inventory";
 export * from "./contracts/orders";
 export * from "./contracts/reports";
+export * from "./contracts/storefront-keys";

@@ -19,6 +19,7 @@ import { getAvailability, getInventory, postAdjustment, postRestore, putInventor
 import { getHealth, openApiRoute } from "./routes/meta";
 import { cancelOrder, checkout, getOrder, getOrderForAdmin } from "./routes/orders";
 import { getProductRoute, listProductsRoute } from "./routes/products";
+import { createStorefrontKey, listStorefrontKeysRoute, revokeStorefrontKey } from "./routes/storefront-keys";
 import { paymentWebhook } from "./routes/webhooks";
 
 /** Every route, in the order the OpenAPI document lists them. */
@@ -50,6 +51,9 @@ export const routes: readonly RouteSpec[] = [
   salesReport,
   topSkusReport,
   lowStockReport,
+  createStorefrontKey,
+  listStorefrontKeysRoute,
+  revokeStorefrontKey,
 ];
 
 /** Idempotency-Key records: one IdempotencyObject per credential scope and key. */

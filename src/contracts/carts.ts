@@ -17,8 +17,17 @@ export const CreateCartBody = z
   .optional()
   .transform((body) => body ?? { currency: "USD" });
 
+/**
+ * Any safe integer ≥ 0 (zod's int() stops at Number.MAX_SAFE_INTEGER): above the SKU's line limit is 422 `quantity_limit_exceeded` with the
+ * limit (decided by the SKU's object, domain/inventory.ts `decideHold`), not a 400; only
+ * non-integers, negatives and numbers beyond Number.MAX_SAFE_INTEGER are malformed.
+ */
 export const SetItemBody = z.strictObject({
-  quantity: z.number().int().min(0).max(1000),
+  quantity: z
+    .number()
+    .int()
+    .min(0)
+    .describe("The line's exact quantity; 0 removes it. Above the SKU's per-line limit: 422 quantity_limit_exceeded"),
 });
 
 export const CartStatus = z.enum(["open", "checked_out", "expired"]);

@@ -3,10 +3,19 @@
  */
 import { z } from "zod";
 
-/** Product ids and SKUs: 1–64 chars of `A-Z a-z 0-9 . _ -` (docs/api.md). */
-export const Identifier = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of A-Z a-z 0-9 . _ -");
-export const Sku = Identifier.describe("Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ -");
-export const ProductId = Identifier.describe("Product id, 1–64 chars of A-Z a-z 0-9 . _ -");
+/**
+ * Product ids and SKUs: 1–64 chars of `A-Z a-z 0-9 . _ -`, except `.` and `..` (docs/api.md):
+ * those are dot-segments, which every URL parser removes from a path, so a product or SKU named
+ * so could never be addressed. One pattern, so the OpenAPI document says it too.
+ */
+export const Identifier = z.string().regex(
+  // Written without lookahead so every JSON Schema tool (and fast-check) can use it: starts with
+  // a non-dot, or with one dot and a non-dot, or with two dots and at least one more character.
+  /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}|\.\.[A-Za-z0-9._-]{1,62})$/,
+  "must be 1–64 characters of A-Z a-z 0-9 . _ -, and not . or .. (a URL path drops those)",
+);
+export const Sku = Identifier.describe("Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..)");
+export const ProductId = Identifier.describe("Product id, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..)");
 
 /** ISO 4217 alphabetic currency code. */
 export const Currency = z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD");
@@ -41,10 +50,19 @@ export const PageQuery = {
 };
 
 export const HealthQuery = z.strictObject({
-  deep: z.enum(["0", "1", "true", "false"]).optional().describe("1 also runs a query against Postgres"),
+  deep: z
+    .enum(["0", "1", "true", "false"])
+    .optional()
+    .describe("1 also checks Postgres: live with the admin token, else a result shared for up to 5 s (rate-limited per IP)"),
 });
 
 export const HealthResponse = z.object({
   status: z.literal("ok"),
-  database: z.object({ status: z.literal("ok"), latency_ms: z.number() }).optional(),
+  database: z
+    .object({
+      status: z.literal("ok"),
+      latency_ms: z.number(),
+      checked_at: Timestamp.describe("When this database check ran; for an anonymous caller up to 5 s ago"),
+    })
+    .optional(),
 });

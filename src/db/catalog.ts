@@ -45,27 +45,34 @@ class SkuConflict extends Error {
  * queueing it for publishing (outbox) in the same transaction. Variants dropped by the replace
  * are retired, not deleted. A SKU owned by another product is refused atomically — the upsert
  * only updates rows this product owns, so two racing products cannot both take a SKU.
+ *
+ * `created` is true for exactly one of any number of concurrent creates of the same id: the
+ * INSERT … ON CONFLICT DO NOTHING returns a row only to the transaction that inserted it (a
+ * racing insert waits for that transaction and then finds the conflict), and every other writer
+ * replaces the row it now sees. A `SELECT … FOR UPDATE` first would not do: on a row that does
+ * not exist yet it locks nothing, and every racer would see "new".
  */
 export async function upsertProduct(db: Db, id: string, input: ProductInput): Promise<UpsertOutcome> {
   try {
     return await db.transaction(async (tx) => {
-      const [existing] = await tx.select({ version: products.version }).from(products).where(eq(products.id, id)).for("update");
       const now = new Date();
-      const [row] = await tx
+      const fields = { title: input.title, description: input.description ?? null, category: input.category ?? null, status: input.status, updatedAt: now };
+      const [inserted] = await tx
         .insert(products)
-        .values({ id, title: input.title, description: input.description ?? null, category: input.category ?? null, status: input.status, version: 1, createdAt: now, updatedAt: now })
-        .onConflictDoUpdate({
-          target: products.id,
-          set: {
-            title: input.title,
-            description: input.description ?? null,
-            category: input.category ?? null,
-            status: input.status,
-            version: sql`${products.version} + 1`,
-            updatedAt: now,
-          },
-        })
+        .values({ id, ...fields, version: 1, createdAt: now })
+        .onConflictDoNothing({ target: products.id })
         .returning();
+      const created = inserted !== undefined;
+      const row =
+        inserted ??
+        (
+          await tx
+            .update(products)
+            .set({ ...fields, version: sql`${products.version} + 1` })
+            .where(eq(products.id, id))
+            .returning()
+        )[0];
+      if (row === undefined) throw new Error(`product ${id} neither inserted nor updated`);
       const wanted = input.variants.map((v) => v.sku);
       const written = await tx
         .insert(skus)
@@ -102,9 +109,9 @@ export async function upsertProduct(db: Db, id: string, input: ProductInput): Pr
         .update(skus)
         .set({ retiredAt: now })
         .where(and(eq(skus.productId, id), isNull(skus.retiredAt), notInArray(skus.sku, wanted)));
-      await enqueuePublish(tx as unknown as Db, id, row!.version);
+      await enqueuePublish(tx as unknown as Db, id, row.version);
       const variants = await tx.select().from(skus).where(eq(skus.productId, id));
-      return { ok: true as const, created: existing === undefined, product: toProduct(row!, variants) };
+      return { ok: true as const, created, product: toProduct(row, variants) };
     });
   } catch (error) {
     if (error instanceof SkuConflict) return { ok: false, reason: "sku_conflict", skus: error.skus };

@@ -19,8 +19,13 @@ export function unauthorized(detail = "A valid bearer token is required."): ApiE
 
 /** Throws 401 unless the request carries the admin token. Fails closed when none is configured. */
 export async function requireAdmin(request: Request, env: Env): Promise<void> {
+  if (!(await isAdmin(request, env))) throw unauthorized();
+}
+
+/** Whether the request carries the admin token (for routes anyone may call that give the admin more). */
+export async function isAdmin(request: Request, env: Env): Promise<boolean> {
   const token = bearerToken(request);
   const expected = env.ADMIN_TOKEN;
-  if (token === undefined || typeof expected !== "string" || expected.length === 0) throw unauthorized();
-  if (!(await secretsEqual(token, expected))) throw unauthorized();
+  if (token === undefined || typeof expected !== "string" || expected.length === 0) return false;
+  return secretsEqual(token, expected);
 }

@@ -35,11 +35,18 @@ export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 /** Added to a replayed answer. */
 export const REPLAYED_HEADER = "idempotent-replayed";
 
-/** 1–255 printable characters (printable ASCII, space included). */
+/**
+ * What the Headers API makes of a repeated header: the values joined with ", ". A Worker cannot see
+ * the raw header lines, so a key containing ", " is refused as two keys rather than guessed at.
+ */
+export const MERGED_HEADER_SEPARATOR = ", ";
+
+/** 1–255 printable characters (printable ASCII, space included), without ", " (two headers merged). */
 export const IdempotencyKey = z
   .string()
   .regex(/^[\x20-\x7e]{1,255}$/, "must be 1–255 printable ASCII characters")
-  .describe("Makes a retried POST safe: the first answer is replayed for 24 h (scoped to your credential).");
+  .refine((key) => !key.includes(MERGED_HEADER_SEPARATOR), 'must be one key: more than one Idempotency-Key header was sent (merged as "a, b"), or the key contains ", "')
+  .describe('Makes a retried POST safe: the first answer is replayed for 24 h (scoped to your credential). Send one header; a value containing ", " is refused as two keys.');
 
 /** How long an attempt owns its key before a retry may take over (the Worker died mid-request). */
 export const IDEMPOTENCY_LEASE_MS = 60_000;
@@ -50,10 +57,22 @@ export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** Whether a route takes the header: "off" for non-POST and webhook routes. */
 export type IdempotencyMode = "off" | "optional" | "required";
 
-/** The route's mode: POST routes default to "optional"; webhooks are exempt. */
+/** The route's mode: POST routes default to "optional"; webhooks and routes that opt out are exempt. */
 export function idempotencyMode(route: Pick<RouteSpec, "method" | "auth" | "idempotency">): IdempotencyMode {
   if (route.method !== "POST" || route.auth === "webhook") return "off";
   return route.idempotency ?? "optional";
+}
+
+/**
+ * For a POST route with `idempotency: "off"`: 400 on `header.idempotency-key` when the header is
+ * sent anyway, so a client that relies on it learns it is not honoured here (`why`).
+ */
+export function refuseIdempotencyKey(request: Request, why: string): void {
+  if (request.headers.has(IDEMPOTENCY_KEY_HEADER)) {
+    throw new ApiError(400, "invalid_request", `This route does not take an Idempotency-Key: ${why}`, {
+      errors: [{ path: `header.${IDEMPOTENCY_KEY_HEADER}`, message: "not accepted on this route" }],
+    });
+  }
 }
 
 /**

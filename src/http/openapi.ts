@@ -3,9 +3,10 @@
  * objects the router validates with — so the document cannot drift from the behaviour.
  */
 import { z } from "zod";
-import { Problem } from "../contracts";
+import { Problem, ShopperIp, StorefrontSecret } from "../contracts";
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, idempotencyMode, isStorable, REPLAYED_HEADER } from "./idempotency";
 import type { ResponseSpec, RouteSpec } from "./route";
+import { CLIENT_IP_HEADER, STOREFRONT_KEY_HEADER } from "./storefront";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -15,6 +16,43 @@ const SECURITY: Record<RouteSpec["auth"], Array<Record<string, string[]>> | unde
   cart: [{ cartToken: [] }],
   webhook: [{ webhookSignature: [] }],
 };
+
+/**
+ * Routes limited per client IP are the ones that declare a 429; a server-side storefront may call
+ * them with its storefront key (an optional, additional scheme) and the shopper's IP.
+ */
+function isIpLimited(route: RouteSpec): boolean {
+  return 429 in route.responses;
+}
+
+/** The route's security requirements: its own credential, optionally with a storefront key. */
+function securityOf(route: RouteSpec): Array<Record<string, string[]>> | undefined {
+  const own = SECURITY[route.auth];
+  if (!isIpLimited(route)) return own;
+  const base = own ?? [{}];
+  return [...base, ...base.map((requirement) => ({ ...requirement, storefrontKey: [] }))];
+}
+
+/** The storefront headers, as parameters of an IP-limited route. */
+function storefrontParameters(components: Record<string, JsonSchema>): JsonSchema[] {
+  return [
+    {
+      name: STOREFRONT_KEY_HEADER,
+      in: "header",
+      required: false,
+      description: "A server-side storefront's key (security scheme storefrontKey); never send it from a browser.",
+      schema: toSchema(StorefrontSecret, "input", components),
+    },
+    {
+      name: CLIENT_IP_HEADER,
+      in: "header",
+      required: false,
+      description:
+        "With a valid storefront key: the shopper's IP, which the per-IP limits then count (400 when malformed). Without one, ignored.",
+      schema: toSchema(ShopperIp, "input", components),
+    },
+  ];
+}
 
 /**
  * Converts a schema to JSON Schema 2020-12 (OpenAPI 3.1's dialect). Schemas named with
@@ -58,12 +96,13 @@ function parameters(route: RouteSpec, components: Record<string, JsonSchema>): J
       in: "header",
       required: mode === "required",
       description:
-        "1–255 printable ASCII characters, scoped to your credential. The same key with the same method, path and body within 24 h replays the first answer " +
+        "1–255 printable ASCII characters, scoped to your credential; exactly one header, and no \", \" in the value (that is what two headers merged into one look like: 400). The same key with the same method, path and body within 24 h replays the first answer " +
         `(with \`${REPLAYED_HEADER}: true\`); with a different request it is 422 \`idempotency_key_reused\`; while the first is still running, 409 \`idempotency_key_in_use\`. ` +
         "Answers 400, 401, 413, 415, 429 and 5xx are not stored.",
       schema: toSchema(IdempotencyKey, "input", components),
     });
   }
+  if (isIpLimited(route)) result.push(...storefrontParameters(components));
   for (const [name, header] of Object.entries(route.headers ?? {})) {
     // The generic Idempotency-Key parameter above replaces any per-route declaration.
     if (mode !== "off" && name.toLowerCase() === IDEMPOTENCY_KEY_HEADER) continue;
@@ -125,7 +164,7 @@ export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
       parameters: parameters(route, components),
       responses,
     };
-    const security = SECURITY[route.auth];
+    const security = securityOf(route);
     if (security) operation.security = security;
     const body = route.body ?? route.rawBodySchema;
     if (body !== undefined) {
@@ -156,6 +195,13 @@ export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
           in: "header",
           name: "webhook-signature",
           description: "Standard Webhooks signature (with webhook-id and webhook-timestamp).",
+        },
+        storefrontKey: {
+          type: "apiKey",
+          in: "header",
+          name: "Edgecart-Storefront-Key",
+          description:
+            "A server-side storefront's key, issued by POST /v1/admin/storefront-keys. Optional on the routes limited per client IP: with it, Edgecart-Client-IP names the shopper whose IP the limits count.",
         },
       },
     },

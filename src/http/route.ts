@@ -57,9 +57,11 @@ export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS 
   /**
    * Idempotency-Key handling for POST routes (src/http/idempotency.ts): "optional" (the default)
    * or "required" (a missing key is 400 `idempotency_key_required`). Ignored on other methods and
-   * on webhook routes, which deduplicate by `webhook-id`.
+   * on webhook routes, which deduplicate by `webhook-id`. "off" for a POST whose answer must
+   * never be stored (it holds a secret); such a route refuses the header itself
+   * ({@link refuseIdempotencyKey} in src/http/idempotency.ts).
    */
-  idempotency?: "optional" | "required";
+  idempotency?: "optional" | "required" | "off";
   /**
    * On cart routes: the cart (and what to call it in a 404) the request's token must open, from the
    * validated params. Dispatch checks the token before the Idempotency-Key is claimed, so a request

@@ -14,8 +14,8 @@ import { cartStub, newCartId } from "../objects/stubs";
 import { sha256Hex } from "../platform/crypto";
 
 /** The shopper as per-client limits see it: a hash of the client address (never stored in the clear). */
-async function clientKey(request: Request): Promise<string> {
-  return (await sha256Hex(`client:${clientIp(request)}`)).slice(0, 32);
+async function clientKey(request: Request, env: Env): Promise<string> {
+  return (await sha256Hex(`client:${await clientIp(request, env)}`)).slice(0, 32);
 }
 
 /** Maps a cart answer to a response (200 with ETag) or its problem. */
@@ -103,7 +103,7 @@ export const putCartItem = defineRoute({
   async handler({ env, request, params, body, access }) {
     await enforceRateLimit(env, request, "cart_write");
     const stub = stubFor(env, params.cart_id);
-    return cartResponse(await stub.setItem(access!, params.sku, body.quantity, request.headers.get("if-match"), await clientKey(request)));
+    return cartResponse(await stub.setItem(access!, params.sku, body.quantity, request.headers.get("if-match"), await clientKey(request, env)));
   },
 });
 
@@ -128,6 +128,6 @@ export const deleteCartItem = defineRoute({
   async handler({ env, request, params, access }) {
     await enforceRateLimit(env, request, "cart_write");
     const stub = stubFor(env, params.cart_id);
-    return cartResponse(await stub.removeItem(access!, params.sku, request.headers.get("if-match"), await clientKey(request)));
+    return cartResponse(await stub.removeItem(access!, params.sku, request.headers.get("if-match"), await clientKey(request, env)));
   },
 });

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { AdjustmentBody, Availability, InventorySnapshot, SetOnHandBody, Sku, SkuParams } from "../contracts";
 import { inventoryProblem } from "../http/outcomes";
+import { enforceRateLimit } from "../http/rate-limit";
 import { defineRoute, json } from "../http/route";
 import { inventoryStub } from "../objects/stubs";
 import { sha256Hex } from "../platform/crypto";
@@ -22,7 +23,7 @@ export const getAvailability = defineRoute({
   method: "GET",
   path: "/v1/skus/{sku}/availability",
   operationId: "getAvailability",
-  summary: "Units of a SKU available now (strongly consistent, from the SKU's object)",
+  summary: "Units of a SKU available now (strongly consistent, from the SKU's object); rate-limited per client IP",
   tag: "catalog",
   auth: "none",
   params: SkuParams,
@@ -30,8 +31,10 @@ export const getAvailability = defineRoute({
     200: { description: "Availability", schema: Availability },
     400: { description: "Invalid SKU" },
     404: { description: "SKU never stocked or defined" },
+    429: { description: "Too many availability requests from this client", headers: { "retry-after": "Seconds to wait" } },
   },
-  async handler({ env, params }) {
+  async handler({ env, request, params }) {
+    await enforceRateLimit(env, request, "availability");
     const snapshot = await snapshotOf(env, params.sku);
     return json({ sku: snapshot.sku, available: snapshot.available }, 200, NO_STORE);
   },

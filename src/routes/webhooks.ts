@@ -34,7 +34,7 @@ function verify(secret: string, request: Request, rawBody: string): unknown {
   try {
     return JSON.parse(rawBody);
   } catch {
-    throw new ApiError(400, "invalid_request", "The webhook body is not JSON.");
+    throw new ApiError(400, "invalid_request", "The webhook body is not JSON.", { errors: [{ path: "", message: "malformed JSON" }] });
   }
 }
 

@@ -40,7 +40,11 @@ export async function servedOperations(): Promise<Operation[]> {
   const operations: Operation[] = [];
   for (const [path, methods] of Object.entries(document.paths)) {
     for (const [method, op] of Object.entries(methods)) {
-      const security = ((op.security as Array<Record<string, unknown>> | undefined) ?? []).flatMap((s) => Object.keys(s))[0] ?? "none";
+      // The storefront key is optional and additional (routes limited per IP): not the operation's credential.
+      const security =
+        ((op.security as Array<Record<string, unknown>> | undefined) ?? [])
+          .flatMap((s) => Object.keys(s))
+          .filter((k) => k !== "storefrontKey")[0] ?? "none";
       const requestBody = op.requestBody as { required?: boolean; content?: Record<string, { schema: JsonSchema }> } | undefined;
       operations.push({
         method: method.toUpperCase(),

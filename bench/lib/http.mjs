@@ -22,7 +22,8 @@ export class Client {
         method,
         path,
         headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        // A string is sent as it is (e.g. a signed webhook body); anything else as JSON.
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       });
       const text = await response.body.text();
       const ms = performance.now() - started;

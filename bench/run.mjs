@@ -20,14 +20,14 @@ import { startService } from "./lib/service.mjs";
 
 const PRESETS = {
   full: { concurrency: 64, seconds: 6, rounds: 3, rtts: [0, 20, 80], ops: null, maxOps: 50_000, holds: { flushed: 1000, batched: 5000, rpc: 1000 }, microRepeats: 3, ceiling: { holds: 4000, repeats: 3 } },
-  quick: { concurrency: 64, seconds: 2, rounds: 3, rtts: [0, 80], ops: null, maxOps: 10_000, holds: { flushed: 200, batched: 2000, rpc: 200 }, microRepeats: 3, ceiling: { holds: 2000, repeats: 2 } },
+  quick: { concurrency: 64, seconds: 1.5, rounds: 3, rtts: [0, 80], ops: null, maxOps: 10_000, holds: { flushed: 200, batched: 2000, rpc: 100 }, microRepeats: 3, ceiling: { holds: 1000, repeats: 2 } },
   smoke: { concurrency: 8, seconds: null, rounds: 1, rtts: [0, 20], ops: 24, maxOps: 24, holds: { flushed: 5, batched: 20, rpc: 5 }, microRepeats: 1, ceiling: { holds: 300, repeats: 1 } },
 };
 
 const HELP = `npm run bench [-- options]
 
   (none)               the full run: 3 rounds, ~6 s per run, RTT 0, 20 and 80 ms (15-25 minutes)
-  --quick              3 rounds, ~2 s per run, RTT 0 and 80 ms (about 5 minutes)
+  --quick              3 rounds, ~1.5 s per run, RTT 0 and 80 ms (about 5 minutes)
   --smoke              correctness only (CI): 24 operations per run, 1 round, RTT 0 and 20 ms;
                        asserts 0 oversell, conservation, no errors; writes smoke.json/.md
   --rounds N           rounds (every engine of every phase once per round, interleaved)
@@ -253,7 +253,8 @@ async function main() {
         const run = await one(cell, engineName, 0, opts.concurrency);
         calibration.push(run);
         const rate = run.failed ? null : run.ops_per_s;
-        opsFor.set(key, Math.max(opts.concurrency, Math.min(opts.maxOps, Math.round((rate ?? 0) * opts.seconds))));
+        // At least twice the concurrency: a run of one burst would time the ramp, not the pace.
+        opsFor.set(key, Math.max(2 * opts.concurrency, Math.min(opts.maxOps, Math.round((rate ?? 0) * opts.seconds))));
       }
     }
     for (let roundNo = 1; roundNo <= opts.rounds; roundNo++) {

@@ -198,7 +198,7 @@ export async function startService({ pgUrl, logFile, log, logs = false, poolSize
     const proxy = await startDbProxy({ pgUrl: database.url, poolSize });
     undo.push(() => proxy.stop());
 
-    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "edgecart-bench-"));
+    const stateDir = fs.mkdtempSync(path.join(process.env.BENCH_STATE_DIR ?? os.tmpdir(), "edgecart-bench-"));
     undo.push(() => fs.rmSync(stateDir, { recursive: true, force: true }));
     const registryDir = path.join(stateDir, "registry");
     fs.mkdirSync(registryDir);

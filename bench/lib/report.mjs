@@ -48,6 +48,7 @@ export function machine() {
   };
 }
 
+const ENGINE_ORDER = ["noop", "durable-object", "pg-request", "pg-pooled", "pg-for-update"];
 const round = (value, digits = 2) => (value === null || value === undefined || !Number.isFinite(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits);
 const spread = (values, digits = 1) => {
   const list = values.filter((v) => v !== null && v !== undefined && Number.isFinite(v));
@@ -99,7 +100,28 @@ export function summarize(runs) {
     const r = ratio(cell.rtt_ms, cell.phase, "durable-object", cell.rtt_ms, cell.phase, cell.engine);
     if (r) doVsPostgres.push({ rtt_ms: cell.rtt_ms, phase: cell.phase, engine: cell.engine, ratio: r });
   }
-  return { cells, ratios: { vs_noop: vsNoop, durable_object_vs_postgres: doVsPostgres } };
+  // The same figures nested: engines[engine][phase][rtt] = the median cell plus each round's run.
+  const engines = {};
+  for (const cell of cells) {
+    const runsOf = measured
+      .filter((r) => r.rtt_ms === cell.rtt_ms && r.phase === cell.phase && r.engine === cell.engine)
+      .map((r) => ({ round: r.round, ops: r.ops, ops_per_s: r.ops_per_s, reservations_per_s: r.reservations_per_s, p50_ms: r.p50_ms, p99_ms: r.p99_ms, oversell: r.oversell, errors: r.errors, conserved: r.conserved }));
+    ((engines[cell.engine] ??= {})[cell.phase] ??= {})[`rtt_${cell.rtt_ms}`] = { ...cell, runs: runsOf };
+  }
+  // Phase (a) at every simulated round trip: the hot SKU against each Postgres engine.
+  const rttSweep = cells
+    .filter((c) => c.phase === "reserve" && c.engine !== "noop")
+    .sort((a, b) => a.rtt_ms - b.rtt_ms || ENGINE_ORDER.indexOf(a.engine) - ENGINE_ORDER.indexOf(b.engine))
+    .map((c) => ({
+      rtt_ms: c.rtt_ms,
+      engine: c.engine,
+      reservations_per_s: c.ops_per_s,
+      p50_ms: c.p50_ms,
+      p99_ms: c.p99_ms,
+      oversell: c.oversell,
+      durable_object_ratio: c.engine === "durable-object" ? null : (doVsPostgres.find((r) => r.rtt_ms === c.rtt_ms && r.phase === "reserve" && r.engine === c.engine)?.ratio ?? null),
+    }));
+  return { cells, engines, rtt_sweep: rttSweep, ratios: { vs_noop: vsNoop, durable_object_vs_postgres: doVsPostgres } };
 }
 
 /** A figure to 3 significant digits or so: 2540, 586, 13.9, 5.64. */
@@ -110,7 +132,6 @@ function fmt(value) {
 }
 const range = (s, unit = "") => (s ? `${fmt(s.median)}${unit} (${fmt(s.min)}–${fmt(s.max)})` : "–");
 const times = (s) => (s ? `**${s.median.toFixed(2)}×** (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : "–");
-const ENGINE_ORDER = ["noop", "durable-object", "pg-request", "pg-pooled", "pg-for-update"];
 const byEngine = (a, b) => ENGINE_ORDER.indexOf(a.engine) - ENGINE_ORDER.indexOf(b.engine);
 
 /** Markdown for a results document. */
@@ -192,7 +213,7 @@ export function markdown(results) {
   if (micro?.bundle) {
     const b = micro.bundle;
     lines.push("", "## Production bundle", "");
-    lines.push(`\`wrangler deploy --dry-run\` of ../wrangler.toml: ${b.modules.join(", ")}, ${(b.bytes / 1024).toFixed(1)} KiB, **gzip ${(b.gzip_bytes / 1024).toFixed(1)} KiB**.`);
+    lines.push(`\`wrangler deploy --dry-run\` of the production wrangler.toml: ${b.modules.join(", ")}, ${(b.bytes / 1024).toFixed(1)} KiB, **gzip ${(b.gzip_bytes / 1024).toFixed(1)} KiB**.`);
     if (b.contributors) {
       lines.push("", "| largest contributors (esbuild metafile) | KiB in the bundle | share |", "|---|--:|--:|");
       for (const c of b.contributors) lines.push(`| ${c.name} | ${(c.bytes / 1024).toFixed(1)} | ${c.share}% |`);

@@ -16,7 +16,7 @@ import { ceiling, holds } from "./lib/micro.mjs";
 import { PHASE_NAMES, PHASES, runPhase } from "./lib/phases.mjs";
 import { Progress } from "./lib/progress.mjs";
 import { gitStatus, machine, markdown, summarize } from "./lib/report.mjs";
-import { startService } from "./lib/service.mjs";
+import { cpuMs, startService } from "./lib/service.mjs";
 
 const PRESETS = {
   full: { concurrency: 64, seconds: 6, rounds: 3, rtts: [0, 20, 80], ops: null, maxOps: 50_000, holds: { flushed: 1000, batched: 5000, rpc: 1000 }, microRepeats: 3, ceiling: { holds: 4000, repeats: 3 } },
@@ -223,7 +223,9 @@ async function main() {
   try {
     const probe = await client.request("POST", "/bench/noop", { body: {} });
     if (probe.status !== 204) throw new Error(`${target} does not serve the bench routes (POST /bench/noop: ${probe.status})`);
-    const base = { client, concurrency: opts.concurrency, webhookSecret: service.webhookSecret };
+    const sum = (pids) => pids.reduce((total, pid) => total + (cpuMs(pid) ?? NaN), 0);
+    const cpu = () => ({ runtime: sum(service.pids.runtime), proxy: sum(service.pids.proxy), wrangler: sum(service.pids.wrangler) });
+    const base = { client, concurrency: opts.concurrency, webhookSecret: service.webhookSecret, cpu };
     const short = { noop: "N", "durable-object": "DO", "pg-request": "PGR", "pg-pooled": "PGP", "pg-for-update": "PGU" };
     const phaseShort = { reserve: "A", create: "B", shopper: "C", "second-line": "D", "new-shopper": "E" };
     const one = async (cell, engineName, roundNo, ops) => {

@@ -62,7 +62,7 @@ const errorKey = (step, answer) => `${step} ${answer.status === 0 ? answer.error
  * Prepares and runs one phase for one engine: `ops` operations, `concurrency` in flight. Resolves
  * to the run's figures and checks. Throws when the preparation fails (nothing was measured).
  */
-export async function runPhase({ client, phase, engineName, engine, ops, concurrency, rttMs, tag, webhookSecret, progress }) {
+export async function runPhase({ client, phase, engineName, engine, ops, concurrency, rttMs, tag, webhookSecret, progress, cpu }) {
   const spec = PHASES[phase];
   const sku = (suffix) => `B-${tag}-${suffix}`.toUpperCase();
   let hot = null;
@@ -138,6 +138,7 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
   const counts = { granted: 0, refused: 0, done: 0, error: 0 };
   const errorKinds = {};
   const loadBefore = os.loadavg()[0];
+  const cpuBefore = cpu?.();
   const started = performance.now();
   await many(ops, concurrency, async (i) => {
     const t = performance.now();
@@ -153,7 +154,12 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
     progress?.tick();
   });
   const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = cpu?.();
   const loadAfter = os.loadavg()[0];
+  // CPU time of the Worker's workerd (and of wrangler's dev proxy and Node, which should stay
+  // near 0 with the load straight to workerd and quiet logs) per operation, from /proc: 10 ms
+  // ticks, so coarse for short runs. Postgres's and the proxies' own CPU is not in it.
+  const perOp = (key) => (cpuBefore && cpuAfter ? round((cpuAfter[key] - cpuBefore[key]) / Math.max(1, ops), 2) : null);
 
   const answered = counts.granted + counts.refused + counts.done;
   const lat = summary(latency);
@@ -172,6 +178,7 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
     p99_ms: lat.p99_ms,
     p999_ms: lat.p999_ms,
     mean_ms: lat.mean_ms,
+    cpu_ms_per_op: cpuBefore ? { worker: perOp("runtime"), dev_proxy: perOp("proxy"), wrangler: perOp("wrangler") } : null,
     granted: reserves ? counts.granted : null,
     refused: reserves ? counts.refused : null,
     completed: reserves ? null : counts.done,

@@ -1,7 +1,7 @@
 // CI check: the production Worker's bundle carries no bench code.
 //
 //   node bench/check-prod-bundle.mjs                 builds it (wrangler deploy --dry-run on
-//                                                    ../wrangler.toml, into a temp folder)
+//                                                    the root wrangler.toml, into a temp folder)
 //   node bench/check-prod-bundle.mjs --outdir DIR    reads a dry-run output already in DIR
 //                                                    (e.g. from `npm run build`: dist/)
 //

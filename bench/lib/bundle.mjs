@@ -1,4 +1,4 @@
-// The production bundle, built as `wrangler deploy --dry-run` builds it (../wrangler.toml), with
+// The production bundle, built as `wrangler deploy --dry-run` builds it (the root wrangler.toml), with
 // esbuild's metafile: its size, gzip size and largest contributors. Shared by the bench runner and
 // bench/check-prod-bundle.mjs.
 import { spawnSync } from "node:child_process";

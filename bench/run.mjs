@@ -186,6 +186,7 @@ async function main() {
 
   info.postgres = await postgresVersion(opts.pgUrl);
   const logFile = path.join(root, "bench/results/server-log.tmp");
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
   log(`starting the bench Worker (wrangler dev -c bench/wrangler.toml; log in ${path.relative(root, logFile)})`);
   const t0 = performance.now();
   const service = await startService({ pgUrl: opts.pgUrl, logFile, log, logs: opts.logs, poolSize: opts.poolSize });

@@ -26,7 +26,7 @@ const PRESETS = {
 
 const HELP = `npm run bench [-- options]
 
-  (none)               the full run: 3 rounds, ~6 s per run, RTT 0, 20 and 80 ms (15-25 minutes)
+  (none)               the full run: 3 rounds, ~6 s per run, RTT 0, 20 and 80 ms (10-20 minutes)
   --quick              3 rounds, ~1.5 s per run, RTT 0 and 80 ms (about 5 minutes)
   --smoke              correctness only (CI): 24 operations per run, 1 round, RTT 0 and 20 ms;
                        asserts 0 oversell, conservation, no errors; writes smoke.json/.md

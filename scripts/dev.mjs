@@ -13,8 +13,7 @@
 // code is returned.
 //
 // Environment only: PORT (8787), DEV_PG_PORT and DEV_RELAY_PORT (default: free ports), and
-// DEV_PERSIST_TO (wrangler's --persist-to; default .wrangler/state). BENCH_ROUTES, a var that
-// .dev.vars does not list, is taken from the environment too (`npm run bench` sets it).
+// DEV_PERSIST_TO (wrangler's --persist-to; default .wrangler/state).
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -237,7 +236,7 @@ function settings() {
   if (missing.length > 0) log(`.dev.vars lacks ${missing.join(", ")}: using .dev.vars.example's`);
   const vars = { ...defaults, ...file };
   const fromEnv = [];
-  for (const name of new Set([...Object.keys(vars), "DATABASE_WS_PROXY", "BENCH_ROUTES"])) {
+  for (const name of new Set([...Object.keys(vars), "DATABASE_WS_PROXY"])) {
     if (ENV_ONLY.has(name)) {
       delete vars[name];
     } else if (process.env[name] !== undefined) {

@@ -1,8 +1,9 @@
-// The engines a flash sale runs against: same Worker, same runtime, same client. Each shopper is
-// two requests, "create a cart" then "put the hot SKU in it" (quantity 1).
+// The engines a phase runs against: the same bench Worker, runtime, client and concurrency. Each
+// engine says how to open a cart, put units of a SKU in it, stock a SKU and read its stock back.
+import { Webhook } from "standardwebhooks";
 
-/** The SKU's product through the admin API (Postgres, then the SKU's object and KV), stocked. */
-export async function createStockedSku(client, sku, stock) {
+/** The SKU's product through the production admin API (Postgres, KV and the SKU's object), stocked. */
+async function stockProduct(client, sku, stock, rttMs) {
   const productId = sku.toLowerCase();
   await client.adminCall("PUT", `/v1/admin/products/${productId}`, {
     title: `Bench ${sku}`,
@@ -10,74 +11,9 @@ export async function createStockedSku(client, sku, stock) {
     variants: [{ sku, title: sku, price: { amount: 4900, currency: "USD" } }],
   });
   await client.adminCall("PUT", `/v1/admin/inventory/${sku}`, { on_hand: stock });
-  return productId;
+  // Calls from carts to this SKU's object pay the simulated round trip (BenchInventoryObject).
+  await client.adminCall("POST", `/bench/inventory/${sku}/configure`, { rtt_ms: rttMs });
 }
-
-const JSON_BODY = {};
-
-/**
- * @typedef {{ status: number, body: any, ms: number, error?: string }} Answer
- * @typedef {{ outcome: "granted" | "refused" | "error", answer: Answer }} Reservation
- */
-export const ENGINES = {
-  noop: {
-    describe: "POST /bench/noop, then PUT /bench/noop: two requests through the router and error seam that do nothing (the runtime's HTTP ceiling)",
-    reserves: false,
-    async setup() {},
-    async createCart(client) {
-      const answer = await client.request("POST", "/bench/noop", { body: JSON_BODY });
-      return { ok: answer.status === 204, answer, cart: null };
-    },
-    async reserve(client) {
-      const answer = await client.request("PUT", "/bench/noop", { body: { quantity: 1 } });
-      return { outcome: answer.status === 204 ? "granted" : "error", answer };
-    },
-    async readBack() {
-      return null;
-    },
-  },
-
-  "durable-object": {
-    describe: "POST /v1/carts (a CartObject), then PUT /v1/carts/{id}/items/{sku} quantity 1 (the cart holds the unit in the SKU's InventoryObject)",
-    reserves: true,
-    async setup(client, sku, stock) {
-      await createStockedSku(client, sku, stock);
-    },
-    async createCart(client) {
-      const answer = await client.request("POST", "/v1/carts", { body: JSON_BODY });
-      return { ok: answer.status === 201, answer, cart: answer.body };
-    },
-    async reserve(client, sku, cart) {
-      const answer = await client.request("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 }, headers: { authorization: `Bearer ${cart.token}` } });
-      return { outcome: outcomeOf(answer), answer };
-    },
-    async readBack(client, sku) {
-      const inventory = await client.adminCall("GET", `/v1/admin/inventory/${sku}`);
-      return { on_hand: inventory.on_hand, reserved: inventory.reserved, available: inventory.available };
-    },
-  },
-
-  "postgres-row-lock": {
-    describe:
-      "POST /bench/pg/carts (INSERT a cart row), then PUT /bench/pg/carts/{id}/items/{sku} quantity 1: one statement whose conditional UPDATE … SET available = available - 1 WHERE sku = $1 AND available >= 1 takes the row lock, plus the cart line; each request opens its Neon-driver pool (withDb), as Workers require",
-    reserves: true,
-    async setup(client, sku, stock) {
-      await client.adminCall("PUT", `/bench/pg/stock/${sku}`, { available: stock });
-    },
-    async createCart(client) {
-      const answer = await client.request("POST", "/bench/pg/carts", { body: JSON_BODY });
-      return { ok: answer.status === 201, answer, cart: answer.body };
-    },
-    async reserve(client, sku, cart) {
-      const answer = await client.request("PUT", `/bench/pg/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 }, headers: { authorization: `Bearer ${cart.token}` } });
-      return { outcome: outcomeOf(answer), answer };
-    },
-    async readBack(client, sku) {
-      const level = await client.adminCall("GET", `/bench/pg/stock/${sku}`);
-      return { reserved: level.reserved, available: level.available, lines: level.lines };
-    },
-  },
-};
 
 /** @returns {"granted" | "refused" | "error"} */
 function outcomeOf(answer) {
@@ -85,3 +21,89 @@ function outcomeOf(answer) {
   if (answer.status === 409 && answer.body?.code === "insufficient_stock") return "refused";
   return "error";
 }
+
+const cartAuth = (cart) => ({ authorization: `Bearer ${cart.token}` });
+
+/** Postgres engine factory: `conn` request | pooled, `lock` single | for-update. */
+function postgres(conn, lock, describe) {
+  return {
+    describe,
+    kind: "postgres",
+    async setupSku(client, sku, stock) {
+      await client.adminCall("PUT", `/bench/pg/stock/${sku}`, { available: stock });
+    },
+    async createCart(client) {
+      const answer = await client.request("POST", `/bench/pg/${conn}/carts`, { body: {} });
+      return { ok: answer.status === 201, answer, cart: answer.body };
+    },
+    async reserve(client, cart, sku) {
+      const query = lock === "single" ? "" : `?lock=${lock}`;
+      const answer = await client.request("PUT", `/bench/pg/${conn}/carts/${cart.id}/items/${sku}${query}`, { body: { quantity: 1 }, headers: cartAuth(cart) });
+      return { outcome: outcomeOf(answer), answer };
+    },
+    async readBack(client, sku) {
+      const level = await client.adminCall("GET", `/bench/pg/stock/${sku}`);
+      return { reserved: level.reserved, available: level.available, lines: level.lines };
+    },
+  };
+}
+
+export const ENGINES = {
+  noop: {
+    describe: "GET /health of the production Worker, as many requests per operation as the durable-object engine makes: the bench entry, the production router, error seam and log line, no storage (the runtime's HTTP ceiling for this Worker)",
+    kind: "noop",
+  },
+  "durable-object": {
+    describe: "edgecart's production API: POST /v1/carts (a CartObject), PUT /v1/carts/{id}/items/{sku} (the cart holds the units in the SKU's InventoryObject), checkout and the signed payment webhook",
+    kind: "durable-object",
+    async setupSku(client, sku, stock, rttMs = 0) {
+      await stockProduct(client, sku, stock, rttMs);
+    },
+    async createCart(client) {
+      const answer = await client.request("POST", "/v1/carts", { body: {} });
+      return { ok: answer.status === 201, answer, cart: answer.body };
+    },
+    async reserve(client, cart, sku) {
+      const answer = await client.request("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 }, headers: cartAuth(cart) });
+      return { outcome: outcomeOf(answer), answer };
+    },
+    async checkout(client, cart) {
+      return client.request("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "shopper@example.com" }, headers: { ...cartAuth(cart), "idempotency-key": crypto.randomUUID() } });
+    },
+    /** The payment provider: a Standard Webhooks `payment.succeeded`, signed as scripts/pay.mjs does. */
+    async pay(client, order, secret) {
+      const body = JSON.stringify({
+        type: "payment.succeeded",
+        data: { order_id: order.id, amount: order.total.amount, currency: order.total.currency, payment_id: `pi_bench_${crypto.randomUUID()}` },
+      });
+      const id = `msg_${crypto.randomUUID()}`;
+      const now = new Date();
+      const signature = new Webhook(secret).sign(id, now, body);
+      return client.request("POST", "/v1/webhooks/payments", {
+        body,
+        headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": signature },
+      });
+    },
+    async readBack(client, sku) {
+      const inventory = await client.adminCall("GET", `/v1/admin/inventory/${sku}`);
+      return { on_hand: inventory.on_hand, reserved: inventory.reserved, available: inventory.available };
+    },
+  },
+  "pg-request": postgres(
+    "request",
+    "single",
+    "central Postgres, a connection per request (the production withDb: Neon's driver over WebSocket, as a Worker without a pooler pays it); a cart is a row; a reservation is ONE statement: token check, conditional UPDATE … SET available = available - 1 WHERE sku = $ AND available >= 1, cart line",
+  ),
+  "pg-pooled": postgres(
+    "pooled",
+    "single",
+    "central Postgres through a Hyperdrive binding (node-postgres on env.HYPERDRIVE; locally the bench's pooling proxy: warm connections, startup answered next to the Worker); the same ONE-statement reservation",
+  ),
+  "pg-for-update": postgres(
+    "pooled",
+    "for-update",
+    "central Postgres through Hyperdrive, the textbook transaction: BEGIN; SELECT … FOR UPDATE; check; UPDATE + INSERT; COMMIT (the row lock is held across those round trips)",
+  ),
+};
+
+export const ENGINE_NAMES = Object.keys(ENGINES);

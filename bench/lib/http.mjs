@@ -7,7 +7,9 @@ import { Pool } from "undici";
 export class Client {
   /** @param {string} origin @param {{ connections?: number, adminToken?: string }} options */
   constructor(origin, { connections = 64, adminToken } = {}) {
-    this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
+    // Idle connections are dropped after 4 s (undici's default): a connection idle for longer (e.g.
+    // during a long admin call) may have been closed by workerd, and reusing it fails ECONNRESET.
+    this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
     this.admin = adminToken === undefined ? {} : { authorization: `Bearer ${adminToken}` };
   }
 
@@ -22,7 +24,8 @@ export class Client {
         method,
         path,
         headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        // A string is sent as it is (e.g. a signed webhook body); anything else as JSON.
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       });
       const text = await response.body.text();
       const ms = performance.now() - started;
@@ -42,7 +45,9 @@ export class Client {
 
   /** An admin request that must answer `expected`; throws otherwise. */
   async adminCall(method, path, body, expected = [200, 201]) {
-    const response = await this.request(method, path, { body, headers: this.admin });
+    let response = await this.request(method, path, { body, headers: this.admin });
+    // Set-up and read-back calls are idempotent (GET, PUT): one retry on a dropped connection.
+    if (response.status === 0 && (method === "GET" || method === "PUT")) response = await this.request(method, path, { body, headers: this.admin });
     if (!expected.includes(response.status)) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body ?? response.error)}`);
     return response.body;
   }

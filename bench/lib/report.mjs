@@ -1,9 +1,12 @@
-// The machine a run happened on, and the Markdown rendering of a results document.
+// The machine a run happened on, the summaries of its runs (medians over rounds, ratios) and the
+// Markdown rendering of a results document (bench/results/latest.md).
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { root } from "../../scripts/lib/config.mjs";
+import { median } from "./micro.mjs";
+import { PHASES } from "./phases.mjs";
 
 function packageVersion(name) {
   try {
@@ -21,9 +24,15 @@ function git(...args) {
   }
 }
 
-/** CPU, cores, versions, git commit and the load average now. */
+/** Uncommitted changes (git status --porcelain), or null outside git. */
+export function gitStatus() {
+  return git("status", "--porcelain");
+}
+
+/** CPU, cores, versions, git commit and dirty flag, and the load average now. */
 export function machine() {
   const cpus = os.cpus();
+  const status = gitStatus();
   return {
     cpu_model: cpus[0]?.model ?? "unknown",
     cores: cpus.length,
@@ -34,9 +43,86 @@ export function machine() {
     workerd: packageVersion("workerd"),
     date: new Date().toISOString(),
     git_commit: git("rev-parse", "HEAD"),
-    git_dirty: (git("status", "--porcelain") ?? "") !== "",
+    git_dirty: status === null ? null : status !== "",
     load_avg_start: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
+}
+
+const ENGINE_ORDER = ["noop", "durable-object", "pg-request", "pg-pooled", "pg-for-update"];
+const round = (value, digits = 2) => (value === null || value === undefined || !Number.isFinite(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits);
+const spread = (values, digits = 1) => {
+  const list = values.filter((v) => v !== null && v !== undefined && Number.isFinite(v));
+  if (list.length === 0) return null;
+  return { median: round(median(list), digits), min: round(Math.min(...list), digits), max: round(Math.max(...list), digits), n: list.length };
+};
+
+/** Medians over rounds per (RTT, phase, engine), and the ratios the report leads with. */
+export function summarize(runs) {
+  const measured = runs.filter((run) => !run.failed);
+  const key = (run) => `${run.rtt_ms}|${run.phase}|${run.engine}`;
+  const groups = new Map();
+  for (const run of measured) {
+    if (!groups.has(key(run))) groups.set(key(run), []);
+    groups.get(key(run)).push(run);
+  }
+  const cells = [...groups.values()].map((list) => ({
+    rtt_ms: list[0].rtt_ms,
+    phase: list[0].phase,
+    engine: list[0].engine,
+    rounds: list.length,
+    ops_per_run: spread(list.map((r) => r.ops), 0),
+    ops_per_s: spread(list.map((r) => r.ops_per_s)),
+    p50_ms: spread(list.map((r) => r.p50_ms), 2),
+    p99_ms: spread(list.map((r) => r.p99_ms), 2),
+    worker_cpu_ms_per_op: spread(list.map((r) => r.cpu_ms_per_op?.worker ?? null), 2),
+    granted: list.every((r) => r.granted === null) ? null : list.reduce((a, r) => a + (r.granted ?? 0), 0),
+    refused: list.every((r) => r.refused === null) ? null : list.reduce((a, r) => a + (r.refused ?? 0), 0),
+    errors: list.reduce((a, r) => a + r.errors, 0),
+    oversell: Math.max(...list.map((r) => r.oversell)),
+    conserved: list.every((r) => r.conserved === null) ? null : list.every((r) => r.conserved !== false),
+  }));
+  const find = (rtt, phase, engine, roundNo) => measured.find((r) => r.rtt_ms === rtt && r.phase === phase && r.engine === engine && r.round === roundNo);
+  /** Per-round ratio of a's rate to b's, then median and min–max over the rounds both ran. */
+  const ratio = (rttA, phaseA, engineA, rttB, phaseB, engineB) => {
+    const values = [];
+    for (const a of measured.filter((r) => r.rtt_ms === rttA && r.phase === phaseA && r.engine === engineA)) {
+      const b = find(rttB, phaseB, engineB, a.round);
+      if (b && a.ops_per_s && b.ops_per_s) values.push(a.ops_per_s / b.ops_per_s);
+    }
+    return spread(values, 2);
+  };
+  const vsNoop = [];
+  for (const cell of cells.filter((c) => c.rtt_ms === 0 && c.engine !== "noop")) {
+    const r = ratio(0, cell.phase, cell.engine, 0, cell.phase, "noop");
+    if (r) vsNoop.push({ phase: cell.phase, engine: cell.engine, ratio: r });
+  }
+  const doVsPostgres = [];
+  for (const cell of cells.filter((c) => c.engine.startsWith("pg-"))) {
+    const r = ratio(cell.rtt_ms, cell.phase, "durable-object", cell.rtt_ms, cell.phase, cell.engine);
+    if (r) doVsPostgres.push({ rtt_ms: cell.rtt_ms, phase: cell.phase, engine: cell.engine, ratio: r });
+  }
+  // The same figures nested: engines[engine][phase][rtt] = the median cell plus each round's run.
+  const engines = {};
+  for (const cell of cells) {
+    const runsOf = measured
+      .filter((r) => r.rtt_ms === cell.rtt_ms && r.phase === cell.phase && r.engine === cell.engine)
+      .map((r) => ({ round: r.round, ops: r.ops, ops_per_s: r.ops_per_s, reservations_per_s: r.reservations_per_s, p50_ms: r.p50_ms, p99_ms: r.p99_ms, oversell: r.oversell, errors: r.errors, conserved: r.conserved }));
+    ((engines[cell.engine] ??= {})[cell.phase] ??= {})[`rtt_${cell.rtt_ms}`] = { ...cell, runs: runsOf };
+  }
+  // Phase (a) at every simulated round trip: the hot SKU against each Postgres engine.
+  const rttSweep = cells
+    .filter((c) => c.phase === "reserve" && c.engine !== "noop")
+    .sort((a, b) => a.rtt_ms - b.rtt_ms || ENGINE_ORDER.indexOf(a.engine) - ENGINE_ORDER.indexOf(b.engine))
+    .map((c) => ({
+      rtt_ms: c.rtt_ms,
+      engine: c.engine,
+      reservations_per_s: c.ops_per_s,
+      p50_ms: c.p50_ms,
+      p99_ms: c.p99_ms,
+      oversell: c.oversell,
+      durable_object_ratio: c.engine === "durable-object" ? null : (doVsPostgres.find((r) => r.rtt_ms === c.rtt_ms && r.phase === "reserve" && r.engine === c.engine)?.ratio ?? null),
+    }));
+  return { cells, engines, rtt_sweep: rttSweep, ratios: { vs_noop: vsNoop, durable_object_vs_postgres: doVsPostgres } };
 }
 
 /** A figure to 3 significant digits or so: 2540, 586, 13.9, 5.64. */
@@ -45,107 +131,98 @@ function fmt(value) {
   const magnitude = Math.abs(value);
   return String(magnitude >= 100 ? Math.round(value) : magnitude >= 10 ? Math.round(value * 10) / 10 : Math.round(value * 100) / 100);
 }
-const dash = (value, unit = "") => (value === null || value === undefined ? "–" : `${fmt(value)}${unit}`);
-const triple = (a, b, c) => (a === null || a === undefined ? "–" : `${fmt(a)} / ${fmt(b)} / ${fmt(c)}`);
-const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : "–");
-const label = (run) => (run.engine === "postgres-row-lock" && run.db_rtt_ms ? `${run.engine} (+${run.db_rtt_ms} ms RTT)` : run.engine);
+const range = (s, unit = "") => (s ? `${fmt(s.median)}${unit} (${fmt(s.min)}–${fmt(s.max)})` : "–");
+const times = (s) => (s ? `**${s.median.toFixed(2)}×** (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : "–");
+const byEngine = (a, b) => ENGINE_ORDER.indexOf(a.engine) - ENGINE_ORDER.indexOf(b.engine);
 
-/** Markdown for a results document (bench/results/latest.md). */
+/** Markdown for a results document. */
 export function markdown(results) {
-  const { machine: m, settings: s, runs, micro } = results;
+  const { machine: m, settings: s, summary, micro } = results;
   const lines = [];
-  lines.push(`# edgecart bench: the flash sale (${s.mode})`, "");
+  lines.push(`# edgecart bench (${s.mode})`, "");
   lines.push(
     `${m.date} · ${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB · ${m.os} · Node ${m.node} · wrangler ${m.wrangler} (workerd ${m.workerd}) · Postgres ${m.postgres ?? "?"} · ` +
-      `commit ${m.git_commit?.slice(0, 12) ?? "?"}${m.git_dirty ? " + uncommitted changes" : ""}`,
+      `commit ${m.git_commit?.slice(0, 12) ?? "?"}${m.git_dirty ? " + **uncommitted changes**" : ""}`,
   );
-  lines.push("", `Load average (1/5/15 min): ${m.load_avg_start.join(" / ")} at the start, ${m.load_avg_end?.join(" / ") ?? "?"} at the end (${m.cores} cores; other work on the machine shows here).`);
+  lines.push("", `Load average (1/5/15 min): ${m.load_avg_start.join(" / ")} at the start, ${m.load_avg_end?.join(" / ") ?? "?"} at the end, on ${m.cores} cores: other work on the machine shows here. Compare the ratios, which come from runs interleaved in the same rounds, not the absolute rates.`);
   lines.push(
     "",
-    `Up to ${s.shoppers} shoppers per engine${s.max_seconds_per_engine ? ` (none started after ${s.max_seconds_per_engine} s)` : ""}, ${s.concurrency} in flight, ${s.stock} units of one hot SKU; ` +
-      `each shopper creates a cart, then puts 1 unit in it. Warm-up: ${s.warmup} shoppers per engine on another SKU; afterwards ${s.solo} shoppers one at a time. ` +
-      `Target: ${s.target}; client ${s.client_path}.`,
-  );
-  lines.push("");
-  lines.push(
-    "| engine | shoppers | reservations/s | requests/s | granted / refused / errors | reservation p50 / p99 / p99.9 ms | granted p50 / p99 / p99.9 ms | refused p50 / p99 / p99.9 ms | one at a time p50 / p99 ms | oversell | conserved | load 1 min |",
-  );
-  lines.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|--:|");
-  for (const run of runs) {
-    lines.push(
-      `| ${label(run)} | ${run.shoppers} | ${dash(run.reservations_per_s)} | ${dash(run.requests_per_s)} | ${run.granted === null ? `– / – / ${run.errors}` : `${run.granted} / ${run.refused} / ${run.errors}`} | ` +
-        `${triple(run.p50_ms, run.p99_ms, run.p999_ms)} | ${triple(run.granted_p50_ms, run.granted_p99_ms, run.granted_p999_ms)} | ${triple(run.refused_p50_ms, run.refused_p99_ms, run.refused_p999_ms)} | ` +
-        `${run.unloaded_p50_ms === null ? "–" : `${fmt(run.unloaded_p50_ms)} / ${fmt(run.unloaded_p99_ms)}`} | ${run.oversell} | ${run.conserved === undefined ? "–" : run.conserved ? "yes" : "**NO**"} | ${run.load_avg.after[0]} |`,
-    );
-  }
-  const find = (engine, rtt = 0) => runs.find((run) => run.engine === engine && (run.db_rtt_ms ?? 0) === rtt);
-  const durable = find("durable-object");
-  const postgres = find("postgres-row-lock");
-  const noop = find("noop");
-  const remote = runs.find((run) => run.engine === "postgres-row-lock" && run.db_rtt_ms);
-  lines.push("");
-  if (durable && postgres) {
-    lines.push(
-      `- durable-object ÷ postgres-row-lock: **${ratio(durable.reservations_per_s, postgres.reservations_per_s)}** reservations/s; reservation p99 ${fmt(durable.p99_ms)} ms vs ${fmt(postgres.p99_ms)} ms (p50 ${fmt(durable.p50_ms)} vs ${fmt(postgres.p50_ms)} ms); one at a time p50 ${fmt(durable.unloaded_p50_ms)} vs ${fmt(postgres.unloaded_p50_ms)} ms.`,
-    );
-  }
-  if (durable && remote) {
-    lines.push(
-      `- durable-object ÷ postgres-row-lock with ${remote.db_rtt_ms} ms to the database: **${ratio(durable.reservations_per_s, remote.reservations_per_s)}** reservations/s; p99 ${fmt(durable.p99_ms)} ms vs ${fmt(remote.p99_ms)} ms (p50 ${fmt(durable.p50_ms)} vs ${fmt(remote.p50_ms)} ms); one at a time p50 ${fmt(durable.unloaded_p50_ms)} vs ${fmt(remote.unloaded_p50_ms)} ms.`,
-    );
-  }
-  if (durable && noop) {
-    lines.push(`- durable-object ÷ noop: **${ratio(durable.reservations_per_s, noop.reservations_per_s)}** of the runtime's HTTP ceiling; p99 ${fmt(durable.p99_ms)} ms vs ${fmt(noop.p99_ms)} ms.`);
-  }
-  lines.push(
-    "",
-    "reservations/s: reservation requests answered per second, granted or refused (a refusal is a correct answer); errors excluded. " +
-      "Latencies are of the reservation request (the second request), measured by the client; with every connection busy they are mostly queueing (p50 ≈ in flight ÷ shoppers/s), " +
-      "so the one-at-a-time column shows the cost of one request alone. " +
-      "oversell: units granted beyond the stock (clients' count or the server's, read back). conserved: granted + final available = initial stock, and the server's reserved + available = initial stock.",
+    `${s.concurrency} operations in flight; ${s.rounds} round(s), each running every engine of every phase one after the other (engine order rotated per round); figures are the median over rounds with (min–max). ` +
+      `${s.calibrated ? `Operations per run: set per engine, phase and RTT by a calibration round (not reported) to last about ${s.seconds} s, at least ${2 * s.concurrency}.` : `Operations per run: ${s.ops}.`} ` +
+      `Client: ${s.client_path}. Request logs: ${s.request_logs ? "on" : "off (BENCH_LOG=quiet)"}.`,
   );
 
-  if (micro && Object.keys(micro).length > 0) {
-    lines.push("", "## Micro figures", "", "| figure | value |", "|---|--:|");
+  lines.push("", "## Phases (no simulated round trip)", "");
+  lines.push("Worker CPU ms/op: CPU time of the Worker's workerd per operation (/proc, 10 ms ticks), Durable Objects included; Postgres's own CPU is not in it. When the runtime is the bottleneck, ÷ noop is about the inverse ratio of these.", "");
+  lines.push("| phase | engine | operations/s | ÷ noop | p50 ms | p99 ms | Worker CPU ms/op | ops per run | granted / refused / errors | oversell | conserved |");
+  lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
+  for (const phase of Object.keys(PHASES)) {
+    for (const cell of summary.cells.filter((c) => c.rtt_ms === 0 && c.phase === phase).sort(byEngine)) {
+      const r = summary.ratios.vs_noop.find((x) => x.phase === phase && x.engine === cell.engine);
+      lines.push(
+        `| ${PHASES[phase].label} | ${cell.engine} | ${range(cell.ops_per_s)} | ${cell.engine === "noop" ? "1" : times(r?.ratio)} | ${fmt(cell.p50_ms?.median)} | ${fmt(cell.p99_ms?.median)} | ${fmt(cell.worker_cpu_ms_per_op?.median)} | ${fmt(cell.ops_per_run?.median)} | ` +
+          `${cell.granted === null ? `– / – / ${cell.errors}` : `${cell.granted} / ${cell.refused} / ${cell.errors}`} | ${cell.oversell} | ${cell.conserved === null ? "–" : cell.conserved ? "yes" : "**NO**"} |`,
+      );
+    }
+  }
+  const doNoop = summary.ratios.vs_noop.filter((r) => r.engine === "durable-object");
+  if (doNoop.length > 0) {
+    lines.push("", "durable-object ÷ noop, per phase (same requests per operation, same round):", "");
+    for (const r of doNoop) lines.push(`- ${PHASES[r.phase].label}: ${times(r.ratio)}`);
+  }
+
+  const swept = summary.cells.filter((c) => PHASES[c.phase].swept && c.engine !== "noop");
+  if (swept.length > 0) {
+    lines.push("", "## The hot SKU against the central database, by round trip", "");
+    lines.push(
+      "Phase (a). The simulated round trip (RTT) is paid by every round trip to Postgres, handshakes included, and by every call from a cart to the hot SKU's object (half before, half after the work).",
+      "",
+    );
+    lines.push("| RTT ms | engine | reservations/s | durable-object ÷ engine | p50 ms | p99 ms | Worker CPU ms/op | ops per run | granted / refused / errors | oversell | conserved |");
+    lines.push("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
+    const rtts = [...new Set(swept.map((c) => c.rtt_ms))].sort((a, b) => a - b);
+    for (const rtt of rtts) {
+      for (const cell of swept.filter((c) => c.rtt_ms === rtt && c.phase === "reserve").sort(byEngine)) {
+        const r = summary.ratios.durable_object_vs_postgres.find((x) => x.rtt_ms === rtt && x.phase === "reserve" && x.engine === cell.engine);
+        lines.push(
+          `| ${rtt} | ${cell.engine} | ${range(cell.ops_per_s)} | ${cell.engine === "durable-object" ? "1" : times(r?.ratio)} | ${fmt(cell.p50_ms?.median)} | ${fmt(cell.p99_ms?.median)} | ${fmt(cell.worker_cpu_ms_per_op?.median)} | ${fmt(cell.ops_per_run?.median)} | ` +
+            `${cell.granted} / ${cell.refused} / ${cell.errors} | ${cell.oversell} | ${cell.conserved ? "yes" : "**NO**"} |`,
+        );
+      }
+    }
+    const create = summary.ratios.durable_object_vs_postgres.filter((r) => r.phase === "create");
+    if (create.length > 0) {
+      lines.push("", "Opening a cart (phase b, no round trip): " + create.map((r) => `durable-object ÷ ${r.engine} ${times(r.ratio)}`).join("; ") + ".");
+    }
+  }
+
+  if (micro?.ceiling) {
+    lines.push("", "## One SKU object's ceiling", "");
+    lines.push("Concurrent `hold` RPCs from the bench Worker into ONE InventoryObject (1 unit each, fresh hold ids), each caller sending its next hold when the last is answered.", "");
+    lines.push("| concurrent callers | holds/s | p50 ms | p99 ms | holds per call | oversell |", "|--:|--:|--:|--:|--:|--:|");
+    for (const c of Object.values(micro.ceiling)) {
+      lines.push(`| ${c.callers} | ${fmt(c.holds_per_s)} (${fmt(c.min_holds_per_s)}–${fmt(c.max_holds_per_s)}) | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} | ${c.holds} × ${c.repeats} | ${c.oversell} |`);
+    }
+  }
+  if (micro?.holds) {
     const h = micro.holds;
-    if (h) {
-      const cpu = (m) => (m.cpu_us_per_hold === null ? "" : ` (CPU ${fmt(m.cpu_us_per_hold)} µs)`);
-      if (h.batched) lines.push(`| hold inside one InventoryObject, batched (${h.batched.holds} holds, one flush), wall time | ${fmt(h.batched.us_per_hold)} µs${cpu(h.batched)} |`);
-      if (h.flushed) lines.push(`| hold inside one InventoryObject, each write flushed (${h.flushed.holds} holds), wall time | ${fmt(h.flushed.us_per_hold)} µs${cpu(h.flushed)} |`);
-      if (h.rpc) lines.push(`| hold by RPC from the Worker, ${h.rpc.holds} awaited calls (each flushed), wall time | ${fmt(h.rpc.us_per_hold)} µs${cpu(h.rpc)} |`);
+    lines.push("", "## Micro figures", "", "| figure | µs per hold, median (min–max) |", "|---|--:|");
+    const row = (label, f) => f && lines.push(`| ${label} (${f.holds} holds × ${f.repeats}) | ${fmt(f.us_per_hold)} (${fmt(f.min_us)}–${fmt(f.max_us)}) |`);
+    row("one hold inside one InventoryObject, flushed (each write `storage.sync()`ed)", h.flushed);
+    row("one hold inside one InventoryObject, batched (one flush at the end)", h.batched);
+    row("one hold by RPC from the Worker, awaited one after the other", h.rpc);
+  }
+  if (micro?.bundle) {
+    const b = micro.bundle;
+    lines.push("", "## Production bundle", "");
+    lines.push(`\`wrangler deploy --dry-run\` of the production wrangler.toml: ${b.modules.join(", ")}, ${(b.bytes / 1024).toFixed(1)} KiB, **gzip ${(b.gzip_bytes / 1024).toFixed(1)} KiB**.`);
+    if (b.contributors) {
+      lines.push("", "| largest contributors (esbuild metafile) | KiB in the bundle | share |", "|---|--:|--:|");
+      for (const c of b.contributors) lines.push(`| ${c.name} | ${(c.bytes / 1024).toFixed(1)} | ${c.share}% |`);
     }
-    const cpu = micro.cpu;
-    if (cpu?.skipped) lines.push(`| CPU per request | skipped: ${cpu.skipped} |`);
-    else if (cpu) {
-      const row = (name, f) => lines.push(`| CPU per request, ${name} (${f.requests} requests) | ${fmt(f.cpu_ms_per_request)} ms (Worker runtime ${fmt(f.runtime_ms)} + dev proxy ${fmt(f.dev_proxy_ms)}; wrangler's Node ${fmt(f.wrangler_node_ms)} more) |`);
-      if (cpu.noop) row("noop POST /bench/noop", cpu.noop);
-      if (cpu.noop_via_dev_proxy) row("noop through wrangler's dev proxy", cpu.noop_via_dev_proxy);
-      if (cpu.catalog_read) row("catalog read GET /v1/products/{id}", cpu.catalog_read);
-      if (cpu.create_cart) row("create cart POST /v1/carts", cpu.create_cart);
-      if (cpu.add_to_cart) row("add to cart PUT /v1/carts/{id}/items/{sku}", cpu.add_to_cart);
-      if (cpu.pg_create_cart) row("postgres-row-lock create cart (without Postgres's own CPU)", cpu.pg_create_cart);
-      if (cpu.pg_reserve) row("postgres-row-lock reserve (without Postgres's own CPU)", cpu.pg_reserve);
-    }
-    if (micro.archival) lines.push(`| archival into Postgres (consumeOrders, ${micro.archival.orders} orders in batches of ${micro.archival.batch_size}) | ${fmt(micro.archival.orders_per_s)} orders/s |`);
-    if (micro.bundle) lines.push(`| deployable bundle (${micro.bundle.modules.join(", ")}) | ${(micro.bundle.bytes / 1024).toFixed(1)} KiB, gzip ${(micro.bundle.gzip_bytes / 1024).toFixed(1)} KiB |`);
   }
   if (results.problems?.length > 0) lines.push("", "## Problems", "", ...results.problems.map((p) => `- ${p}`));
   if (results.warnings?.length > 0) lines.push("", "## Warnings", "", ...results.warnings.map((w) => `- ${w}`));
-  lines.push("", `Reproduce: \`${s.command}\` (see docs/benchmarks.md).`, "");
+  lines.push("", `Reproduce: \`${s.command}\` (see docs/benchmarks.md). Engines: ${Object.entries(s.engines).map(([name, text]) => `**${name}**: ${text}`).join("; ")}.`, "");
   return lines.join("\n");
-}
-
-/** Puts the latest table into docs/benchmarks.md, between its `latest` markers. */
-export function updateDocs(text) {
-  const docs = path.join(root, "docs/benchmarks.md");
-  if (!fs.existsSync(docs)) return;
-  const current = fs.readFileSync(docs, "utf8");
-  const start = "<!-- latest: bench/results/latest.md -->\n";
-  const end = "<!-- /latest -->";
-  const from = current.indexOf(start);
-  const to = current.indexOf(end);
-  if (from < 0 || to < from) return;
-  // The file's own title becomes a paragraph: the docs have their own headings.
-  const body = text.replace(/^# (.*)\n/, "**$1**\n").replace(/^## /gm, "### ");
-  fs.writeFileSync(docs, `${current.slice(0, from + start.length)}${body.trimEnd()}\n${current.slice(to)}`);
 }

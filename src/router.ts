@@ -8,7 +8,7 @@ import { IttyRouter, type IRequest } from "itty-router";
 import { runRoute } from "./http/dispatch";
 import { ApiError } from "./http/problem";
 import type { RouteSpec } from "./http/route";
-import { listAdminProducts } from "./routes/admin-catalog";
+import { getAdminProduct, listAdminProducts } from "./routes/admin-catalog";
 import { listAdminOrders } from "./routes/admin-orders";
 import { deleteProduct, putProduct } from "./routes/admin-products";
 import { lowStockReport, salesReport, topSkusReport } from "./routes/admin-reports";
@@ -36,6 +36,7 @@ export const routes: readonly RouteSpec[] = [
   cancelOrder,
   paymentWebhook,
   listAdminProducts,
+  getAdminProduct,
   putProduct,
   deleteProduct,
   getInventory,

@@ -1,5 +1,6 @@
 /**
- * GET /v1/admin/products: every product in Postgres, active and archived, by id, with the cursor.
+ * GET /v1/admin/products (every product in Postgres, active and archived, by id, with the cursor)
+ * and GET /v1/admin/products/{product_id}.
  */
 import { describe, expect, it } from "vitest";
 import type { Product } from "../src/contracts";
@@ -79,6 +80,23 @@ describe("GET /v1/admin/products", () => {
     const listed = (await walk("", 100)).find((p) => p.id === id);
     expect(listed).toEqual(changed);
     expect(listed).toMatchObject({ title: "Renamed", variants: [{ sku, price: { amount: 1750, currency: "USD" } }] });
+  });
+
+  it("reads one product from Postgres in any status, and 404s an unknown one", async () => {
+    const id = unique("one");
+    const sku = unique("ONE");
+    const saved = await put(id, productBody([{ sku, amount: 990, currency: "JPY" }], { description: "d", category: "tests" }), 201);
+    const read = async () => {
+      const response = await call("GET", `/v1/admin/products/${id}`, { headers: ADMIN });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      return (await response.json()) as Product;
+    };
+    expect(await read()).toEqual(saved);
+    expect((await call("DELETE", `/v1/admin/products/${id}`, { headers: ADMIN })).status).toBe(204);
+    expect(await read()).toMatchObject({ id, status: "archived", version: saved.version + 1, variants: saved.variants });
+    await expectProblem(await call("GET", `/v1/admin/products/${unique("missing")}`, { headers: ADMIN }), 404, "not_found");
+    await expectProblem(await call("GET", `/v1/admin/products/${id}`), 401, "unauthorized");
   });
 
   it("refuses a bad limit, status or cursor and unknown parameters with 400, and a missing token with 401", async () => {

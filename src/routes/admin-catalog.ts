@@ -1,13 +1,17 @@
 /**
- * The back-office product list, read from Postgres (the system of record): every status, with
- * the variants and prices the next publish pushes to the edge.
+ * The back office's product reads, from Postgres (the system of record): every status, with the
+ * variants and prices the publish path pushes to the edge.
  */
 import { z } from "zod";
-import { PageQuery, ProductId, ProductPage, ProductStatus } from "../contracts";
+import { PageQuery, Product, ProductId, ProductPage, ProductParams, ProductStatus } from "../contracts";
 import { listAllProducts } from "../db/admin-catalog";
+import { getProduct } from "../db/catalog";
 import { withDb } from "../db/client";
 import { decodeCursor, encodeCursor } from "../http/cursor";
+import { notFound } from "../http/problem";
 import { defineRoute, json } from "../http/route";
+
+const NO_STORE = { "cache-control": "no-store" };
 
 const AdminProductListQuery = z.strictObject({
   ...PageQuery,
@@ -36,6 +40,26 @@ export const listAdminProducts = defineRoute({
     const data = rows.slice(0, query.limit);
     const last = data[data.length - 1];
     const next = rows.length > query.limit && last ? encodeCursor({ a: last.id }) : null;
-    return json({ data, next_cursor: next }, 200, { "cache-control": "no-store" });
+    return json({ data, next_cursor: next }, 200, NO_STORE);
+  },
+});
+
+export const getAdminProduct = defineRoute({
+  method: "GET",
+  path: "/v1/admin/products/{product_id}",
+  operationId: "getAdminProduct",
+  summary: "One product from Postgres in any status, as the next PUT would replace it (the storefront's GET reads the edge cache)",
+  tag: "admin",
+  auth: "admin",
+  params: ProductParams,
+  responses: {
+    200: { description: "The product", schema: Product },
+    401: { description: "Missing or wrong admin token" },
+    404: { description: "No such product" },
+  },
+  async handler({ env, params }) {
+    const product = await withDb(env, (db) => getProduct(db, params.product_id));
+    if (product === null) throw notFound("product");
+    return json(product, 200, NO_STORE);
   },
 });

@@ -29,10 +29,10 @@ function Finder({ sku }: { sku: string | undefined }): VNode {
     const wanted = text.trim();
     if (wanted) navigate(href(["inventory", wanted]));
   }}>
-    <label class="wide">SKU
+    <div class="field wide"><label for="sku-search">SKU</label>
     <input id="sku-search" name="sku" type="search" list="sku-suggestions" autocomplete="off" spellcheck=${false} required pattern=${SKU_PATTERN}
       placeholder="e.g. APP-CLASSIC-TEE-BLACK-M" value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)}
-      aria-describedby="sku-search-help" /></label>
+      aria-describedby="sku-search-help" /></div>
     <datalist id="sku-suggestions">
       ${(suggestions.data ?? []).map((s) => html`<option value=${s.sku}>${s.label}</option>`)}
     </datalist>

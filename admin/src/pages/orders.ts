@@ -33,19 +33,21 @@ function FilterForm({ filters }: { filters: Filters }): VNode {
     e.preventDefault();
     navigate(href(["orders"], { ...draft }));
   }}>
-    <label>Status
-      <select name="status" value=${draft.status} onChange=${set("status")}>
+    <div class="field"><label for="orders-status">Status</label>
+      <select id="orders-status" name="status" value=${draft.status} onChange=${set("status")}>
         <option value="">Any</option>
         ${STATUSES.map((s) => html`<option value=${s}>${s.replace("_", " ")}</option>`)}
       </select>
-    </label>
-    <label>Created from (UTC day) <input type="date" name="from" value=${draft.from} max=${draft.to || undefined} onChange=${set("from")} /></label>
-    <label>Created to (UTC day) <input type="date" name="to" value=${draft.to} min=${draft.from || undefined} onChange=${set("to")} /></label>
-    <label>Per page
-      <select name="limit" value=${draft.limit} onChange=${set("limit")}>
+    </div>
+    <div class="field"><label for="orders-from">Created from (UTC day)</label>
+      <input id="orders-from" type="date" name="from" value=${draft.from} max=${draft.to || undefined} onChange=${set("from")} /></div>
+    <div class="field"><label for="orders-to">Created to (UTC day)</label>
+      <input id="orders-to" type="date" name="to" value=${draft.to} min=${draft.from || undefined} onChange=${set("to")} /></div>
+    <div class="field"><label for="orders-limit">Per page</label>
+      <select id="orders-limit" name="limit" value=${draft.limit} onChange=${set("limit")}>
         ${["10", "20", "50", "100"].map((n) => html`<option value=${n}>${n}</option>`)}
       </select>
-    </label>
+    </div>
     <button type="submit">Show orders</button>
   </form>`;
 }
@@ -56,9 +58,9 @@ function OpenById(): VNode {
     e.preventDefault();
     if (id.trim()) navigate(href(["orders", id.trim()]));
   }}>
-    <label class="wide">Order id
+    <div class="field wide"><label for="order-id">Order id</label>
       <input id="order-id" name="order_id" type="search" pattern=${ORDER_ID} required spellcheck=${false} autocomplete="off" placeholder="ord_…" value=${id}
-        onInput=${(e: Event) => setId((e.target as HTMLInputElement).value)} /></label>
+        onInput=${(e: Event) => setId((e.target as HTMLInputElement).value)} /></div>
     <button type="submit" class="secondary">Open order</button>
   </form>`;
 }

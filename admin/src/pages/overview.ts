@@ -96,15 +96,18 @@ function Sales({ from, to, onRange }: { from: string; to: string; onRange: (from
   return html`<section class="card" aria-labelledby="sales-title">
     <h2 id="sales-title">Sales per day <span class="muted">(UTC days of payment)</span></h2>
     <form class="controls" onSubmit=${(e: Event) => e.preventDefault()}>
-      <label>From <input type="date" name="from" value=${from} max=${to} required onChange=${(e: Event) => onRange((e.target as HTMLInputElement).value || from, to)} /></label>
-      <label>To <input type="date" name="to" value=${to} min=${from} required onChange=${(e: Event) => onRange(from, (e.target as HTMLInputElement).value || to)} /></label>
+      <div class="field"><label for="sales-from">From (UTC day)</label>
+        <input id="sales-from" type="date" name="from" value=${from} max=${to} required onChange=${(e: Event) => onRange((e.target as HTMLInputElement).value || from, to)} /></div>
+      <div class="field"><label for="sales-to">To (UTC day)</label>
+        <input id="sales-to" type="date" name="to" value=${to} min=${from} required onChange=${(e: Event) => onRange(from, (e.target as HTMLInputElement).value || to)} /></div>
       <span class="presets" role="group" aria-label="Quick ranges">
         ${[7, 30, 90].map((n) => html`<button type="button" class="secondary" onClick=${() => preset(n)}>Last ${n} days</button>`)}
       </span>
-      ${currencies.length > 1
-        ? html`<label>Currency <select name="currency" value=${shown} onChange=${(e: Event) => setCurrency((e.target as HTMLSelectElement).value)}>
-            ${currencies.map((c) => html`<option value=${c}>${c}</option>`)}
-          </select></label>`
+      ${currencies.length > 0
+        ? html`<div class="field"><label for="sales-currency">Currency</label>
+            <select id="sales-currency" name="currency" value=${shown} onChange=${(e: Event) => setCurrency((e.target as HTMLSelectElement).value)}>
+              ${currencies.map((c) => html`<option value=${c}>${c}</option>`)}
+            </select></div>`
         : null}
     </form>
     ${invalid ? html`<p class="problem" role="alert">${invalid}</p>` : null}
@@ -151,13 +154,13 @@ function LowStock({ threshold, onThreshold }: { threshold: number; onThreshold: 
   return html`<section class="card" aria-labelledby="low-title">
     <h2 id="low-title">Low stock</h2>
     <form class="controls" onSubmit=${(e: Event) => e.preventDefault()}>
-      <label>Threshold (available at most)
-        <input type="number" name="threshold" min="0" step="1" inputmode="numeric" value=${threshold}
+      <div class="field"><label for="low-threshold">Threshold (available at most)</label>
+        <input id="low-threshold" type="number" name="threshold" min="0" step="1" inputmode="numeric" value=${threshold}
           onInput=${(e: Event) => {
             const value = (e.target as HTMLInputElement).valueAsNumber;
             if (Number.isInteger(value) && value >= 0) onThreshold(value);
           }} />
-      </label>
+      </div>
     </form>
     <${ProblemMessage} problem=${low.error} title="Low stock could not be loaded" />
     <p class="muted">${formatCount(rows.length)} SKUs of active products with at most ${formatCount(threshold)} available.</p>

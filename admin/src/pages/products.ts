@@ -74,20 +74,22 @@ function draftOf(product: Product): Draft {
   return { title: product.title, status: product.status, prices: product.variants.map((v) => toMajor(v.price.amount, v.price.currency)) };
 }
 
-/** The whole product body PUT needs, with the draft's title, status and prices. Null when a price is invalid. */
-function bodyOf(product: Product, draft: Draft): ProductInput | null {
+/** The whole product body PUT needs, with the draft's title, status and prices; or the index of a price that is not valid. */
+function bodyOf(product: Product, draft: Draft): { body: ProductInput } | { invalid: number } {
   const variants: ProductInput["variants"] = [];
   for (const [i, v] of product.variants.entries()) {
     const amount = parseMajor(draft.prices[i] ?? "", v.price.currency);
-    if (amount === null) return null;
+    if (amount === null) return { invalid: i };
     variants.push({ sku: v.sku, title: v.title, price: { amount, currency: v.price.currency }, ...(v.max_line_quantity !== undefined ? { max_line_quantity: v.max_line_quantity } : {}) });
   }
   return {
-    title: draft.title.trim(),
-    status: draft.status,
-    variants,
-    ...(product.description !== null ? { description: product.description } : {}),
-    ...(product.category !== null ? { category: product.category } : {}),
+    body: {
+      title: draft.title.trim(),
+      status: draft.status,
+      variants,
+      ...(product.description !== null ? { description: product.description } : {}),
+      ...(product.category !== null ? { category: product.category } : {}),
+    },
   };
 }
 
@@ -97,6 +99,7 @@ function Editor({ product, onSaved }: { product: Product; onSaved: (p: Product) 
   const [problem, setProblem] = useState<ApiProblem | undefined>();
   const [saved, setSaved] = useState<string | undefined>();
   const [confirming, setConfirming] = useState(false);
+  const [invalid, setInvalid] = useState<number | undefined>();
   const path = `/v1/admin/products/${encodeURIComponent(product.id)}`;
 
   const run = async (call: () => Promise<string>) => {
@@ -114,13 +117,21 @@ function Editor({ product, onSaved }: { product: Product; onSaved: (p: Product) 
 
   const save = (e: Event) => {
     e.preventDefault();
-    const body = bodyOf(product, draft);
-    if (!body) {
-      setProblem(new ApiProblem(0, "invalid_price", "A price is not a valid amount for its currency (no more decimals than the currency has, e.g. 19.99 USD or 1500 JPY)."));
+    const checked = bodyOf(product, draft);
+    if ("invalid" in checked) {
+      const variant = product.variants[checked.invalid]!;
+      const digits = minorDigits(variant.price.currency);
+      setInvalid(checked.invalid);
+      setSaved(undefined);
+      setProblem(
+        new ApiProblem(0, "invalid_price", `The price of ${variant.title} (${variant.sku}) is not a valid amount in ${variant.price.currency}: ${digits === 0 ? "whole units only, e.g. 1500" : `at most ${digits} decimals, e.g. ${toMajor(1999, variant.price.currency)}`}. Nothing was sent.`),
+      );
+      document.getElementById(`price-${checked.invalid}`)?.focus();
       return;
     }
+    setInvalid(undefined);
     void run(async () => {
-      const answer = await api<Product>("PUT", path, { body });
+      const answer = await api<Product>("PUT", path, { body: checked.body });
       onSaved(answer);
       setDraft(draftOf(answer));
       return `Saved version ${answer.version} (${answer.status}). Checkout charges the new prices now; the storefront's catalog follows through its cache.`;
@@ -153,7 +164,7 @@ function Editor({ product, onSaved }: { product: Product; onSaved: (p: Product) 
         return html`<div class="variant">
           <label for=${`price-${i}`}>${v.title} <code>${v.sku}</code> <span class="muted">(${v.price.currency}${digits === 0 ? ", no decimals" : `, up to ${digits} decimals`})</span></label>
           <input id=${`price-${i}`} name=${`price-${v.sku}`} inputmode=${digits === 0 ? "numeric" : "decimal"} required autocomplete="off"
-            pattern=${digits === 0 ? "\\d+" : `\\d+([.,]\\d{0,${digits}})?`} value=${draft.prices[i] ?? ""}
+            aria-invalid=${invalid === i ? "true" : "false"} value=${draft.prices[i] ?? ""}
             onInput=${(e: Event) => setDraft({ ...draft, prices: draft.prices.map((p, j) => (j === i ? (e.target as HTMLInputElement).value : p)) })} />
         </div>`;
       })}

@@ -1,7 +1,8 @@
 // Builds the back-office dashboard (admin/) into build/assets, the Worker's static assets
 // (wrangler.toml [assets]): /admin/ is admin/index.html, app.js and app.css are bundled by esbuild
 // from admin/src with Preact, htm and uPlot from node_modules (nothing is loaded from elsewhere),
-// and admin/_headers becomes the assets' _headers file. The output is generated and git-ignored.
+// their licences go to licenses.txt, and admin/_headers becomes the assets' _headers file. The
+// output is generated and git-ignored.
 //   node scripts/build-admin.mjs            one build (npm run build:admin; run before dev, test, build, deploy)
 //   import { buildAdmin } from "./build-admin.mjs"   (scripts/dev.mjs: build, then rebuild on change)
 import fs from "node:fs";
@@ -38,11 +39,31 @@ const options = {
   platform: "browser",
   target: ["es2022", "chrome111", "firefox111", "safari16.4"],
   minify: true,
-  // The licences of the bundled libraries go to app.js.LEGAL.txt / app.css.LEGAL.txt beside the bundles.
-  legalComments: "linked",
+  // The bundled libraries' licences go to licenses.txt (writeLicenses) instead.
+  legalComments: "none",
   metafile: true,
   logLevel: "warning",
 };
+
+/**
+ * Writes the licences of the packages bundled into the dashboard (the metafile's node_modules
+ * inputs) to build/assets/admin/licenses.txt: the minified bundle keeps no notices of its own.
+ */
+function writeLicenses(metafile) {
+  const packages = new Set();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match) packages.add(match[1]);
+  }
+  const sections = [...packages].sort().map((name) => {
+    const dir = path.join(root, "node_modules", name);
+    const { version, license } = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+    const file = fs.readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
+    const text = file ? fs.readFileSync(path.join(dir, file), "utf8").trim() : `(${license})`;
+    return `${name} ${version} (${license})\n\n${text}\n`;
+  });
+  fs.writeFileSync(path.join(outDir, "licenses.txt"), `Third-party software in app.js and app.css\n\n${sections.join("\n" + "-".repeat(72) + "\n\n")}`);
+}
 
 /** Byte sizes of the built files, raw and gzipped, for the log. */
 async function sizes() {
@@ -62,7 +83,7 @@ export async function buildAdmin({ watch = false, log = console.log } = {}) {
   fs.rmSync(assetsDir, { recursive: true, force: true });
   copyStatic();
   if (!watch) {
-    await esbuild.build(options);
+    writeLicenses((await esbuild.build(options)).metafile);
     log(`[admin] built build/assets/admin in ${Math.round(performance.now() - started)} ms: ${(await sizes()).join(", ")}`);
     return async () => {};
   }
@@ -76,6 +97,7 @@ export async function buildAdmin({ watch = false, log = console.log } = {}) {
         name: "static-files",
         setup(build) {
           build.onEnd((result) => {
+            if (result.errors.length === 0) writeLicenses(result.metafile);
             if (firstBuild) {
               const done = firstBuild;
               firstBuild = undefined;

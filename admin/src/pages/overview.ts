@@ -172,9 +172,12 @@ function LowStock({ threshold, onThreshold }: { threshold: number; onThreshold: 
 
 /** The overview page. Range and threshold live in the URL (`#/overview?from=&to=&threshold=`). */
 export function Overview({ params }: { params: URLSearchParams }): VNode {
-  const today = utcToday();
-  const to = params.get("to") ?? today;
-  const from = params.get("from") ?? addDays(to, -29);
+  const day = (name: string) => {
+    const value = params.get(name);
+    return value !== null && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ? value : undefined;
+  };
+  const to = day("to") ?? utcToday();
+  const from = day("from") ?? addDays(to, -29);
   const threshold = Number(params.get("threshold") ?? "5");
   const go = (next: Record<string, string>) => {
     location.replace(href(["overview"], { from, to, threshold: String(threshold), ...next }));

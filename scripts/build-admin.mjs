@@ -126,6 +126,8 @@ export async function buildAdmin({ watch = false, log = console.log } = {}) {
   });
   return async () => {
     watcher.close();
+    // Let a rebuild in flight finish first: disposing under it leaves esbuild's service waiting on us.
+    await context.cancel();
     await context.dispose();
   };
 }

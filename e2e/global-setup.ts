@@ -43,6 +43,8 @@ function groupAlive(pgid: number): boolean {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Screenshots and the server log of this run only.
+  fs.rmSync(artifactsDir, { recursive: true, force: true });
   fs.mkdirSync(artifactsDir, { recursive: true });
   const state = fs.mkdtempSync(path.join(os.tmpdir(), "edgecart-e2e-"));
   const port = await freePort();

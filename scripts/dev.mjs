@@ -12,25 +12,30 @@
 // a second or more later, forces. When wrangler exits on its own, the rest is stopped and its exit
 // code is returned.
 //
-// Environment only: PORT (8787), DEV_PG_PORT and DEV_RELAY_PORT (default: free ports), and
-// DEV_PERSIST_TO (wrangler's --persist-to; default .wrangler/state).
+// Environment only: PORT (8787), DEV_PG_PORT and DEV_RELAY_PORT (default: free ports),
+// DEV_PERSIST_TO (wrangler's --persist-to; default .wrangler/state) and DEV_PG_DATA (the embedded
+// Postgres's data folder; default .data/pglite).
+//
+// The back-office dashboard (admin/) is built into build/assets first and rebuilt on every change
+// while this runs; wrangler serves it at /admin/.
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
+import { buildAdmin } from "./build-admin.mjs";
 import { migrate, startEmbeddedPostgres } from "./lib/postgres.mjs";
 import { startRelay } from "./lib/relay.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const devVarsPath = path.join(root, ".dev.vars");
 const examplePath = path.join(root, ".dev.vars.example");
-const dataDir = path.join(root, ".data", "pglite");
-const lockPath = path.join(root, ".data", "pglite.lock");
+const dataDir = path.resolve(root, process.env.DEV_PG_DATA || path.join(".data", "pglite"));
+const lockPath = `${dataDir}.lock`;
 const wranglerJs = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
 /** Names read from the environment only; never passed to the Worker. */
-const ENV_ONLY = new Set(["PORT", "DEV_PG_PORT", "DEV_RELAY_PORT", "DEV_PERSIST_TO"]);
+const ENV_ONLY = new Set(["PORT", "DEV_PG_PORT", "DEV_RELAY_PORT", "DEV_PERSIST_TO", "DEV_PG_DATA"]);
 /** Values never printed. */
 const SECRET = new Set(["ADMIN_TOKEN", "PAYMENT_WEBHOOK_SECRET", "DATABASE_URL"]);
 const DEFAULT_ADMIN_TOKEN = "dev-admin-token";
@@ -274,7 +279,7 @@ async function main() {
       await withTimeout(pg.close(), 5000, "embedded Postgres did not close in 5 s");
       log("embedded Postgres stopped");
     });
-    log(`embedded Postgres (PGlite, ${reopened ? "reopened" : "new"} .data/pglite) on 127.0.0.1:${pg.port} in ${ms(databaseStarted)}`);
+    log(`embedded Postgres (PGlite, ${reopened ? "reopened" : "new"} ${path.relative(root, dataDir)}) on 127.0.0.1:${pg.port} in ${ms(databaseStarted)}`);
     vars.DATABASE_URL = pg.url;
     databaseHost = "127.0.0.1";
   } else {
@@ -308,6 +313,10 @@ async function main() {
     vars.DATABASE_WS_PROXY = relay.url;
     log(`relay on ${relay.url}`);
   }
+
+  // The dashboard's assets must exist before wrangler starts (wrangler.toml [assets]).
+  const stopWatching = await buildAdmin({ watch: true, log });
+  cleanups.push(stopWatching);
 
   if (stopping) return;
   // wrangler dev, started with this node (no npx wrapper, which would orphan wrangler on kill).
@@ -482,7 +491,7 @@ function takeLock() {
   try {
     const pid = Number(fs.readFileSync(lockPath, "utf8"));
     if (pid && pid !== process.pid && running(pid)) {
-      throw new Error(`.data/pglite is in use by process ${pid} (another \`npm run dev\`?)`);
+      throw new Error(`${path.relative(root, dataDir)} is in use by process ${pid} (another \`npm run dev\`? set DEV_PG_DATA)`);
     }
   } catch (error) {
     if (error.code !== "ENOENT") throw error;

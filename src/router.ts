@@ -10,6 +10,7 @@ import type { IdempotencyRecords } from "./http/idempotency";
 import { ApiError } from "./http/problem";
 import type { RouteSpec } from "./http/route";
 import { cartStub, idempotencyStub } from "./objects/stubs";
+import { getAdminProduct, listAdminProducts } from "./routes/admin-catalog";
 import { listAdminOrders, listUnarchivedOrders } from "./routes/admin-orders";
 import { deleteProduct, putProduct } from "./routes/admin-products";
 import { listRefundsDue } from "./routes/admin-refunds";
@@ -37,6 +38,8 @@ export const routes: readonly RouteSpec[] = [
   getOrder,
   cancelOrder,
   paymentWebhook,
+  listAdminProducts,
+  getAdminProduct,
   putProduct,
   deleteProduct,
   getInventory,

@@ -2,7 +2,7 @@
  * The order archive in Postgres, written by the queue consumer. Idempotent by order id: the queue
  * delivers at least once, so a redelivered order changes nothing.
  */
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Order, OrderArchivedV1 } from "../contracts";
 import type { Db } from "./client";
 import { deadLetters, orderLines, orders, skus } from "./schema";
@@ -76,10 +76,14 @@ export interface ListedOrder {
 
 /**
  * Archived orders, newest first (`created_at` desc, then `id` desc), strictly after `after` in
- * that order (keyset pagination), optionally only those in `status`. At most `limit`.
+ * that order (keyset pagination), optionally only those in `status` and created in
+ * [`createdFrom`, `createdBefore`). At most `limit`.
  */
-export async function listArchivedOrders(db: Db, options: { limit: number; status?: Order["status"]; after?: OrderPosition }): Promise<ListedOrder[]> {
-  const { after, status } = options;
+export async function listArchivedOrders(
+  db: Db,
+  options: { limit: number; status?: Order["status"]; after?: OrderPosition; createdFrom?: Date; createdBefore?: Date },
+): Promise<ListedOrder[]> {
+  const { after, status, createdFrom, createdBefore } = options;
   const rows = await db
     .select({
       row: orders,
@@ -89,6 +93,8 @@ export async function listArchivedOrders(db: Db, options: { limit: number; statu
     .where(
       and(
         status !== undefined ? eq(orders.status, status) : undefined,
+        createdFrom !== undefined ? gte(orders.createdAt, createdFrom) : undefined,
+        createdBefore !== undefined ? lt(orders.createdAt, createdBefore) : undefined,
         // A row comparison, so that (status,) created_at, id indexes serve it as one range.
         after !== undefined ? sql`(${orders.createdAt}, ${orders.id}) < (${after.created_at}::timestamptz, ${after.id})` : undefined,
       ),

@@ -7,13 +7,33 @@ import { AdminOrderListQuery, Day, OrderId, OrderPage, UNARCHIVED_DEFAULT_DAYS, 
 import { withDb } from "../db/client";
 import { listArchivedOrders } from "../db/orders";
 import { decodeCursor, encodeCursor } from "../http/cursor";
+import { ApiError } from "../http/problem";
 import { defineRoute, json } from "../http/route";
 import { paidOrdersStub } from "../objects/stubs";
+
+const DAY_MS = 86_400_000;
+
+/** The list's query: status, page, and an inclusive range of UTC days of `created_at`. */
+const ListQuery = AdminOrderListQuery.extend({
+  from: Day.optional().describe("Only orders created on or after this UTC day (YYYY-MM-DD, inclusive)"),
+  to: Day.optional().describe("Only orders created on or before this UTC day (YYYY-MM-DD, inclusive); not before `from`"),
+});
+
+/** `from`/`to` as a half-open instant range [createdFrom, createdBefore); `from` after `to` is a 400. */
+function createdRange(query: { from?: string | undefined; to?: string | undefined }): { createdFrom?: Date; createdBefore?: Date } {
+  if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
+    throw new ApiError(400, "invalid_request", "The request query is invalid.", { errors: [{ path: "query.from", message: "must not be after to" }] });
+  }
+  return {
+    ...(query.from !== undefined ? { createdFrom: new Date(`${query.from}T00:00:00Z`) } : {}),
+    ...(query.to !== undefined ? { createdBefore: new Date(Date.parse(`${query.to}T00:00:00Z`) + DAY_MS) } : {}),
+  };
+}
 
 /**
  * Cursor: the last listed order's place (`created_at` to the microsecond, id). It is a place, not
  * a page number, so orders archived while a client pages are neither repeated nor skipped; a
- * status filter may change between pages and applies from that place on.
+ * status or date filter may change between pages and applies from that place on.
  */
 const Cursor = z.strictObject({
   t: z
@@ -30,27 +50,26 @@ export const listAdminOrders = defineRoute({
   method: "GET",
   path: "/v1/admin/orders",
   operationId: "listOrders",
-  summary: "Archived orders from Postgres, newest first (created_at, then id), cursor-paginated, optionally by status",
+  summary: "Archived orders from Postgres, newest first (created_at, then id), cursor-paginated, optionally by status and by UTC days of created_at (from..to inclusive)",
   tag: "admin",
   auth: "admin",
-  query: AdminOrderListQuery,
+  query: ListQuery,
   responses: {
     200: { description: "A page of orders", schema: OrderPage },
-    400: { description: "Invalid query or cursor" },
+    400: { description: "Invalid query or cursor: a malformed date, from after to, or an unknown parameter" },
     401: { description: "Missing or wrong admin token" },
   },
   async handler({ env, query }) {
     const cursor = query.cursor === undefined ? undefined : decodeCursor(Cursor, query.cursor);
     const after = cursor === undefined ? undefined : { created_at: cursor.t, id: cursor.i };
-    const rows = await withDb(env, (db) => listArchivedOrders(db, { limit: query.limit + 1, status: query.status, after }));
+    const range = createdRange(query);
+    const rows = await withDb(env, (db) => listArchivedOrders(db, { limit: query.limit + 1, status: query.status, after, ...range }));
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     const next = rows.length > query.limit && last ? encodeCursor({ t: last.position.created_at, i: last.position.id }) : null;
     return json({ data: page.map((row) => row.order), next_cursor: next });
   },
 });
-
-const DAY_MS = 86_400_000;
 
 /** Cursor of the backlog: the last listed entry's day, payment time and order id. */
 const BacklogCursor = z.strictObject({ d: Day, p: z.number().int().min(0), i: OrderId });

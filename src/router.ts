@@ -60,7 +60,7 @@ export const routes: readonly RouteSpec[] = [
 ];
 
 /** Idempotency-Key records: one IdempotencyObject per credential scope and key. */
-export const idempotencyRecords: IdempotencyRecords = (env, scopeHash, keyHash) => idempotencyStub(env, scopeHash, keyHash);
+export const idempotencyRecords: IdempotencyRecords = (env, scopeHash, keyHash, region) => idempotencyStub(env, scopeHash, keyHash, region);
 
 /** What the HTTP layer reaches objects through. */
 export const services: RouteServices = {

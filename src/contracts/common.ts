@@ -63,6 +63,8 @@ export const HealthResponse = z.object({
       status: z.literal("ok"),
       latency_ms: z.number(),
       checked_at: Timestamp.describe("When this database check ran; for an anonymous caller up to 5 s ago"),
+      migrations: z.number().int().min(0).describe("Schema migrations applied (the service is ready once it has every one it ships)"),
     })
-    .optional(),
+    .optional()
+    .describe("With deep=1: the readiness of Postgres, reached through the production driver, migrated"),
 });

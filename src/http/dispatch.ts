@@ -78,7 +78,8 @@ export async function runRoute(
   // must not make two different requests look the same.
   const canonicalBody = route.rawBody ? (rawBody ?? "") : canonicalJson(parsedJson);
   const fingerprint = await requestFingerprint(request.method, url.pathname + url.search, canonicalBody);
-  return withIdempotency(services.idempotencyRecords, env, { scope: idempotencyScope(route.auth, request, bearer), key: idempotencyKey, fingerprint }, requestId, run);
+  const region = access?.kind === "claims" ? access.claims.region : (route.regionOf?.(body as never) ?? null);
+  return withIdempotency(services.idempotencyRecords, env, { scope: idempotencyScope(route.auth, request, bearer), key: idempotencyKey, fingerprint, region }, requestId, run);
 }
 
 /** What the HTTP layer needs from objects, supplied by the route table (src/router.ts). */

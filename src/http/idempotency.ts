@@ -26,8 +26,11 @@ export interface IdempotencyRecord {
   abandon(attempt: string): Promise<FinishOutcome>;
 }
 
-/** Where records live: the record of a key in a scope, both given as hex SHA-256 digests only. */
-export type IdempotencyRecords = (env: Env, scopeHash: string, keyHash: string) => IdempotencyRecord;
+/**
+ * Where records live: the record of a key in a scope, both given as hex SHA-256 digests only, in
+ * the jurisdiction of the data it may hold (an EU cart's records stay in the EU).
+ */
+export type IdempotencyRecords = (env: Env, scopeHash: string, keyHash: string, region: "eu" | null) => IdempotencyRecord;
 
 /** The request header, lower-case as Headers report it. */
 export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
@@ -110,9 +113,9 @@ export function requestFingerprint(method: string, pathAndQuery: string, canonic
 }
 
 /** The record holding `key` in `scope`, addressed by hashes only. */
-export async function idempotencyRecord(records: IdempotencyRecords, env: Env, scope: string, key: string): Promise<IdempotencyRecord> {
+export async function idempotencyRecord(records: IdempotencyRecords, env: Env, scope: string, key: string, region: "eu" | null = null): Promise<IdempotencyRecord> {
   const [scopeHash, keyHash] = await Promise.all([sha256Hex(scope), sha256Hex(key)]);
-  return records(env, scopeHash, keyHash);
+  return records(env, scopeHash, keyHash, region);
 }
 
 /** Headers that describe this delivery rather than the answer, so they are never replayed. */
@@ -124,11 +127,12 @@ function replay(stored: StoredResponse): Response {
   return new Response(stored.body, { status: stored.status, headers });
 }
 
-/** One keyed request: who sent it, the key, and its fingerprint. */
+/** One keyed request: who sent it, the key, its fingerprint, and where its record must live. */
 export interface IdempotentRequest {
   scope: string;
   key: string;
   fingerprint: string;
+  region?: "eu" | null;
 }
 
 /**
@@ -144,7 +148,7 @@ export async function withIdempotency(
   requestId: string,
   run: () => Promise<Response> | Response,
 ): Promise<Response> {
-  const record = await idempotencyRecord(records, env, claim.scope, claim.key);
+  const record = await idempotencyRecord(records, env, claim.scope, claim.key, claim.region ?? null);
   const attempt = crypto.randomUUID();
   const begun = await record.begin(claim.fingerprint, attempt, IDEMPOTENCY_LEASE_MS);
   switch (begun.state) {

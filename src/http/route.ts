@@ -68,6 +68,8 @@ export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS 
    * that was never authorised stores nothing.
    */
   cartOf?: (params: Input<PS>) => { cartId: string; what: "cart" | "order" } | null;
+  /** Where the request's data must live, from its validated body (cart routes take it from the cart's token). */
+  regionOf?: (body: Input<BS>) => "eu" | null;
   /** Headers the route reads (documented as parameters). */
   headers?: Record<string, { description: string; required?: boolean; schema?: z.ZodType }>;
   responses: Record<number, ResponseSpec>;

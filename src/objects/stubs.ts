@@ -15,9 +15,25 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  * The idempotency record of one key in one credential scope, named by the hex SHA-256 of each.
  * Refuses anything else, so a raw token can never become part of an object name by mistake.
  */
-export function idempotencyStub(env: Env, scopeHash: string, keyHash: string) {
+export function idempotencyStub(env: Env, scopeHash: string, keyHash: string, region: "eu" | null = null) {
   if (!SHA256_HEX.test(scopeHash) || !SHA256_HEX.test(keyHash)) throw new Error("idempotency object names are built from SHA-256 hex digests only");
-  return env.IDEMPOTENCY.getByName(`${scopeHash}:${keyHash}`);
+  const name = `${scopeHash}:${keyHash}`;
+  // An EU cart's records (a stored answer may hold its token or the shopper's email) stay in the EU.
+  return region === "eu" ? inJurisdiction(() => env.IDEMPOTENCY.jurisdiction("eu").getByName(name), () => env.IDEMPOTENCY.getByName(name)) : env.IDEMPOTENCY.getByName(name);
+}
+
+/**
+ * Runs `placed` (an EU-jurisdiction placement). Local workerd (wrangler dev, tests) has no
+ * jurisdictions and says so; only then `fallback` places it normally, and that is logged.
+ */
+function inJurisdiction<T>(placed: () => T, fallback: () => T): T {
+  try {
+    return placed();
+  } catch (error) {
+    if (!(error instanceof Error) || !/not implemented in workerd/i.test(error.message)) throw error;
+    log("warn", "jurisdictions are not available in this runtime (local workerd); placed outside the EU");
+    return fallback();
+  }
 }
 
 /** The registry of the orders paid on a UTC day (`YYYY-MM-DD`). */
@@ -43,11 +59,8 @@ export function cartStub(env: Env, cartId: string) {
  */
 export function newCartId(env: Env, region: "eu" | null): DurableObjectId {
   if (region !== "eu") return env.CARTS.newUniqueId();
-  try {
-    return env.CARTS.newUniqueId({ jurisdiction: "eu" });
-  } catch (error) {
-    if (!(error instanceof Error) || !/not implemented in workerd/i.test(error.message)) throw error;
-    log("warn", "jurisdictions are not available in this runtime (local workerd); EU cart placed locally");
-    return env.CARTS.newUniqueId();
-  }
+  return inJurisdiction(
+    () => env.CARTS.newUniqueId({ jurisdiction: "eu" }),
+    () => env.CARTS.newUniqueId(),
+  );
 }

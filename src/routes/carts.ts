@@ -41,6 +41,7 @@ export const createCart = defineRoute({
   tag: "carts",
   auth: "none",
   body: CreateCartBody,
+  regionOf: (body) => (body.region === "eu" ? "eu" : null),
   responses: {
     201: { description: "The new cart and its token", schema: CreatedCart, headers: CART_HEADERS },
     400: { description: "Invalid body (e.g. a region other than eu)" },

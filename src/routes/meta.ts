@@ -12,9 +12,13 @@ import { enforceRateLimit } from "../http/rate-limit";
 import { defineRoute, json, type RouteSpec } from "../http/route";
 import { errorFields, log } from "../platform/log";
 import { SharedResult } from "../platform/shared-result";
+import journal from "../../migrations/meta/_journal.json";
 
 /** The outcome of one database check (failures are outcomes too, so they can be shared). */
-type DatabaseCheck = { ok: true; latency_ms: number; checked_at: string } | { ok: false; checked_at: string };
+type DatabaseCheck = { ok: true; latency_ms: number; checked_at: string; migrations: number } | { ok: false; checked_at: string; reason: "unreachable" | "not_migrated" };
+
+/** The schema migrations this build ships (migrations/): the database is ready once it has applied them all. */
+const MIGRATIONS_SHIPPED = journal.entries.length;
 
 /** How long anonymous deep checks share one result, per isolate. */
 const SHARED_CHECK_MS = 5_000;
@@ -25,14 +29,20 @@ const sharedCheck = new SharedResult<DatabaseCheck>(SHARED_CHECK_MS, SHARED_WAIT
 /** Runs `select 1` through the production driver; logs (once per check) and returns a failure. */
 async function checkDatabase(env: Env, requestId: string): Promise<DatabaseCheck> {
   const started = Date.now();
+  let applied: number;
   try {
-    const rows = await withDb(env, (db) => db.execute<{ ok: number }>(sql`select 1 as ok`));
-    if (rows.rows[0]?.ok !== 1) throw new Error("unexpected answer to select 1");
-    return { ok: true, latency_ms: Date.now() - started, checked_at: new Date(started).toISOString() };
+    // The migrator's own ledger (drizzle.__drizzle_migrations): reachable, and how far migrated.
+    const rows = await withDb(env, (db) => db.execute<{ applied: number }>(sql`select count(*)::int as applied from drizzle.__drizzle_migrations`));
+    applied = Number(rows.rows[0]?.applied ?? 0);
   } catch (error) {
     log("error", "deep health check failed", { request_id: requestId, ...errorFields(error) });
-    return { ok: false, checked_at: new Date(started).toISOString() };
+    return { ok: false, checked_at: new Date(started).toISOString(), reason: "unreachable" };
   }
+  if (applied < MIGRATIONS_SHIPPED) {
+    log("error", "deep health check: the database is not migrated", { request_id: requestId, applied, shipped: MIGRATIONS_SHIPPED });
+    return { ok: false, checked_at: new Date(started).toISOString(), reason: "not_migrated" };
+  }
+  return { ok: true, latency_ms: Date.now() - started, checked_at: new Date(started).toISOString(), migrations: applied };
 }
 
 /**
@@ -47,7 +57,7 @@ export const getHealth = defineRoute({
   path: "/health",
   operationId: "getHealth",
   summary:
-    "Liveness; with deep=1 also checks Postgres through the production driver: live for the admin token, otherwise a result shared for up to 5 s and rate-limited per client IP",
+    "Liveness; with deep=1 readiness: Postgres reached through the production driver and fully migrated (live for the admin token, otherwise a result shared for up to 5 s and rate-limited per client IP)",
   tag: "meta",
   auth: "none",
   query: HealthQuery,
@@ -55,7 +65,7 @@ export const getHealth = defineRoute({
     200: { description: "The service (and, when asked, its database) is up", schema: HealthResponse },
     400: { description: "Invalid query" },
     429: { description: "Too many anonymous deep checks from this client", headers: { "retry-after": "Seconds to wait" } },
-    503: { description: "The database did not answer (for an anonymous caller: at the shared check, up to 5 s ago)" },
+    503: { description: "database_unavailable: the database did not answer or is not migrated yet (for an anonymous caller: at the shared check, up to 5 s ago); with Retry-After", headers: { "retry-after": "Seconds to wait" } },
   },
   async handler({ env, request, query, requestId }) {
     if (query.deep !== "1" && query.deep !== "true") return json({ status: "ok" });
@@ -65,8 +75,11 @@ export const getHealth = defineRoute({
       await enforceRateLimit(env, request, "health_deep");
       check = await sharedCheck.get(env.DATABASE_URL ?? "", () => checkDatabase(env, requestId));
     }
-    if (!check.ok) throw new ApiError(503, "database_unavailable", "The database did not answer the health check.");
-    return json({ status: "ok", database: { status: "ok", latency_ms: check.latency_ms, checked_at: check.checked_at } });
+    if (!check.ok) {
+      const detail = check.reason === "not_migrated" ? "The database is not migrated yet." : "The database did not answer the health check.";
+      throw new ApiError(503, "database_unavailable", detail, {}, { "retry-after": "5" });
+    }
+    return json({ status: "ok", database: { status: "ok", latency_ms: check.latency_ms, checked_at: check.checked_at, migrations: check.migrations } });
   },
 });
 

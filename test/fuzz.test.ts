@@ -406,7 +406,9 @@ async function send(request: FuzzRequest): Promise<Outcome | null> {
       else if (typeof body.title !== "string" || typeof body.detail !== "string") problem = "title/detail";
       else if (body.status !== response.status) problem = `status member ${String(body.status)}`;
       else if (code === null || !/^[a-z][a-z0-9_]*$/.test(code)) problem = "code";
-      else if (body.request_id !== requestId) problem = "request_id";
+      // A replayed answer is the first one byte for byte: its request_id is that request's
+      // (docs/api.md, Idempotency-Key); any other answer carries this request's.
+      else if (response.headers.get("idempotent-replayed") === "true" ? typeof body.request_id !== "string" || body.request_id.length === 0 : body.request_id !== requestId) problem = "request_id";
       else if (/\bat .*\.(ts|js):\d+/.test(text)) problem = "stack trace";
     }
   }
@@ -433,8 +435,15 @@ describe("fuzzing every operation of the OpenAPI document", () => {
     tracked = { sku, productId, cart, ordered, other, order: (await checkout.json()) as Order, hashes: [await accessOf(cart), await accessOf(ordered)] };
   });
 
-  it(`answers ${REQUESTS} hostile requests without a 5xx, with problem+json for every 4xx, and no rejected request changes state`, async () => {
-    const seed = Date.now() % 2 ** 31;
+  it(`answers ${REQUESTS} hostile requests without a 5xx, with problem+json for every 4xx, and no rejected request changes state (a new seed each run)`, () => fuzzRun(Date.now() % 2 ** 31), 180_000);
+
+  // Seeds that found something, kept so that their sequences keep passing: 760680742, a replayed
+  // answer (its first request's request_id, by contract) reported as a defect by this checker;
+  // 765916553, a backlog walk over 8,000 days that answered 500 and starved the runtime.
+  for (const seed of [760680742, 765916553]) it(`answers the ${REQUESTS} requests of seed ${seed} the same way`, () => fuzzRun(seed), 180_000);
+});
+
+async function fuzzRun(seed: number): Promise<void> {
     const productBefore = await productRow(tracked.productId);
     const arbitrary = requestArbitrary(tracked, operations);
     const stats = { sent: 0, unsendable: 0, privileged: 0, privilegedRejected: 0, strictBatches: 0, byClass: new Map<string, number>(), byOperation: new Map<string, { sent: number; ok: number }>() };
@@ -502,5 +511,4 @@ describe("fuzzing every operation of the OpenAPI document", () => {
     for (const op of operations) expect(stats.byOperation.get(op.operationId)?.sent ?? 0, op.operationId).toBeGreaterThan(REQUESTS / operations.length / 3);
     expect([...stats.byOperation.values()].filter((o) => o.ok > 0).length).toBeGreaterThanOrEqual(operations.length / 2);
     // 5,000 requests take 20–30 s on two busy cores: a budget, not a speed assertion.
-  }, 180_000);
-});
+}

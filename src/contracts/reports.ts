@@ -82,7 +82,9 @@ export const UNARCHIVED_DEFAULT_DAYS = 30;
 /** `GET /v1/admin/orders/unarchived` query. */
 export const UnarchivedOrdersQuery = z.strictObject({
   ...PageQuery,
-  from: Day.optional().describe(`First UTC day of payment to look at (YYYY-MM-DD). Default: ${UNARCHIVED_DEFAULT_DAYS} days before today.`),
+  from: Day.optional().describe(
+    `First UTC day of payment to look at (YYYY-MM-DD), at most ${MAX_REPORT_DAYS} days before today. Default: ${UNARCHIVED_DEFAULT_DAYS} days before today.`,
+  ),
 });
 
 /** Paid orders Postgres has not confirmed yet, oldest first. */

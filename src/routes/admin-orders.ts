@@ -3,7 +3,7 @@
  * the archival queue within seconds of the payment).
  */
 import { z } from "zod";
-import { AdminOrderListQuery, Day, OrderId, OrderPage, UNARCHIVED_DEFAULT_DAYS, UnarchivedOrderPage, UnarchivedOrdersQuery } from "../contracts";
+import { AdminOrderListQuery, Day, MAX_REPORT_DAYS, OrderId, OrderPage, UNARCHIVED_DEFAULT_DAYS, UnarchivedOrderPage, UnarchivedOrdersQuery } from "../contracts";
 import { withDb } from "../db/client";
 import { listArchivedOrders } from "../db/orders";
 import { decodeCursor, encodeCursor } from "../http/cursor";
@@ -91,6 +91,12 @@ export const listUnarchivedOrders = defineRoute({
     const cursor = query.cursor === undefined ? undefined : decodeCursor(BacklogCursor, query.cursor);
     const today = Date.parse(new Date().toISOString().slice(0, 10));
     const first = cursor ? Date.parse(cursor.d) : query.from ? Date.parse(query.from) : today - UNARCHIVED_DEFAULT_DAYS * DAY_MS;
+    // One registry object per day: a bounded walk (a request may reach only so many objects).
+    if (first < today - MAX_REPORT_DAYS * DAY_MS) {
+      throw new ApiError(400, "invalid_request", "The request query is invalid.", {
+        errors: [{ path: query.cursor === undefined ? "query.from" : "query.cursor", message: `must be at most ${MAX_REPORT_DAYS} days before today` }],
+      });
+    }
     const data: Array<z.infer<typeof UnarchivedOrderPage>["data"][number]> = [];
     for (let day = first; day <= today && data.length <= query.limit; day += DAY_MS) {
       const name = new Date(day).toISOString().slice(0, 10);

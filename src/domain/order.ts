@@ -10,7 +10,7 @@
  * return what to record of the event, the effects to carry out (in order) and the answer. The
  * cart object only loads the order, asks here, and carries the decision out.
  */
-import type { Order, OrderArchivedV1, OrderStatus, RefundDueV1, RefundReason } from "../contracts";
+import type { AdminOrder, Order, OrderArchivedV1, OrderStatus, RefundDueV1, RefundReason } from "../contracts";
 import { paymentWindowOver } from "./expiry";
 import { lineView, linesTotal, type StoredLine } from "./lines";
 
@@ -180,5 +180,42 @@ export function refundDueMessage(orderId: string, payment: { paymentId: string; 
     type: "payment.refund_due",
     version: 1,
     refund: { order_id: orderId, payment_id: payment.paymentId, amount: { amount: payment.amount, currency: payment.currency }, reason, recorded_at: new Date(now).toISOString() },
+  };
+}
+
+/** A payment event as the order's object recorded it. */
+export interface RecordedPayment extends PaymentRecord {
+  webhookId: string;
+  type: string;
+  paymentId: string | null;
+  amount: number | null;
+  currency: string | null;
+  receivedAt?: number;
+}
+
+/**
+ * The order as the back office sees it: the order, every payment event, the payment that paid it,
+ * and the refunds due (late or second payments, and the whole payment of an unfulfillable order).
+ */
+export function adminOrderView(order: OrderState, lines: readonly StoredLine[], events: readonly RecordedPayment[]): AdminOrder {
+  const refunds: AdminOrder["refunds_due"] = events
+    .filter((e) => e.refundDue && e.paymentId !== null && e.amount !== null && e.currency !== null)
+    .map((e) => ({ payment_id: e.paymentId!, amount: { amount: e.amount!, currency: e.currency! }, reason: e.outcome === "second_payment" ? ("second_payment" as const) : ("order_not_payable" as const) }));
+  if (order.status === "paid_unfulfillable" && order.payment_id !== null) {
+    refunds.push({ payment_id: order.payment_id, amount: { amount: order.total_amount, currency: order.currency }, reason: "unfulfillable" });
+  }
+  return {
+    ...orderView(order, lines),
+    payment_id: order.payment_id,
+    payments: events.map((event) => ({
+      webhook_id: event.webhookId,
+      type: event.type,
+      payment_id: event.paymentId,
+      amount: event.amount === null || event.currency === null ? null : { amount: event.amount, currency: event.currency },
+      outcome: event.outcome,
+      refund_due: event.refundDue,
+      received_at: new Date(event.receivedAt ?? 0).toISOString(),
+    })),
+    refunds_due: refunds,
   };
 }

@@ -11,7 +11,7 @@ import { type CartState, cartView, holdIdFor } from "../domain/cart";
 import { reprice } from "../domain/checkout";
 import { orderHoldSeconds, paymentWindowOver } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
-import { decideCancel, decidePayment, type LineSettlement, type OrderEffect, orderIdFor, orderTotal, orderView, type PaymentRecord, settlement } from "../domain/order";
+import { adminOrderView, decideCancel, decidePayment, type LineSettlement, type OrderEffect, orderIdFor, orderTotal, orderView, type PaymentRecord, settlement } from "../domain/order";
 import { errorFields, log } from "../platform/log";
 import type { CartStore, StoredCart } from "./cart-store";
 import type { OrderStore, RegistryEntry } from "./order-store";
@@ -273,31 +273,7 @@ export class OrderDesk {
   /** The order for the back office: with every payment event, the refunds due and its paying payment. */
   adminView(): AdminOrder | null {
     const order = this.orders.order();
-    if (!order) return null;
-    const events = this.orders.events();
-    return {
-      ...orderView(order, this.orders.lines()),
-      payment_id: order.payment_id,
-      payments: events.map((event) => ({
-        webhook_id: event.webhookId,
-        type: event.type,
-        payment_id: event.paymentId,
-        amount: event.amount === null || event.currency === null ? null : { amount: event.amount, currency: event.currency },
-        outcome: event.outcome,
-        refund_due: event.refundDue,
-        received_at: new Date(event.receivedAt ?? 0).toISOString(),
-      })),
-      refunds_due: [
-        ...events.filter((e) => e.refundDue && e.paymentId !== null && e.amount !== null && e.currency !== null).map((e) => ({
-          payment_id: e.paymentId!,
-          amount: { amount: e.amount!, currency: e.currency! },
-          reason: e.outcome === "second_payment" ? ("second_payment" as const) : ("order_not_payable" as const),
-        })),
-        ...(order.status === "paid_unfulfillable" && order.payment_id !== null
-          ? [{ payment_id: order.payment_id, amount: { amount: order.total_amount, currency: order.currency }, reason: "unfulfillable" as const }]
-          : []),
-      ],
-    };
+    return order ? adminOrderView(order, this.orders.lines(), this.orders.events()) : null;
   }
 
   /** When this desk next needs the alarm: payment window end, an interrupted payment, or a send retry. */

@@ -15,7 +15,7 @@
  */
 import type { OrderStatus } from "../contracts";
 import type { StoredLine } from "../domain/lines";
-import { archivalMessage, type OrderState, type PaymentRecord, refundDueMessage } from "../domain/order";
+import { archivalMessage, type OrderState, type PaymentRecord, type RecordedPayment, refundDueMessage } from "../domain/order";
 import { backoffMs } from "../platform/backoff";
 import { ORDER_SCHEMA } from "./order-schema";
 import { LazySchema } from "./sql-migrations";
@@ -34,14 +34,7 @@ interface OrderRow extends OrderState, Record<string, SqlStorageValue> {
 }
 
 /** A payment event as recorded (for dedupe and refunds). */
-export interface PaymentEventRecord extends PaymentRecord {
-  webhookId: string;
-  type: string;
-  paymentId: string | null;
-  amount: number | null;
-  currency: string | null;
-  receivedAt?: number;
-}
+export type PaymentEventRecord = RecordedPayment;
 
 /** A message waiting to be sent, or to be confirmed. */
 export interface OutboxMessage {

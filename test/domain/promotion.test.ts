@@ -10,6 +10,7 @@ import {
   type PricingLine,
   type Promotion,
   type PromotionCart,
+  type PromotionTarget,
   selectPromotions,
 } from "../../src/domain/promotion";
 
@@ -105,7 +106,7 @@ describe("applicability: the target", () => {
 describe("applicability: the conditions", () => {
   // Cart: SKU-1 2 × 2500 = 5000, SKU-2 3 × 500 = 1500, SKU-3 1 × 1000 = 1000; 7500 in all, 6 units.
   it("checks the minimum subtotal on the targeted lines, at exactly the minimum included", () => {
-    const shoes = { kind: "categories", categories: ["shoes"] } as const;
+    const shoes: PromotionTarget = { kind: "categories", categories: ["shoes"] };
     expect(applicability(promo({ target: shoes, conditions: { min_subtotal: { USD: 5000 } } }), cart, 0)).toEqual(ok);
     expect(applicability(promo({ target: shoes, conditions: { min_subtotal: { USD: 5001 } } }), cart, 0)).toEqual(noMatch);
   });
@@ -120,7 +121,7 @@ describe("applicability: the conditions", () => {
   });
 
   it("checks the minimum quantity on the targeted lines, or the cart", () => {
-    const socks = { kind: "skus", skus: ["SKU-2"] } as const;
+    const socks: PromotionTarget = { kind: "skus", skus: ["SKU-2"] };
     expect(applicability(promo({ target: socks, conditions: { min_quantity: 3 } }), cart, 0)).toEqual(ok);
     expect(applicability(promo({ target: socks, conditions: { min_quantity: 4 } }), cart, 0)).toEqual(noMatch);
     expect(applicability(promo({ conditions: { min_quantity: 6 } }), cart, 0)).toEqual(ok);

@@ -9,5 +9,6 @@ export * from "./contracts/common";
 export * from "./contracts/inventory";
 export * from "./contracts/orders";
 export * from "./contracts/problems";
+export * from "./contracts/promotions";
 export * from "./contracts/reports";
 export * from "./contracts/storefront-keys";

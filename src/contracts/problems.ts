@@ -25,6 +25,7 @@ export const PROBLEMS = {
   unauthorized: problem(401, {}, "No valid credential for this route"),
   invalid_signature: problem(401, {}, "The webhook signature is missing, wrong, or its timestamp is too far off"),
   not_found: problem(404, {}, "No such resource, or not yours (the same answer either way)"),
+  promotion_not_found: problem(404, { promotion_code: z.string().describe("The code as entered") }, "No promotion has this code"),
   method_not_allowed: problem(405, {}, "The path exists, the method does not (HEAD is not served); Allow lists the methods"),
   insufficient_stock: problem(409, { available: count.describe("The most this line could hold now"), sku: sku.optional() }, "Not enough stock"),
   currency_mismatch: problem(409, { currency: z.string().describe("The SKU's currency"), sku: sku.optional() }, "The SKU is priced in another currency than the cart's"),
@@ -39,6 +40,17 @@ export const PROBLEMS = {
   amount_mismatch: problem(409, { expected: Money }, "The payment's amount or currency differs from the order's"),
   order_not_payable: problem(409, { order_status: z.string() }, "The order cannot take this payment; it is recorded for refund"),
   sku_conflict: problem(409, { skus: z.array(z.string()) }, "A SKU belongs to another product"),
+  promotion_not_applicable: problem(
+    409,
+    {
+      reason: z.enum(["not_active", "does_not_match_cart", "usage_limit_reached", "not_combinable"]).describe("not_active: archived or outside its window; does_not_match_cart: no targeted line, another currency, or a minimum not reached; usage_limit_reached: every redemption is taken; not_combinable: it cannot stack with a promotion the cart has"),
+      promotion_code: z.string().describe("The code as entered"),
+    },
+    "The promotion exists but cannot apply to this cart now",
+  ),
+  promotion_code_immutable: problem(409, { promotion_code: z.string().nullable().describe("The code the promotion keeps") }, "A promotion's code (or its having none) is fixed when it is created"),
+  ship_to_required: problem(409, {}, "Tax needs the destination: PUT /v1/carts/{cart_id}/ship-to first"),
+  carts_incompatible: problem(409, { field: z.enum(["currency", "region", "same_cart"]).describe("What differs between the two carts (or that they are the same cart)") }, "These two carts cannot be merged"),
   idempotency_key_in_use: problem(409, {}, "A request with this Idempotency-Key is still running"),
   version_mismatch: problem(412, { version: z.number().int().positive() }, "If-Match is stale: the cart is at another version"),
   payload_too_large: problem(413, {}, "Bodies are limited to 64 KiB"),
@@ -49,6 +61,7 @@ export const PROBLEMS = {
   rate_limited: problem(429, {}, "Too many requests from this client; see Retry-After"),
   internal: problem(500, {}, "An unexpected fault; quote the request id"),
   database_unavailable: problem(503, {}, "The database is down or not ready; see Retry-After"),
+  tax_unavailable: problem(503, {}, "The tax service failed or was late; no order was created. See Retry-After"),
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

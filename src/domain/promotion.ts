@@ -169,3 +169,33 @@ export function selectPromotions(candidates: readonly Promotion[], cart: Promoti
   }
   return { applied, rejected };
 }
+
+/**
+ * The name of the object that serialises a promotion's redemptions: a code promotion by its code
+ * (so applying a code needs no lookup first: codes never change once set), an automatic one by id.
+ */
+export function promotionObjectName(promotion: { id: string; code: string | null }): string {
+  return promotion.code === null ? `auto:${promotion.id}` : `code:${normalizeCode(promotion.code)}`;
+}
+
+/** Why a promotion's object refused a redemption hold. */
+export type RedemptionRefusal = "promotion_not_found" | "not_active" | "usage_limit_reached";
+
+/**
+ * Whether a cart may take a redemption hold on `promotion` at `now`: the promotion's own rule, as
+ * the object that counts its redemptions decides it. A hold the cart already has, or a redemption
+ * already committed, is always kept (re-asking is idempotent); a new one needs the promotion
+ * active and `held + committed` below its usage limit.
+ */
+export function decideRedemption(
+  promotion: Promotion | null,
+  state: { held: number; committed: number; hasHold: boolean; isCommitted: boolean },
+  now: number,
+): { ok: true } | { ok: false; reason: RedemptionRefusal } {
+  if (promotion === null) return { ok: false, reason: "promotion_not_found" };
+  if (state.isCommitted) return { ok: true };
+  if (!isActive(promotion, now)) return { ok: false, reason: "not_active" };
+  if (state.hasHold) return { ok: true };
+  if (promotion.usage_limit !== null && state.held + state.committed >= promotion.usage_limit) return { ok: false, reason: "usage_limit_reached" };
+  return { ok: true };
+}

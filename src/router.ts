@@ -15,6 +15,7 @@ import { listAdminOrders, listUnarchivedOrders } from "./routes/admin-orders";
 import { deleteProduct, putProduct } from "./routes/admin-products";
 import { listRefundsDue } from "./routes/admin-refunds";
 import { lowStockReport, salesReport, topSkusReport } from "./routes/admin-reports";
+import { deleteCartPromotion, putCartPromotion, putCartShipTo } from "./routes/cart-pricing";
 import { createCart, deleteCartItem, getCart, putCartItem } from "./routes/carts";
 import { getAvailability, getInventory, postAdjustment, postRestore, putInventory } from "./routes/inventory";
 import { getHealth, openApiRoute } from "./routes/meta";
@@ -33,6 +34,9 @@ export const routes: readonly RouteSpec[] = [
   createCart,
   getCart,
   putCartItem,
+  putCartPromotion,
+  deleteCartPromotion,
+  putCartShipTo,
   deleteCartItem,
   checkout,
   getOrder,

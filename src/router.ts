@@ -22,6 +22,7 @@ import { getHealth, openApiRoute } from "./routes/meta";
 import { cancelOrder, checkout, getOrder, getOrderForAdmin } from "./routes/orders";
 import { getProductRoute, listProductsRoute } from "./routes/products";
 import { createStorefrontKey, listStorefrontKeysRoute, revokeStorefrontKey } from "./routes/storefront-keys";
+import { stripeWebhook } from "./routes/stripe-webhook";
 import { paymentWebhook } from "./routes/webhooks";
 
 /** Every route, in the order the OpenAPI document lists them. */
@@ -42,6 +43,7 @@ export const routes: readonly RouteSpec[] = [
   getOrder,
   cancelOrder,
   paymentWebhook,
+  stripeWebhook,
   listAdminProducts,
   getAdminProduct,
   putProduct,

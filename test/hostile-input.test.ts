@@ -31,8 +31,13 @@ describe("identifiers that do not survive a URL path", () => {
     expect((await expectProblem(restore, 400, "invalid_request")).errors).toEqual([{ path: "skus.0", message: expect.any(String) }]);
   });
 
-  it("still accepts dots that do survive a URL: ..., .a, a.b, a..", async () => {
-    const dotted = ["...", `.${unique("a")}`, `${unique("a")}.b`, `${unique("a")}..`];
+  it("still accepts dots that do survive a URL: ..., .a, a.b, a.. (\"...\" is routed as an id)", async () => {
+    // Only "." and ".." are normalised away; any longer run of dots is an id. A fixed "..." would be
+    // one SKU for the whole run's database (another file, or the fuzzer, may own it), so the length
+    // is drawn: 40–63 dots, a SKU nothing else makes.
+    const dotted = [".".repeat(40 + Math.floor(Math.random() * 24)), `.${unique("a")}`, `${unique("a")}.b`, `${unique("a")}..`];
+    // "..." reaches the route as a SKU: unknown (404), or stocked by another test (200); never a 400.
+    expect([200, 404]).toContain((await call("GET", "/v1/skus/.../availability")).status);
     const id = `${unique("p")}...`;
     const response = await call("PUT", `/v1/admin/products/${id}`, { body: productBody(dotted.map((sku) => ({ sku }))), headers: ADMIN });
     expect(response.status).toBe(201);

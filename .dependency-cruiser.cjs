@@ -1,7 +1,7 @@
 /**
  * The layers of src/ (docs/architecture.md "Layers"), enforced in CI by `npm run lint`.
  * Imports only point down:
- *   index.ts, router.ts → routes/, http/ → sync/, db/ → objects/ → domain/ → contracts.ts → platform/
+ *   index.ts, router.ts → routes/, http/ → sync/, db/ → objects/ → services/ → domain/ → contracts.ts → platform/
  * Every rule below is one sentence of that picture.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -55,6 +55,13 @@ module.exports = {
       comment: "objects/ import domain/, contracts.ts, platform/, config.ts and each other; never http/, routes/, db/ or sync/.",
       from: { path: "^src/objects/" },
       to: { path: "^src/(http|routes|db|sync)/|^src/(router|index)\\.ts$" },
+    },
+    {
+      name: "services-below-objects",
+      severity: "error",
+      comment: "services/ (the edge's clients of outside things: settings in KV, the tax service) sit below objects and sync: they import only config, domain, contracts and platform.",
+      from: { path: "^src/services/" },
+      to: { path: "^src/(objects|sync|db|http|routes)/|^src/(router|index)\\.ts$" },
     },
     {
       name: "db-and-sync-below-http",

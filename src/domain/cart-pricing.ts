@@ -66,6 +66,12 @@ export function priceLines(currency: string, lines: readonly PricedCartLine[], a
   return price({ currency, lines: pricingLines(lines), promotions: applied, tax });
 }
 
+/** The pricing of a cart with no lines and no destination (one only opened). */
+export function emptyPricing(currency: string, taxMode: "none" | "rates" | "external"): CartPricing {
+  const priced: PricedCart = { currency, lines: [], discounts: [], subtotal: 0, discount_total: 0, tax_total: 0, tax_inclusive: false, total: 0 };
+  return { priced, tax_status: taxMode === "none" ? "not_applicable" : "pending", codes: [], ship_to: null };
+}
+
 /** A cart's pricing as shown: the priced lines, how tax was found, the codes, the destination. */
 export interface CartPricing {
   priced: PricedCart;

@@ -8,11 +8,10 @@ import { settings } from "../config";
 import type { ShipTo, TaxStatus } from "../contracts";
 import type { CartState } from "../domain/cart";
 import { type CartPricing, choosePromotions, type PricedCartLine, priceLines } from "../domain/cart-pricing";
-import type { PricedCart } from "../domain/pricing";
 import type { Promotion } from "../domain/promotion";
 import { type TaxQuote, taxCacheKey, taxRequest } from "../domain/tax";
-import { automaticPromotions, taxRates } from "../sync/pricing-settings";
-import { quoteExternalTax } from "../sync/tax-service";
+import { automaticPromotions, taxRates } from "../services/pricing-settings";
+import { quoteExternalTax } from "../services/tax-service";
 import type { CartStore, KeptPromotion } from "./cart-store";
 
 /** A priced cart: what the API shows, and the promotions that applied (checkout needs them). */
@@ -22,13 +21,6 @@ export interface Priced extends CartPricing {
 
 /** Whether pricing may call the tax service (`fetch`) or only use a cached answer (`cached`). */
 export type TaxPolicy = "cached" | "fetch";
-
-const EMPTY: PricedCart = { currency: "", lines: [], discounts: [], subtotal: 0, discount_total: 0, tax_total: 0, tax_inclusive: false, total: 0 };
-
-/** The pricing of a cart with no lines (a cart only opened). */
-export function emptyPricing(env: Env, currency: string): CartPricing {
-  return { priced: { ...EMPTY, currency }, tax_status: settings(env).taxMode === "none" ? "not_applicable" : "pending", codes: [], ship_to: null };
-}
 
 export class CartPricer {
   constructor(

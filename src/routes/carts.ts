@@ -1,17 +1,17 @@
 /**
- * Carts: create, read, and set lines. Each cart is one CartObject; its lines hold stock.
+ * Carts: create, read, set lines; enter promotion codes and set where the goods go (what the cart
+ * is charged beyond its lines). Each cart is one CartObject; its lines hold stock.
  */
 import { z } from "zod";
 import { settings } from "../config";
-import { Cart, CartItemParams, CartParams, CreateCartBody, CreatedCart, SetItemBody } from "../contracts";
+import { Cart, CartItemParams, CartParams, CreateCartBody, CreatedCart, PromotionCodeParams, SetItemBody, ShipToBody } from "../contracts";
 import { mintCartToken } from "../domain/cart-access";
 import { type CartResult, etagOf, unwrittenCart } from "../domain/cart";
-import { cartView } from "../domain/cart-pricing";
-import { cartProblem } from "../http/outcomes";
+import { cartView, emptyPricing } from "../domain/cart-pricing";
+import { cartProblem, codeProblem } from "../http/outcomes";
 import { notFound } from "../http/problem";
 import { clientIp, enforceRateLimit } from "../http/rate-limit";
 import { defineRoute, json } from "../http/route";
-import { emptyPricing } from "../objects/cart-pricer";
 import { cartStub, newCartId } from "../objects/stubs";
 import { sha256Hex } from "../platform/crypto";
 
@@ -21,19 +21,19 @@ async function clientKey(request: Request, env: Env): Promise<string> {
 }
 
 /** Maps a cart answer to a response (200 with ETag) or its problem. */
-export function cartResponse(result: CartResult, status = 200): Response {
+function cartResponse(result: CartResult, status = 200): Response {
   if (!result.ok) throw cartProblem(result);
   return json(result.cart, status, { etag: etagOf(result.cart.version), "cache-control": "no-store" });
 }
 
 /** The cart object a request names, or 404 (an id this namespace never issued). */
-export function stubFor(env: Env, cartId: string) {
+function stubFor(env: Env, cartId: string) {
   const stub = cartStub(env, cartId);
   if (stub === null) throw notFound("cart");
   return stub;
 }
 
-export const CART_HEADERS = { etag: 'The cart version as an entity tag, e.g. "4"' };
+const CART_HEADERS = { etag: 'The cart version as an entity tag, e.g. "4"' };
 
 export const createCart = defineRoute({
   method: "POST",
@@ -56,7 +56,7 @@ export const createCart = defineRoute({
     const config = settings(env);
     const claims = { cartId: newCartId(env, region).toString(), currency: body.currency, region, createdAt: Date.now() };
     const token = await mintCartToken(config.cartTokenSecrets, claims);
-    const cart = cartView(unwrittenCart(claims, config.holdTtlSeconds), [], emptyPricing(env, body.currency));
+    const cart = cartView(unwrittenCart(claims, config.holdTtlSeconds), [], emptyPricing(body.currency, config.taxMode));
     return json({ ...cart, token }, 201, { etag: etagOf(cart.version), "cache-control": "no-store" });
   },
 });
@@ -80,7 +80,7 @@ export const getCart = defineRoute({
   },
 });
 
-export const IF_MATCH = { "if-match": { description: 'Only change the cart if it is still at this version, e.g. "4" (else 412)', schema: z.string().max(200) } };
+const IF_MATCH = { "if-match": { description: 'Only change the cart if it is still at this version, e.g. "4" (else 412)', schema: z.string().max(200) } };
 
 export const putCartItem = defineRoute({
   method: "PUT",
@@ -135,5 +135,85 @@ export const deleteCartItem = defineRoute({
     await enforceRateLimit(env, request, "cart_write");
     const stub = stubFor(env, params.cart_id);
     return cartResponse(await stub.removeItem(access!, params.sku, request.headers.get("if-match"), await clientKey(request, env)));
+  },
+});
+
+export const putCartPromotion = defineRoute({
+  method: "PUT",
+  path: "/v1/carts/{cart_id}/promotions/{code}",
+  operationId: "applyPromotionCode",
+  summary: "Enter a promotion code on the cart (codes are case-insensitive; entering one twice changes nothing)",
+  tag: "carts",
+  auth: "cart",
+  params: PromotionCodeParams,
+  headers: IF_MATCH,
+  responses: {
+    200: { description: "The cart with the code applied", schema: Cart, headers: CART_HEADERS },
+    401: { description: "No bearer token" },
+    404: { description: "No such cart, or promotion_not_found: no promotion has this code", problems: ["not_found", "promotion_not_found"] },
+    409: {
+      description: "promotion_not_applicable (with reason: not_active, does_not_match_cart, usage_limit_reached or not_combinable), or cart_not_open",
+      problems: ["promotion_not_applicable", "cart_not_open"],
+    },
+    412: { description: "version_mismatch: If-Match is stale" },
+    429: { description: "Too many cart changes from this client" },
+  },
+  cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
+  async handler({ env, request, params, access }) {
+    await enforceRateLimit(env, request, "cart_write");
+    const result = await stubFor(env, params.cart_id).enterCode(access!, params.code, request.headers.get("if-match"));
+    if (!result.ok && (result.reason === "promotion_not_found" || result.reason === "promotion_not_applicable")) throw codeProblem(result);
+    return cartResponse(result);
+  },
+});
+
+export const deleteCartPromotion = defineRoute({
+  method: "DELETE",
+  path: "/v1/carts/{cart_id}/promotions/{code}",
+  operationId: "removePromotionCode",
+  summary: "Remove a promotion code from the cart and give its redemption back (a code not on the cart changes nothing)",
+  tag: "carts",
+  auth: "cart",
+  params: PromotionCodeParams,
+  headers: IF_MATCH,
+  responses: {
+    200: { description: "The cart without the code", schema: Cart, headers: CART_HEADERS },
+    401: { description: "No bearer token" },
+    404: { description: "No such cart" },
+    409: { description: "cart_not_open", problems: ["cart_not_open"] },
+    412: { description: "version_mismatch: If-Match is stale" },
+    429: { description: "Too many cart changes from this client" },
+  },
+  cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
+  async handler({ env, request, params, access }) {
+    await enforceRateLimit(env, request, "cart_write");
+    return cartResponse(await stubFor(env, params.cart_id).removeCode(access!, params.code, request.headers.get("if-match")));
+  },
+});
+
+export const putCartShipTo = defineRoute({
+  method: "PUT",
+  path: "/v1/carts/{cart_id}/ship-to",
+  operationId: "setCartShipTo",
+  summary: "Set where the goods go; tax (TAX_MODE rates or external) is computed for this destination",
+  tag: "carts",
+  auth: "cart",
+  params: CartParams,
+  body: ShipToBody,
+  headers: IF_MATCH,
+  responses: {
+    200: { description: "The cart with its destination", schema: Cart, headers: CART_HEADERS },
+    400: { description: "Invalid body" },
+    401: { description: "No bearer token" },
+    404: { description: "No such cart" },
+    409: { description: "cart_not_open", problems: ["cart_not_open"] },
+    412: { description: "version_mismatch: If-Match is stale" },
+    429: { description: "Too many cart changes from this client" },
+  },
+  cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
+  async handler({ env, request, params, body, access }) {
+    await enforceRateLimit(env, request, "cart_write");
+    const shipTo = { country: body.country, region: body.region ?? null, postal_code: body.postal_code ?? null };
+    return cartResponse(await stubFor(env, params.cart_id).setShipTo(access!, shipTo, request.headers.get("if-match")));
   },
 });

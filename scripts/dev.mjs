@@ -37,7 +37,14 @@ const wranglerJs = path.join(root, "node_modules", "wrangler", "bin", "wrangler.
 /** Names read from the environment only; never passed to the Worker. */
 const ENV_ONLY = new Set(["PORT", "DEV_PG_PORT", "DEV_RELAY_PORT", "DEV_PERSIST_TO", "DEV_PG_DATA"]);
 /** Values never printed. */
-const SECRET = new Set(["ADMIN_TOKEN", "PAYMENT_WEBHOOK_SECRET", "DATABASE_URL"]);
+const SECRET = new Set(["ADMIN_TOKEN", "PAYMENT_WEBHOOK_SECRET", "DATABASE_URL", "TAX_SERVICE_SECRET"]);
+/**
+ * Secrets the Worker reads only in some modes, so not in wrangler.toml's `[secrets] required`.
+ * wrangler dev takes from an env file only the names wrangler.toml declares (vars and required
+ * secrets) and silently drops the rest, so these reach it as `--var NAME:value` instead: hidden in
+ * wrangler's binding table, but visible in the process list. Development values only.
+ */
+const OPTIONAL_SECRETS = ["TAX_SERVICE_SECRET"];
 const DEFAULT_ADMIN_TOKEN = "dev-admin-token";
 
 const log = (message) => console.log(`[dev] ${message}`);
@@ -332,6 +339,7 @@ async function main() {
   // --test-scheduled: wrangler dev does not fire crons itself; the timer below does, through it.
   const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--env-file", envFile, "--test-scheduled"];
   if (process.env.DEV_PERSIST_TO) args.push("--persist-to", process.env.DEV_PERSIST_TO);
+  for (const name of OPTIONAL_SECRETS) if (vars[name]) args.push("--var", `${name}:${vars[name]}`);
   log(`wrangler dev on 127.0.0.1:${port}`);
   wrangler = spawn(process.execPath, args, {
     cwd: root,

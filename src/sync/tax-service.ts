@@ -155,7 +155,8 @@ export async function quoteExternalTax(env: Env, body: string, options: { budget
     return fail("invalid_response", { status: response.status, problem: `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}` });
   }
   const lines = matchAnswer(skus, answer.data);
-  if (lines === null)
+  if (lines === null) {
     return fail("invalid_response", { status: response.status, problem: "the answer's SKUs are not exactly the requested ones" });
+  }
   return { ok: true, lines };
 }

@@ -1,13 +1,18 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig, defineProject } from "vitest/config";
-import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_STRIPE_WEBHOOK_SECRET, TEST_WEBHOOK_SECRET } from "./test/secrets.ts";
+import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_STRIPE_WEBHOOK_SECRET, TEST_TAX_SERVICE_SECRET, TEST_WEBHOOK_SECRET } from "./test/secrets.ts";
 
 /**
- * One project of tests in the Workers runtime, with its own Postgres and relay (test/global-setup.ts).
- * `recovery` takes Postgres away on purpose (the relay's outage switch), so it gets a database of
- * its own and runs its files one at a time; `main` never sees its outages.
+ * One project of tests in the Workers runtime, with its own Postgres, relay and tax service stub
+ * (test/global-setup.ts). `recovery` takes Postgres away on purpose (the relay's outage switch), so
+ * it gets a database of its own and runs its files one at a time; `main` never sees its outages.
+ * `bindings` adds to or overrides the common bindings (vars included) for one project.
  */
-function workersProject(name: string, include: string[], options: { exclude?: string[]; sequential?: boolean } = {}) {
+function workersProject(
+  name: string,
+  include: string[],
+  options: { exclude?: string[]; sequential?: boolean; bindings?: Record<string, string> } = {},
+) {
   return defineProject({
     plugins: [
       cloudflareTest(({ inject }) => ({
@@ -21,6 +26,10 @@ function workersProject(name: string, include: string[], options: { exclude?: st
             PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
             CART_TOKEN_SECRET: TEST_CART_TOKEN_SECRET,
             STRIPE_WEBHOOK_SECRET: TEST_STRIPE_WEBHOOK_SECRET,
+            // This project's stub; TAX_MODE stays wrangler.toml's "none" unless `bindings` says otherwise.
+            TAX_SERVICE_URL: inject("taxServiceUrl"),
+            TAX_SERVICE_SECRET: TEST_TAX_SERVICE_SECRET,
+            ...options.bindings,
           },
         },
       })),
@@ -41,6 +50,11 @@ export default defineConfig({
   test: {
     // Logs of passing tests are noise; a failing test shows its request logs.
     silent: "passed-only",
-    projects: [workersProject("main", ["test/**/*.test.ts"], { exclude: ["test/recovery/**"] }), workersProject("recovery", ["test/recovery/**/*.test.ts"], { sequential: true })],
+    projects: [
+      workersProject("main", ["test/**/*.test.ts"], { exclude: ["test/recovery/**", "test/tax/**"] }),
+      workersProject("recovery", ["test/recovery/**/*.test.ts"], { sequential: true }),
+      // Carts and checkout with the external tax service (the stub): TAX_MODE=external.
+      workersProject("tax", ["test/tax/**/*.test.ts"], { bindings: { TAX_MODE: "external" } }),
+    ],
   },
 });

@@ -28,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import { buildAdmin } from "./build-admin.mjs";
 import { runCrons } from "./lib/dev-crons.mjs";
 import { cleanups, helpers, installStopHandlers, removeEnvFile, setEnvFile, setWrangler, stop, stopping } from "./lib/dev-lifecycle.mjs";
-import { describe, portFromEnv, portInUse, settings } from "./lib/dev-settings.mjs";
+import { describe, OPTIONAL_SECRETS, portFromEnv, portInUse, settings } from "./lib/dev-settings.mjs";
 import { log, ms, sleep, warn, withTimeout } from "./lib/dev-util.mjs";
 import { migrate, startEmbeddedPostgres } from "./lib/postgres.mjs";
 import { descendants, killTree, running } from "./lib/process-tree.mjs";
@@ -123,6 +123,7 @@ async function main() {
   // --test-scheduled: wrangler dev does not fire crons itself; the timer below does, through it.
   const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--env-file", envFile, "--test-scheduled"];
   if (process.env.DEV_PERSIST_TO) args.push("--persist-to", process.env.DEV_PERSIST_TO);
+  for (const name of OPTIONAL_SECRETS) if (vars[name]) args.push("--var", `${name}:${vars[name]}`);
   log(`wrangler dev on 127.0.0.1:${port}`);
   const wrangler = spawn(process.execPath, args, {
     cwd: root,

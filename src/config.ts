@@ -2,6 +2,7 @@
  * Worker settings from vars (strings in the environment), parsed once per isolate.
  */
 import { z } from "zod";
+import { log } from "./platform/log";
 
 const Settings = z.object({
   HOLD_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).catch(900),
@@ -10,9 +11,6 @@ const Settings = z.object({
   RATE_LIMITS: z.enum(["on", "off"]).catch("on"),
   MAX_HOLD_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).optional().catch(undefined),
   CLIENT_HOLD_LIMIT: z.coerce.number().int().min(1).max(1_000_000).catch(10),
-  // An unknown mode is not "none": tax would silently become zero. It counts as external without a
-  // service, so carts show tax as unavailable and checkout refuses until it is fixed.
-  TAX_MODE: z.enum(["none", "rates", "external"]).catch("external"),
 });
 
 export interface Settings {
@@ -26,15 +24,78 @@ export interface Settings {
   maxHoldSeconds: number;
   /** Units of one SKU one client may hold across its carts; undefined when RATE_LIMITS is off. */
   clientHoldLimit: number | undefined;
-  /** How carts are taxed: not at all, by the rates table per country, or by the external service. */
-  taxMode: "none" | "rates" | "external";
-  /** The external tax service (TAX_MODE=external); empty: none configured. */
-  taxServiceUrl: string;
-  /** Signs each request to the tax service (HMAC-SHA256). */
-  taxServiceSecret: string;
+  /**
+   * How carts are taxed (TAX_MODE): `none`, `rates` (the published rate table) or `external` (the
+   * tax service). Unset or empty is `none`. Any other value is a misconfiguration that must never
+   * stop tax from being charged: it counts as `external` with no service configured, so tax is
+   * unavailable (checkout answers 503 `tax_unavailable`) until it is fixed, and it is logged.
+   */
+  taxMode: TaxMode;
+  /**
+   * TAX_SERVICE_URL: where the external tax quote is POSTed; https, or http to a loopback host
+   * (development and tests). Undefined when unset, malformed, plain http elsewhere, or TAX_MODE is
+   * unknown: then no quote can be had.
+   */
+  taxServiceUrl: string | undefined;
+  /** TAX_SERVICE_SECRET (a secret; `whsec_` + base64 key, Standard Webhooks): signs each tax request. */
+  taxServiceSecret: string | undefined;
 }
 
-/** The effective settings; a malformed var falls back to its documented default. */
+export type TaxMode = "none" | "rates" | "external";
+
+const TAX_MODES: ReadonlySet<string> = new Set<TaxMode>(["none", "rates", "external"]);
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** Secrets the Worker reads only in some modes: not in wrangler.toml's `[secrets] required`, so not in the generated `Env`. */
+interface OptionalSecrets {
+  TAX_SERVICE_SECRET?: string;
+}
+
+/** Each misconfiguration is logged once per isolate, not on every request. */
+const reported = new Set<string>();
+function reportOnce(key: string, message: string, fields: Record<string, unknown>): void {
+  if (reported.has(key)) return;
+  reported.add(key);
+  log("error", message, fields);
+}
+
+function taxServiceUrl(raw: string | undefined): string | undefined {
+  const text = raw?.trim() ?? "";
+  if (text === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    reportOnce(`url:${text}`, "TAX_SERVICE_URL is not a URL; external tax is unavailable", {});
+    return undefined;
+  }
+  if (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) return url.toString();
+  reportOnce(`url:${text}`, "TAX_SERVICE_URL must be https (plain http only to a loopback host); external tax is unavailable", {
+    protocol: url.protocol,
+    host: url.hostname,
+  });
+  return undefined;
+}
+
+/** TAX_MODE, TAX_SERVICE_URL and TAX_SERVICE_SECRET as `settings` exposes them (see `Settings.taxMode`). */
+function taxSettings(env: Env): Pick<Settings, "taxMode" | "taxServiceUrl" | "taxServiceSecret"> {
+  const mode = (env.TAX_MODE ?? "").trim().toLowerCase();
+  if (mode !== "" && !TAX_MODES.has(mode)) {
+    // Fail closed: a typo (e.g. "extenal") must neither charge no tax nor reach a service half-configured.
+    reportOnce(`mode:${mode}`, "TAX_MODE is not none, rates or external; tax is unavailable until it is fixed", {
+      tax_mode: mode.slice(0, 40),
+    });
+    return { taxMode: "external", taxServiceUrl: undefined, taxServiceSecret: undefined };
+  }
+  const secret = (env as Env & OptionalSecrets).TAX_SERVICE_SECRET?.trim();
+  return {
+    taxMode: mode === "" ? "none" : (mode as TaxMode),
+    taxServiceUrl: taxServiceUrl(env.TAX_SERVICE_URL),
+    taxServiceSecret: secret === "" ? undefined : secret,
+  };
+}
+
+/** The effective settings; a malformed var falls back to its documented default (TAX_MODE excepted: see `Settings.taxMode`). */
 export function settings(env: Env): Settings {
   const parsed = Settings.parse({
     HOLD_TTL_SECONDS: env.HOLD_TTL_SECONDS,
@@ -43,7 +104,6 @@ export function settings(env: Env): Settings {
     RATE_LIMITS: env.RATE_LIMITS,
     MAX_HOLD_SECONDS: env.MAX_HOLD_SECONDS || undefined,
     CLIENT_HOLD_LIMIT: env.CLIENT_HOLD_LIMIT,
-    TAX_MODE: env.TAX_MODE === undefined || env.TAX_MODE === "" ? "none" : env.TAX_MODE,
   });
   return {
     cartTokenSecrets: (env.CART_TOKEN_SECRET ?? "")
@@ -56,9 +116,6 @@ export function settings(env: Env): Settings {
     rateLimits: parsed.RATE_LIMITS === "on",
     maxHoldSeconds: Math.max(parsed.MAX_HOLD_SECONDS ?? 2 * parsed.HOLD_TTL_SECONDS, parsed.HOLD_TTL_SECONDS),
     clientHoldLimit: parsed.RATE_LIMITS === "on" ? parsed.CLIENT_HOLD_LIMIT : undefined,
-    taxMode: parsed.TAX_MODE,
-    taxServiceUrl: env.TAX_SERVICE_URL ?? "",
-    // A secret that only TAX_MODE=external needs, so not in wrangler.toml's required list (nor in Env).
-    taxServiceSecret: (env as { TAX_SERVICE_SECRET?: string }).TAX_SERVICE_SECRET ?? "",
+    ...taxSettings(env),
   };
 }

@@ -12,6 +12,14 @@ const ENV_ONLY = new Set(["PORT", "DEV_PG_PORT", "DEV_RELAY_PORT", "DEV_PERSIST_
 /** Values never printed. */
 const SECRET = new Set(["ADMIN_TOKEN", "PAYMENT_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET", "CART_TOKEN_SECRET", "TAX_SERVICE_SECRET", "DATABASE_URL"]);
 
+/**
+ * Secrets the Worker reads only in some modes, so not in wrangler.toml's `[secrets] required`.
+ * wrangler dev takes from an env file only the names wrangler.toml declares (vars and required
+ * secrets) and silently drops the rest, so these reach it as `--var NAME:value` instead: hidden in
+ * wrangler's binding table, but visible in the process list. Development values only.
+ */
+export const OPTIONAL_SECRETS = ["TAX_SERVICE_SECRET"];
+
 function readVars(file) {
   return fs.existsSync(file) ? parseEnv(fs.readFileSync(file, "utf8")) : {};
 }

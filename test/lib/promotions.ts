@@ -7,7 +7,7 @@ import { expect } from "vitest";
 import type { Cart } from "../../src/contracts";
 import { type Promotion, promotionObjectName } from "../../src/domain/promotion";
 import { promotionStub } from "../../src/objects/stubs";
-import { automaticPromotions, writeAutomaticPromotions } from "../../src/sync/pricing-settings";
+import { automaticPromotions, writeAutomaticPromotions } from "../../src/services/pricing-settings";
 import { call, type newCart, unique } from "../helpers";
 
 type CartHandle = Awaited<ReturnType<typeof newCart>>;

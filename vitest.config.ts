@@ -51,10 +51,12 @@ export default defineConfig({
     // Logs of passing tests are noise; a failing test shows its request logs.
     silent: "passed-only",
     projects: [
-      workersProject("main", ["test/**/*.test.ts"], { exclude: ["test/recovery/**", "test/tax/**"] }),
+      workersProject("main", ["test/**/*.test.ts"], { exclude: ["test/recovery/**", "test/tax/**", "test/tax-rates/**"] }),
       workersProject("recovery", ["test/recovery/**/*.test.ts"], { sequential: true }),
       // Carts and checkout with the external tax service (the stub): TAX_MODE=external.
       workersProject("tax", ["test/tax/**/*.test.ts"], { bindings: { TAX_MODE: "external" } }),
+      // Carts and checkout with the rate table per country: TAX_MODE=rates.
+      workersProject("tax-rates", ["test/tax-rates/**/*.test.ts"], { bindings: { TAX_MODE: "rates" } }),
     ],
   },
 });

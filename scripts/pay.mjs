@@ -2,8 +2,8 @@
 // A local payment-provider simulator: looks the order up (admin API), then signs a Standard
 // Webhooks `payment.succeeded` (or `payment.failed`) event with PAYMENT_WEBHOOK_SECRET and sends it
 // to POST /v1/webhooks/payments, printing the answer and the order afterwards.
-import { Webhook } from "standardwebhooks";
 import { baseUrl, flag, setting } from "./lib/config.mjs";
+import { signedPaymentEvent } from "./lib/payments.mjs";
 
 const argv = process.argv.slice(2);
 const orderId = argv.find((a) => a.startsWith("ord_"));
@@ -22,25 +22,19 @@ async function order() {
 
 async function main() {
   const before = await order();
-  const event = {
+  const { event, body, headers } = signedPaymentEvent({
+    secret: setting("PAYMENT_WEBHOOK_SECRET"),
     type: argv.includes("--fail") ? "payment.failed" : "payment.succeeded",
-    data: {
-      order_id: orderId,
-      amount: Number(flag(argv, "amount") ?? before.total.amount),
-      currency: flag(argv, "currency") ?? before.total.currency,
-      payment_id: `pi_sim_${Date.now().toString(36)}`,
-    },
-  };
-  const body = JSON.stringify(event);
-  const id = flag(argv, "id") ?? `msg_${crypto.randomUUID()}`;
-  const signature = new Webhook(setting("PAYMENT_WEBHOOK_SECRET")).sign(id, new Date(), body);
-  const response = await fetch(`${url}/v1/webhooks/payments`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(Date.now() / 1000)), "webhook-signature": signature },
-    body,
+    orderId,
+    amount: Number(flag(argv, "amount") ?? before.total.amount),
+    currency: flag(argv, "currency") ?? before.total.currency,
+    id: flag(argv, "id"),
   });
+  const response = await fetch(`${url}/v1/webhooks/payments`, { method: "POST", headers, body });
   const text = await response.text();
-  console.log(`pay: ${event.type} ${event.data.amount} ${event.data.currency} for ${orderId} → ${response.status}${text ? ` ${text}` : ""}`);
+  console.log(
+    `pay: ${event.type} ${event.data.amount} ${event.data.currency} for ${orderId} → ${response.status}${text ? ` ${text}` : ""}`,
+  );
   const after = await order();
   console.log(`pay: order is now ${after.status}${after.paid_at ? ` (paid at ${after.paid_at})` : ""}`);
   process.exit(response.status === 204 ? 0 : 1);

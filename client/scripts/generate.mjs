@@ -27,6 +27,13 @@ export async function produce() {
   return HEADER + astToString(ast);
 }
 
+/** Writes client/src/schema.d.ts (npm run openapi calls this after writing the document). */
+export async function write() {
+  const types = await produce();
+  fs.writeFileSync(target, types);
+  return { path: target, bytes: types.length };
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const types = await produce();
   const rel = path.relative(process.cwd(), target);

@@ -18,239 +18,29 @@
 //
 // The back-office dashboard (admin/) is built into build/assets first and rebuilt on every change
 // while this runs; wrangler serves it at /admin/.
-import { execFileSync, spawn } from "node:child_process";
+//
+// The pieces: scripts/lib/dev-settings.mjs (settings), dev-lifecycle.mjs (stopping and cleanup),
+// process-tree.mjs (wrangler's helpers), dev-crons.mjs (the cron timer).
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseEnv } from "node:util";
 import { buildAdmin } from "./build-admin.mjs";
+import { runCrons } from "./lib/dev-crons.mjs";
+import { cleanups, helpers, installStopHandlers, removeEnvFile, setEnvFile, setWrangler, stop, stopping } from "./lib/dev-lifecycle.mjs";
+import { describe, portFromEnv, portInUse, settings } from "./lib/dev-settings.mjs";
+import { log, ms, sleep, warn, withTimeout } from "./lib/dev-util.mjs";
 import { migrate, startEmbeddedPostgres } from "./lib/postgres.mjs";
+import { descendants, killTree, running } from "./lib/process-tree.mjs";
 import { startRelay } from "./lib/relay.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const devVarsPath = path.join(root, ".dev.vars");
-const examplePath = path.join(root, ".dev.vars.example");
 const dataDir = path.resolve(root, process.env.DEV_PG_DATA || path.join(".data", "pglite"));
 const lockPath = `${dataDir}.lock`;
 const wranglerJs = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
-/** Names read from the environment only; never passed to the Worker. */
-const ENV_ONLY = new Set(["PORT", "DEV_PG_PORT", "DEV_RELAY_PORT", "DEV_PERSIST_TO", "DEV_PG_DATA"]);
-/** Values never printed. */
-const SECRET = new Set(["ADMIN_TOKEN", "PAYMENT_WEBHOOK_SECRET", "DATABASE_URL"]);
 const DEFAULT_ADMIN_TOKEN = "dev-admin-token";
 
-const log = (message) => console.log(`[dev] ${message}`);
-const warn = (message) => console.error(`[dev] ${message}`);
-const ms = (since) => `${Math.round(performance.now() - since)} ms`;
-
-// ---- lifecycle -----------------------------------------------------------------------------------
-
-/** Cleanup steps, run last-in first-out. */
-const cleanups = [];
-let wrangler; // ChildProcess
-let wranglerExit; // Promise<{ code, signal }>
-/** workerd and other helpers seen under wrangler: pid -> start time. */
-const helpers = new Map();
-/** The settings file handed to wrangler while it exists (it holds the secrets). */
-let envFile;
-let stopping = false;
-let stoppingSince = 0;
-
-/**
- * A signal that arrives this soon after the stop began is the same request delivered twice, not a
- * request to force: a signal to the process group (Ctrl-C in a terminal, `kill -TERM -<pgid>`)
- * reaches this process directly and, a few milliseconds later, again from npm, which forwards
- * SIGINT and SIGTERM to its child, and its child is this very process (the npm script and
- * scripts/node.sh both `exec`).
- */
-const REPEAT_WINDOW_MS = 1000;
-
-/** Removes the settings file (synchronous: it also runs in the exit handler). */
-function removeEnvFile() {
-  if (envFile) fs.rmSync(envFile, { force: true });
-}
-
-// Every way out, a forced one included, removes the settings file and this process's lock.
-process.on("exit", () => {
-  removeEnvFile();
-  try {
-    if (Number(fs.readFileSync(lockPath, "utf8")) === process.pid) fs.rmSync(lockPath, { force: true });
-  } catch {
-    // No lock, or not ours.
-  }
-});
-
-async function stop(reason, exitCode) {
-  if (stopping) return;
-  stopping = true;
-  stoppingSince = performance.now();
-  if (reason) log(reason);
-  let failed = false;
-  for (const step of cleanups.reverse()) {
-    try {
-      await step();
-    } catch (error) {
-      failed = true;
-      warn(`cleanup failed: ${error?.message ?? error}`);
-    }
-  }
-  process.exit(failed && exitCode === 0 ? 1 : exitCode);
-}
-
-/** Second signal: stop waiting. The exit handler still removes the settings file and the lock. */
-function force(signal) {
-  warn(`${signal} again: killing everything now`);
-  killTree(wrangler?.pid, "SIGKILL");
-  for (const [pid, start] of helpers) {
-    if (running(pid, start)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-  }
-  process.exit(1);
-}
-
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    if (!stopping) {
-      // A stop the user asked for is a success, not an error npm should complain about.
-      void stop(`${signal}: stopping (send it again, e.g. Ctrl-C, to force)`, 0);
-    } else if (performance.now() - stoppingSince >= REPEAT_WINDOW_MS) {
-      force(signal);
-    }
-  });
-}
-// When npm itself dies without forwarding a signal (SIGKILL; SIGHUP, which npm does not forward),
-// this process is re-parented: stop as if signalled.
-if (process.env.npm_lifecycle_event) {
-  const parentPid = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parentPid) void stop(`parent process ${parentPid} exited: stopping`, 0);
-  }, 200).unref();
-}
-process.on("uncaughtException", (error) => {
-  warn(`error: ${error?.stack ?? error}`);
-  void stop(undefined, 1);
-});
-
-// ---- process tree helpers ------------------------------------------------------------------------
-
-/** pid -> { ppid, state, start } of every process (Linux /proc; else `ps`, without state/start). */
-function processTable() {
-  const table = new Map();
-  try {
-    for (const entry of fs.readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-        // Fields after the ")" that closes the command name: state, ppid, ..., starttime (20th).
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        table.set(Number(entry), { ppid: Number(fields[1]), state: fields[0], start: fields[19] });
-      } catch {
-        // The process ended while being read.
-      }
-    }
-  } catch {
-    // No /proc (macOS): ask ps.
-    for (const line of execFileSync("ps", ["-A", "-o", "pid=,ppid="], { encoding: "utf8" }).split("\n")) {
-      const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-      if (pid) table.set(pid, { ppid });
-    }
-  }
-  return table;
-}
-
-/** Descendants of `pid` as pid -> start time (to tell a pid apart from a later reuse). */
-function descendants(pid) {
-  const table = processTable();
-  const found = new Map();
-  const queue = [pid];
-  while (queue.length > 0) {
-    const parent = queue.shift();
-    for (const [child, { ppid, start }] of table) {
-      if (ppid === parent && !found.has(child)) {
-        found.set(child, start);
-        queue.push(child);
-      }
-    }
-  }
-  return found;
-}
-
-/** Whether `pid` (started at `start`, when known) still runs; zombies awaiting reaping do not count. */
-function running(pid, start) {
-  const info = processTable().get(pid);
-  if (info) return info.state !== "Z" && (start === undefined || info.start === start);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === "EPERM";
-  }
-}
-
-function killTree(pid, signal) {
-  if (!pid) return;
-  for (const child of [pid, ...descendants(pid).keys()]) {
-    try {
-      process.kill(child, signal);
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-const sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
-
-// ---- settings ------------------------------------------------------------------------------------
-
-function readVars(file) {
-  return fs.existsSync(file) ? parseEnv(fs.readFileSync(file, "utf8")) : {};
-}
-
-function portFromEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`${name}=${raw} is not a TCP port`);
-  }
-  return port;
-}
-
-function portInUse(port) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(true));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(false)));
-  });
-}
-
-function settings() {
-  if (!fs.existsSync(devVarsPath)) {
-    fs.copyFileSync(examplePath, devVarsPath);
-    log("created .dev.vars from .dev.vars.example");
-  }
-  const defaults = readVars(examplePath);
-  const file = readVars(devVarsPath);
-  const missing = Object.keys(defaults).filter((name) => !(name in file));
-  if (missing.length > 0) log(`.dev.vars lacks ${missing.join(", ")}: using .dev.vars.example's`);
-  const vars = { ...defaults, ...file };
-  const fromEnv = [];
-  for (const name of new Set([...Object.keys(vars), "DATABASE_WS_PROXY"])) {
-    if (ENV_ONLY.has(name)) {
-      delete vars[name];
-    } else if (process.env[name] !== undefined) {
-      vars[name] = process.env[name];
-      fromEnv.push(name);
-    }
-  }
-  return { vars, fromEnv };
-}
+installStopHandlers(lockPath);
 
 // ---- main ----------------------------------------------------------------------------------------
 
@@ -259,7 +49,7 @@ async function main() {
   if (!fs.existsSync(wranglerJs)) throw new Error("node_modules/wrangler is missing: run `npm ci` first");
 
   const port = portFromEnv("PORT", 8787);
-  const { vars, fromEnv } = settings();
+  const { vars, fromEnv } = settings(root);
   if (process.env.PORT) fromEnv.unshift("PORT");
   if (fromEnv.length > 0) log(`from the environment: ${fromEnv.join(", ")}`);
   if (await portInUse(port)) throw new Error(`port ${port} is in use (another \`npm run dev\`?); set PORT`);
@@ -323,7 +113,8 @@ async function main() {
   // Settings go to wrangler in a private env file, not as --var arguments: secrets such as a real
   // DATABASE_URL password would otherwise show in every process listing.
   // Named by port: a second `npm run dev` (e.g. under `npm run bench`) must not replace this one's.
-  envFile = path.join(root, ".data", `dev-${port}.env`);
+  const envFile = path.join(root, ".data", `dev-${port}.env`);
+  setEnvFile(envFile);
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
   // A file left by a run that was killed outright (its port is free again) is replaced, never
   // reused: "wx" creates it anew with mode 600.
@@ -333,7 +124,7 @@ async function main() {
   const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--env-file", envFile, "--test-scheduled"];
   if (process.env.DEV_PERSIST_TO) args.push("--persist-to", process.env.DEV_PERSIST_TO);
   log(`wrangler dev on 127.0.0.1:${port}`);
-  wrangler = spawn(process.execPath, args, {
+  const wrangler = spawn(process.execPath, args, {
     cwd: root,
     stdio: "inherit",
     // The same values in wrangler's environment: when wrangler.toml changes, wrangler resolves
@@ -355,7 +146,8 @@ async function main() {
       for (const [pid, start] of descendants(wrangler.pid)) helpers.set(pid, start);
     }
   };
-  wranglerExit = new Promise((resolve) => {
+  setWrangler(wrangler);
+  const wranglerExit = new Promise((resolve) => {
     wrangler.once("exit", (code, signal) => resolve({ code, signal }));
     wrangler.once("error", (error) => {
       warn(`wrangler did not start: ${error.message}`);
@@ -425,26 +217,6 @@ async function main() {
   runCrons(port);
 }
 
-/**
- * Fires the Worker's crons as Cloudflare would (wrangler.toml [triggers]): every minute the
- * catalog publish outbox, every 15 minutes (and once now) the inventory levels snapshot.
- */
-function runCrons(port) {
-  const fire = (cron) =>
-    fetch(`http://127.0.0.1:${port}/__scheduled?cron=${encodeURIComponent(cron)}`).catch((error) => {
-      if (!stopping) warn(`cron ${cron}: ${error?.message ?? error}`);
-    });
-  let minute = 0;
-  void fire("*/15 * * * *");
-  const timer = setInterval(() => {
-    minute++;
-    void fire("* * * * *");
-    if (minute % 15 === 0) void fire("*/15 * * * *");
-  }, 60_000);
-  timer.unref();
-  cleanups.push(async () => clearInterval(timer));
-}
-
 async function migrateLogged(url) {
   const t = performance.now();
   await migrate(url);
@@ -459,31 +231,6 @@ async function healthy(url) {
   } catch {
     return false;
   }
-}
-
-function describe(vars) {
-  return Object.entries(vars)
-    .map(([name, value]) => `${name}=${SECRET.has(name) && value ? (name === "DATABASE_URL" ? redactUrl(value) : "***") : value}`)
-    .join(" ");
-}
-
-function redactUrl(value) {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = "***";
-    return url.toString();
-  } catch {
-    return "***";
-  }
-}
-
-function withTimeout(promise, milliseconds, message) {
-  return Promise.race([
-    promise,
-    sleep(milliseconds).then(() => {
-      throw new Error(message);
-    }),
-  ]);
 }
 
 /** One embedded Postgres per data folder: two PGlite processes on it would corrupt it. */

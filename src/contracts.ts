@@ -8,5 +8,7 @@ export * from "./contracts/catalog";
 export * from "./contracts/common";
 export * from "./contracts/inventory";
 export * from "./contracts/orders";
+export * from "./contracts/problems";
+export * from "./contracts/promotions";
 export * from "./contracts/reports";
 export * from "./contracts/storefront-keys";

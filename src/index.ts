@@ -17,6 +17,7 @@ export { CartObject } from "./objects/cart";
 export { IdempotencyObject } from "./objects/idempotency";
 export { InventoryObject } from "./objects/inventory";
 export { PaidOrdersObject } from "./objects/paid-orders";
+export { PromotionObject } from "./objects/promotion";
 
 const CONSUMERS: Record<string, (batch: MessageBatch, env: Env) => Promise<void>> = {
   [ORDERS_QUEUE]: consumeOrders,

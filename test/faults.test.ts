@@ -5,206 +5,19 @@
 // that fails after its insert. After each round: no oversell, stock conserved, ledger verified,
 // lines equal holds, and Postgres holds every paid order exactly once and nothing else.
 //
-// How crashes are injected: a one-shot interceptor on the SKU object's methods throws before or
-// after the method's effect (the caller never learns the answer), then the objects involved are
-// evicted, losing their memory as after a restart. (`ctx.abort()` inside runInDurableObject is no
-// use here: the pool reports its broken output gate as an uncaught error that fails the test.)
-//
-// workers-sdk #11031 (concurrent Durable Object calls that throw inside the test pool): the
-// throwing faults are one-shot (one call throws, then the interceptor disarms), so at most one
-// injected exception is in flight at a time, and abortAllDurableObjects() runs only between
-// steps, when no request is in flight, never under concurrent calls.
-import { abortAllDurableObjects, createExecutionContext, createMessageBatch, env, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+// How the faults are injected (one-shot interceptors, evictions, queue deliveries): test/lib/faults.ts.
+import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Order, OrderArchivedV1 } from "../src/contracts";
 import { withDb } from "../src/db/client";
 import { orderLines, orders } from "../src/db/schema";
-import { sha256Hex } from "../src/platform/crypto";
-import worker from "../src/index";
-import { InventoryObject } from "../src/objects/inventory";
-import { OrderDesk } from "../src/objects/order-desk";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
 import { ADMIN, accessOf, call, defineSku, eventually, newCart, signedWebhookHeaders, unique } from "./helpers";
+import { chance, countFault, deliverFailingAfterInsert, deliverUntilAcked, evictQuietly, faults, holdOf, type InterceptedMethod, injection, installInterceptors, type Mode, pick, runCartAlarm, type Shopper, skewed, untilAnswered } from "./lib/faults";
 
 const ROUNDS = 14;
 const SHOPPERS = 5;
-
-// ---- fault accounting ---------------------------------------------------------------------------
-
-const faults = new Map<string, number>();
-function countFault(label: string): void {
-  faults.set(label, (faults.get(label) ?? 0) + 1);
-}
-
-// ---- one-shot interceptors inside the objects ---------------------------------------------------
-
-type InterceptedMethod = "hold" | "extend" | "commit" | "release" | "pricing";
-type Mode = "crash_before" | "crash_after" | "expire_holds";
-
-/** The armed fault: the `countdown`-th call of `method` (any SKU object) fails as `mode` says. */
-let armed: { method: InterceptedMethod; countdown: number; mode: Mode; victims: ReadonlySet<string>; grab: boolean } | null = null;
-/** The armed outbox fault: the next drainOutbox dies before sending (after the paid commit). */
-let sendCrashArmed = false;
-/** Carts whose holds a fault expired behind their back (their lines may exceed their holds). */
-const skewed = new Set<string>();
-
-const HOLD_TTL_MS = 900_000;
-
-/** SQL of the SKU object the interceptor runs in (the DO's `ctx` is protected in its type). */
-function sqlOf(instance: InventoryObject): SqlStorage {
-  return (Reflect.get(instance, "ctx") as DurableObjectState).storage.sql;
-}
-
-function installInterceptors(): void {
-  const proto = InventoryObject.prototype as unknown as Record<InterceptedMethod, (...args: unknown[]) => Promise<unknown>>;
-  const originals = Object.fromEntries((["hold", "extend", "commit", "release", "pricing", "snapshot"] as const).map((m) => [m, (proto as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[m]!]));
-  for (const method of ["hold", "extend", "commit", "release", "pricing"] as const) {
-    vi.spyOn(proto, method).mockImplementation(async function (this: InventoryObject, ...args: unknown[]) {
-      const original = originals[method]!;
-      const fault = armed;
-      if (fault === null || fault.method !== method || --fault.countdown > 0) return original.apply(this, args);
-      armed = null;
-      switch (fault.mode) {
-        case "crash_before":
-          countFault(`crash before ${method}`);
-          throw new Error(`injected fault: object crashed before ${method}`);
-        case "crash_after":
-          await original.apply(this, args);
-          countFault(`crash after ${method}`);
-          throw new Error(`injected fault: object crashed after ${method}, its answer lost`);
-        case "expire_holds": {
-          // The SKU object's clock passes the cart holds' expiry while a checkout is running
-          // (clock skew between objects); optionally another shopper grabs what was freed. The
-          // object keeps its state in memory, so the lapse goes through its own release path.
-          const now = Date.now();
-          for (const owner of fault.victims) {
-            const lapsing = sqlOf(this).exec<{ hold_id: string }>("SELECT hold_id FROM holds WHERE owner_id = ? AND expires_at < ?", owner, now + HOLD_TTL_MS + 60_000).toArray();
-            for (const { hold_id } of lapsing) await originals.release!.apply(this, [hold_id]);
-            if (lapsing.length > 0) skewed.add(owner);
-          }
-          const snapshot = (await originals.snapshot!.apply(this, [])) as { ok: boolean; snapshot?: { available: number } };
-          const free = snapshot.snapshot?.available ?? 0;
-          if (fault.grab && free > 0) await originals.hold!.apply(this, [`competitor:${crypto.randomUUID()}`, "competitor", free, 900, {}]);
-          countFault("holds expired during checkout");
-          return original.apply(this, args);
-        }
-      }
-    });
-  }
-  const drain = OrderDesk.prototype.drainOutbox;
-  vi.spyOn(OrderDesk.prototype, "drainOutbox").mockImplementation(async function (this: OrderDesk, now: number) {
-    if (sendCrashArmed) {
-      sendCrashArmed = false;
-      countFault("crash between paid commit and outbox send");
-      throw new Error("injected fault: worker died before the outbox send");
-    }
-    return drain.call(this, now);
-  });
-}
-
-// ---- shoppers -----------------------------------------------------------------------------------
-
-type CartHandle = Awaited<ReturnType<typeof newCart>>;
-
-interface Shopper {
-  cart: CartHandle;
-  wants: Array<{ sku: string; quantity: number }>;
-  checkoutKey: string;
-  webhookId: string;
-  ending: "pay" | "pay_via_alarm" | "cancel" | "abandon";
-  order: Order | null;
-}
-
-/** Sends a request until it gets a non-5xx answer (a client retrying after a crash), at most 6 times. */
-async function untilAnswered(send: () => Promise<Response>, onFailure: () => Promise<void>): Promise<Response> {
-  for (let attempt = 1; ; attempt++) {
-    const response = await send();
-    if (response.status < 500) return response;
-    await response.body?.cancel();
-    expect(attempt, "a request kept failing after the faults stopped").toBeLessThan(6);
-    await onFailure();
-  }
-}
-
-async function evictQuietly(stub: DurableObjectStub): Promise<void> {
-  // Rejects when the object is not running; nothing to evict then.
-  await evictDurableObject(stub).catch(() => undefined);
-}
-
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
-const chance = (p: number) => Math.random() < p;
-
-/**
- * Runs a cart's alarm now. An alarm that throws (an injected fault hit it) is retried, as the
- * runtime retries failed alarms.
- */
-async function runCartAlarm(cartId: string): Promise<void> {
-  const stub = cartStub(env, cartId)!;
-  const ran = await runDurableObjectAlarm(stub).catch(() => null);
-  if (ran === null) await runInDurableObject(stub, (instance) => instance.alarm());
-}
-
-async function holdOf(sku: string, cartId: string): Promise<number> {
-  return (await inventoryStub(env, sku).holdOf(`cart:${cartId}:${sku}`)).quantity;
-}
-
-/**
- * Delivers `bodies` to the order consumer as one batch and redelivers whatever it asks to retry,
- * as Queues would, until every message is acked. Returns how many deliveries it took.
- */
-async function deliverUntilAcked(bodies: unknown[], attempts: number): Promise<number> {
-  let pending = bodies;
-  let deliveries = 0;
-  while (pending.length > 0) {
-    expect(deliveries, "the consumer kept asking for redelivery").toBeLessThan(6);
-    const batch = createMessageBatch("edgecart-orders", pending.map((body, i) => ({ id: `m-${crypto.randomUUID()}-${i}`, timestamp: new Date(), attempts: attempts + deliveries, body })));
-    const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
-    const acked = new Set((await getQueueResult(batch, ctx)).explicitAcks);
-    pending = pending.filter((_, i) => !acked.has(batch.messages[i]!.id));
-    deliveries++;
-  }
-  return deliveries;
-}
-
-/**
- * A delivery that dies after the consumer's Postgres insert committed: every ack fails (as if the
- * invocation was killed right there). Returns whether the batch ended unacknowledged — the
- * handler threw or asked for every message again — so that Queues would redeliver it.
- */
-async function deliverFailingAfterInsert(bodies: unknown[]): Promise<boolean> {
-  let acked = 0;
-  let retried = 0;
-  const messages = bodies.map((body, i) => ({
-    id: `m-${crypto.randomUUID()}-${i}`,
-    timestamp: new Date(),
-    attempts: 1,
-    body,
-    ack() {
-      throw new Error("injected fault: consumer died after its insert, before the ack");
-    },
-    retry() {
-      retried++;
-    },
-  }));
-  const batch = {
-    queue: "edgecart-orders",
-    messages,
-    ackAll() {
-      acked++;
-    },
-    retryAll() {
-      retried += messages.length;
-    },
-  } as unknown as MessageBatch;
-  try {
-    await worker.queue(batch, env, createExecutionContext());
-  } catch {
-    return acked === 0;
-  }
-  return acked === 0 && retried >= messages.length;
-}
 
 describe("faults across the purchase flow", () => {
   beforeAll(installInterceptors);
@@ -278,7 +91,7 @@ describe("faults across the purchase flow", () => {
         // hold and commit see a call per shopper and line: land on the first or second; extend and
         // pricing may see only one call in a step.
         const countdown = kind.method === "hold" || kind.method === "commit" ? 1 + Math.floor(Math.random() * 2) : 1;
-        armed = { ...kind, countdown, victims: new Set(open.filter(() => chance(0.6))), grab: kind.grab ?? false };
+        injection.armed = { ...kind, countdown, victims: new Set(open.filter(() => chance(0.6))), grab: kind.grab ?? false };
       };
       const crashes = (method: InterceptedMethod) => [
         { method, mode: "crash_before" as const },
@@ -314,7 +127,7 @@ describe("faults across the purchase flow", () => {
             await runCartAlarm(s.cart.id);
           }
         }
-        armed = null;
+        injection.armed = null;
         await betweenSteps();
       }
 
@@ -333,12 +146,12 @@ describe("faults across the purchase flow", () => {
           }
         }),
       );
-      armed = null;
+      injection.armed = null;
       await betweenSteps();
 
       // Step 4: pay (the provider redelivers until 2xx; or the object's alarm finishes the payment), cancel, or walk away.
       arm(crashes("commit"));
-      sendCrashArmed = round % 2 === 1;
+      injection.sendCrashArmed = round % 2 === 1;
       await Promise.all(
         shoppers.map(async (s) => {
           if (s.order === null) return;
@@ -364,8 +177,8 @@ describe("faults across the purchase flow", () => {
           expect(again.status).toBe(204);
         }),
       );
-      armed = null;
-      sendCrashArmed = false;
+      injection.armed = null;
+      injection.sendCrashArmed = false;
       await betweenSteps();
 
       // Quiesce: every cart's alarm runs (interrupted payments, unsent outbox, released holds), and

@@ -106,10 +106,10 @@ describe("error seam", () => {
   it("never lets a problem's extra members overwrite its standard members", async () => {
     const { ApiError } = await import("../src/http/problem");
     const response = await handleWithSeam(new Request("http://edgecart.test/x"), "req-x", async () => {
-      throw new ApiError(409, "conflict_case", "detail", { status: "checked_out", code: "other", request_id: "spoofed", extra: 1 });
+      throw new ApiError(409, "cart_empty", "detail", { status: "checked_out", code: "other", request_id: "spoofed", extra: 1 });
     });
-    const body = await expectProblem(response, 409, "conflict_case");
-    expect(body).toMatchObject({ status: 409, code: "conflict_case", request_id: "req-x", extra: 1 });
+    const body = await expectProblem(response, 409, "cart_empty");
+    expect(body).toMatchObject({ status: 409, code: "cart_empty", request_id: "req-x", extra: 1 });
   });
 
   it("turns an unexpected fault into a 500 internal with the request id and no internals", async () => {

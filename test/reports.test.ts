@@ -1,19 +1,21 @@
 /**
- * The back-office read API from Postgres: the archived order list and the three reports.
+ * The back-office read API from Postgres: the archived order list, the sales and top-SKU reports
+ * and the reporting views (test/reports-stock-access.test.ts has the low-stock report, access and
+ * validation).
  *
  * The database is shared by every test file of a run, so each test writes its own orders with
  * unique SKUs, far in the future (2031 on) and in a day window of its own (`days()`), through
- * archiveOrders — the queue consumer's own code path — and then expects exact figures.
+ * archiveOrders — the queue consumer's own code path — and then expects exact figures. Every test
+ * that writes dated orders stays in this file: the windows are disjoint only within one file.
  */
 import { env } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import type { Order, OrderArchivedV1 } from "../src/contracts";
+import type { Order } from "../src/contracts";
 import { withDb } from "../src/db/client";
-import { archiveOrders } from "../src/db/orders";
-import { inventoryLevels, orders, products, skus } from "../src/db/schema";
 import { reportRange } from "../src/routes/admin-reports";
 import { ADMIN, call, createStockedProduct, eventually, expectProblem, newCart, sendPayment, unique } from "./helpers";
+import { archive, getJson, hex64, insertOrder, newestFirst, orderOf, type Page, paidMessage, walk } from "./lib/reports";
 
 const DAY_MS = 86_400_000;
 
@@ -27,126 +29,6 @@ function days(count: number) {
   const day = (i: number) => new Date((first + i) * DAY_MS).toISOString().slice(0, 10);
   const at = (i: number, time: string) => `${day(i)}T${time}Z`;
   return { day, at };
-}
-
-function hex64(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-type LineSpec = { sku: string; quantity: number; unit: number };
-
-/** An archival message exactly as the cart object sends it, for a paid order. */
-function paidMessage(options: { lines: LineSpec[]; paidAt: string; createdAt?: string; currency?: string; email?: string }): OrderArchivedV1 {
-  const cartId = hex64();
-  const currency = options.currency ?? "USD";
-  const createdAt = options.createdAt ?? new Date(Date.parse(options.paidAt) - 60_000).toISOString();
-  const lines = options.lines.map((line) => ({
-    sku: line.sku,
-    product_id: `product-${line.sku}`,
-    title: `Title ${line.sku}`,
-    quantity: line.quantity,
-    unit_price: { amount: line.unit, currency },
-    line_total: { amount: line.unit * line.quantity, currency },
-  }));
-  return {
-    type: "order.paid",
-    version: 1,
-    order: {
-      id: `ord_${cartId}`,
-      cart_id: cartId,
-      email: options.email ?? "buyer@example.com",
-      status: "paid",
-      total: { amount: lines.reduce((sum, line) => sum + line.line_total.amount, 0), currency },
-      payment_id: `pi_${cartId.slice(0, 8)}`,
-      created_at: createdAt,
-      paid_at: options.paidAt,
-      payment_expires_at: new Date(Date.parse(createdAt) + 1_800_000).toISOString(),
-      lines,
-    },
-  };
-}
-
-/** The Order the API shows for an archived message. */
-function orderOf(message: OrderArchivedV1): Order {
-  const { order } = message;
-  return {
-    id: order.id,
-    cart_id: order.cart_id,
-    status: "paid",
-    email: order.email,
-    lines: order.lines,
-    total: order.total,
-    payment_expires_at: order.payment_expires_at,
-    created_at: order.created_at,
-    paid_at: order.paid_at,
-  };
-}
-
-async function archive(messages: OrderArchivedV1[]): Promise<void> {
-  expect(await withDb(env, (db) => archiveOrders(db, messages))).toBe(messages.length);
-}
-
-/** Writes an order in a status the queue never archives (the list's filter must still work). */
-async function insertOrder(status: "pending_payment" | "cancelled" | "expired", createdAt: string): Promise<string> {
-  const cartId = hex64();
-  const id = `ord_${cartId}`;
-  await withDb(env, (db) =>
-    db.insert(orders).values({
-      id,
-      cartId,
-      status,
-      email: "someone@example.com",
-      totalAmount: 1000,
-      currency: "USD",
-      createdAt: new Date(createdAt),
-      paymentExpiresAt: new Date(Date.parse(createdAt) + 1_800_000),
-      // A cancelled order that had been paid (a refund) keeps its payment time: reports must
-      // still leave it out.
-      paidAt: status === "cancelled" ? new Date(Date.parse(createdAt) + 60_000) : null,
-    }),
-  );
-  return id;
-}
-
-type Page = { data: Order[]; next_cursor: string | null };
-
-async function getJson<T>(path: string): Promise<T> {
-  const response = await call("GET", path, { headers: ADMIN });
-  expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as T;
-}
-
-/**
- * Walks GET /v1/admin/orders page by page from the newest until the listing is past `oldest`
- * (or ends). Checks every page's size and that the walk down to `oldest` is strictly newest first.
- */
-async function walk(query: string, limit: number, oldest: string): Promise<{ orders: Order[]; pages: number }> {
-  const seen: Order[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const page: Page = await getJson<Page>(`/v1/admin/orders?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ""}`);
-    pages += 1;
-    expect(page.data.length).toBeLessThanOrEqual(limit);
-    if (page.next_cursor !== null) expect(page.data).toHaveLength(limit);
-    seen.push(...page.data);
-    cursor = page.next_cursor;
-    if (page.data.length > 0 && page.data[page.data.length - 1]!.created_at < oldest) break;
-  } while (cursor !== null);
-  // Strictly newest first. (Past `oldest`, the walk may show another test's orders apart by
-  // microseconds, which the millisecond created_at of an Order cannot order.)
-  const inWindow = seen.filter((order) => order.created_at >= oldest);
-  for (let i = 1; i < inWindow.length; i++) {
-    const [a, b] = [inWindow[i - 1]!, inWindow[i]!];
-    expect(a.created_at > b.created_at || (a.created_at === b.created_at && a.id > b.id), `${a.id} before ${b.id}`).toBe(true);
-  }
-  return { orders: seen, pages };
-}
-
-/** Newest first, as the list orders them: created_at desc, then id desc. */
-function newestFirst(a: { created_at: string; id: string }, b: { created_at: string; id: string }): number {
-  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? 1 : -1;
-  return a.id < b.id ? 1 : -1;
 }
 
 describe("GET /v1/admin/orders", () => {
@@ -360,69 +242,6 @@ describe("GET /v1/admin/reports/top-skus", () => {
     expect(report.data.map((row) => [row.sku, row.units])).toEqual(lines.slice(0, 20).map((line) => [line.sku, line.quantity]));
   });
 });
-
-describe("GET /v1/admin/reports/low-stock", () => {
-  /** Products and SKUs written straight to Postgres (no SKU objects, so nothing reports over them). */
-  async function seedStock() {
-    const base = `0low-${crypto.randomUUID().slice(0, 8)}`;
-    const name = (s: string) => `${base}-${s}`;
-    const active = name("p-active");
-    const archived = name("p-archived");
-    await withDb(env, async (db) => {
-      await db.insert(products).values([
-        { id: active, title: "Active", status: "active" },
-        { id: archived, title: "Archived", status: "archived" },
-      ]);
-      const sku = (id: string, productId: string, retired = false) => ({ sku: name(id), productId, title: id, priceAmount: 100, currency: "USD", retiredAt: retired ? new Date() : null });
-      await db.insert(skus).values([sku("a", active), sku("b", active), sku("c", active), sku("d", active), sku("e", active, true), sku("f", archived), sku("g", active)]);
-      const level = (id: string, onHand: number, reserved: number) => ({
-        sku: name(id),
-        onHand,
-        reserved,
-        available: onHand - reserved,
-        sold: 0,
-        // Far ahead of any real report, so none can overwrite these levels during the test.
-        ledgerSeq: 1_000_000_000_000,
-        reportedAt: new Date(),
-      });
-      // a: never reported (0/0). b: 2 of 5 available. c: exactly 5. d: 6. e: retired, f: archived
-      // product (both 0, both left out). g: 1 available.
-      await db.insert(inventoryLevels).values([level("b", 5, 3), level("c", 5, 0), level("d", 9, 3), level("e", 0, 0), level("f", 0, 0), level("g", 1, 0)]);
-    });
-    return { base, name };
-  }
-
-  type Row = { sku: string; available: number; on_hand: number };
-  async function report(query: string): Promise<Row[]> {
-    const { data } = await getJson<{ data: Row[] }>(`/v1/admin/reports/low-stock${query}`);
-    expect(data.length).toBeLessThanOrEqual(1000);
-    for (let i = 1; i < data.length; i++) expect(data[i - 1]!.available).toBeLessThanOrEqual(data[i]!.available);
-    return data;
-  }
-
-  it("lists sellable SKUs at or below the threshold, lowest first, counting a never-stocked SKU as 0", async () => {
-    const { base, name } = await seedStock();
-    const mine = (rows: Row[]) => rows.filter((row) => row.sku.startsWith(base));
-
-    const byDefault = await report("");
-    expect(byDefault.every((row) => row.available <= 5)).toBe(true);
-    expect(mine(byDefault)).toEqual([
-      { sku: name("a"), available: 0, on_hand: 0 },
-      { sku: name("g"), available: 1, on_hand: 1 },
-      { sku: name("b"), available: 2, on_hand: 5 },
-      { sku: name("c"), available: 5, on_hand: 5 },
-    ]);
-    expect(mine(await report("?threshold=5"))).toEqual(mine(byDefault));
-    expect(mine(await report("?threshold=0"))).toEqual([{ sku: name("a"), available: 0, on_hand: 0 }]);
-    expect(mine(await report("?threshold=1"))).toEqual([
-      { sku: name("a"), available: 0, on_hand: 0 },
-      { sku: name("g"), available: 1, on_hand: 1 },
-    ]);
-    expect(mine(await report("?threshold=6")).map((row) => row.sku)).toEqual(["a", "g", "b", "c", "d"].map(name));
-    expect(mine(await report("?threshold=1000000"))).toHaveLength(5);
-  });
-});
-
 describe("the reporting views for BI tools", () => {
   it("agree with the endpoints", async () => {
     const { day, at } = days(2);
@@ -457,56 +276,5 @@ describe("the reporting views for BI tools", () => {
       return all;
     });
     expect(stock.every((row) => row.available <= 5)).toBe(true);
-  });
-});
-
-describe("report access and validation", () => {
-  const paths = ["/v1/admin/orders", "/v1/admin/reports/sales", "/v1/admin/reports/top-skus", "/v1/admin/reports/low-stock"];
-
-  it("answers 401 without the admin token or with a wrong one", async () => {
-    for (const path of paths) {
-      await expectProblem(await call("GET", path), 401, "unauthorized");
-      await expectProblem(await call("GET", path, { headers: { authorization: "Bearer not-the-token" } }), 401, "unauthorized");
-    }
-  });
-
-  it("refuses malformed dates, from after to, ranges over 366 days, bad limits and unknown parameters with 400", async () => {
-    const invalid: Array<[string, string]> = [
-      ["from=2031-02-30&to=2031-03-01", "query.from"],
-      ["from=2031-1-5&to=2031-01-10", "query.from"],
-      ["from=yesterday&to=2031-01-10", "query.from"],
-      ["from=2031-01-01&to=2031-01-01T00:00:00Z", "query.to"],
-      ["from=0000-01-01&to=2031-01-02", "query.from"],
-      ["from=2031-03-02&to=2031-03-01", "query.from"],
-      ["from=2031-01-01&to=2032-01-02", "query.to"],
-      ["to=2031-01-01&from=2029-12-31", "query.to"],
-      ["from=2031-01-01&to=2031-01-02&region=eu", "query.region"],
-      ["from=2031-01-01&from=2031-01-02", "query.from"],
-    ];
-    for (const route of ["sales", "top-skus"]) {
-      for (const [query, path] of invalid) {
-        const problem = await expectProblem(await call("GET", `/v1/admin/reports/${route}?${query}`, { headers: ADMIN }), 400, "invalid_request");
-        expect(problem.errors, `${route}?${query}`).toEqual([expect.objectContaining({ path })]);
-      }
-    }
-    // 366 days inclusive is the most a range may span (a leap year).
-    expect((await call("GET", "/v1/admin/reports/sales?from=2032-01-01&to=2032-12-31", { headers: ADMIN })).status).toBe(200);
-    for (const limit of ["0", "101", "-1", "2.5", "x"]) {
-      const problem = await expectProblem(await call("GET", `/v1/admin/reports/top-skus?limit=${limit}`, { headers: ADMIN }), 400, "invalid_request");
-      expect(problem.errors).toEqual([expect.objectContaining({ path: "query.limit" })]);
-    }
-    for (const threshold of ["-1", "abc", "1.5", "1000000001"]) {
-      const problem = await expectProblem(await call("GET", `/v1/admin/reports/low-stock?threshold=${threshold}`, { headers: ADMIN }), 400, "invalid_request");
-      expect(problem.errors).toEqual([expect.objectContaining({ path: "query.threshold" })]);
-    }
-    await expectProblem(await call("GET", "/v1/admin/reports/low-stock?limit=5", { headers: ADMIN }), 400, "invalid_request");
-  });
-
-  it("documents every report route in the OpenAPI document", async () => {
-    const doc = (await (await call("GET", "/v1/openapi.json")).json()) as { paths: Record<string, { get?: { security?: unknown; parameters: Array<{ name: string; description?: string }> } }> };
-    for (const path of paths) expect(doc.paths[path]?.get?.security, path).toEqual([{ adminToken: [] }]);
-    const topSkus = doc.paths["/v1/admin/reports/top-skus"]!.get!.parameters;
-    expect(topSkus.map((p) => p.name).sort()).toEqual(["from", "limit", "to"]);
-    expect(topSkus.find((p) => p.name === "from")?.description).toContain("30 days");
   });
 });

@@ -20,12 +20,12 @@
  * request; `wrangler dev` parses and prints every one in its own Node process, on the same cores
  * as the load). Warnings and errors are kept.
  */
-import production, { CartObject, IdempotencyObject, PaidOrdersObject } from "../../src/index";
+import production, { CartObject, IdempotencyObject, PaidOrdersObject, PromotionObject } from "../../src/index";
 import { holdOneUnit, type HoldFn } from "./hold-call";
 import { BenchInventoryObject } from "./inventory";
 import { type BenchEnv, type Connection, createCart, reserveForUpdate, reserveSingle, setStock, sqlState, stockLevel, withConnection } from "./postgres";
 
-export { BenchInventoryObject, CartObject, IdempotencyObject, PaidOrdersObject };
+export { BenchInventoryObject, CartObject, IdempotencyObject, PaidOrdersObject, PromotionObject };
 
 let quieted = false;
 /** Silences console.log / console.info in this isolate when BENCH_LOG is "quiet". */

@@ -455,17 +455,91 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Problem: {
+        /** @description The request is malformed; `errors` lists each invalid input */
+        Problem_invalid_request: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
             type: string;
             title: string;
-            status: number;
+            /** @constant */
+            status: 400;
             detail: string;
-            code: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "invalid_request";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
             request_id: string;
             errors?: {
+                /** @description Where: a body field's dotted path (variants.0.price.amount), or query.x, path.x, header.x; '' for the body as a whole */
                 path: string;
                 message: string;
             }[];
+        };
+        /** @description The path exists, the method does not (HEAD is not served); Allow lists the methods */
+        Problem_method_not_allowed: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 405;
+            detail: string;
+            /** @constant */
+            code: "method_not_allowed";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description Bodies are limited to 64 KiB */
+        Problem_payload_too_large: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 413;
+            detail: string;
+            /** @constant */
+            code: "payload_too_large";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description Too many requests from this client; see Retry-After */
+        Problem_rate_limited: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 429;
+            detail: string;
+            /** @constant */
+            code: "rate_limited";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description An unexpected fault; quote the request id */
+        Problem_internal: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 500;
+            detail: string;
+            /** @constant */
+            code: "internal";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description The database is down or not ready; see Retry-After */
+        Problem_database_unavailable: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 503;
+            detail: string;
+            /** @constant */
+            code: "database_unavailable";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
         };
         Product: {
             /** @description Product id, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..) */
@@ -488,6 +562,61 @@ export interface components {
             version: number;
             /** @description RFC 3339 timestamp in UTC */
             updated_at: string;
+        };
+        /** @description No such resource, or not yours (the same answer either way) */
+        Problem_not_found: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 404;
+            detail: string;
+            /** @constant */
+            code: "not_found";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description A request with this Idempotency-Key is still running */
+        Problem_idempotency_key_in_use: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "idempotency_key_in_use";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description Send the body as application/json */
+        Problem_unsupported_media_type: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 415;
+            detail: string;
+            /** @constant */
+            code: "unsupported_media_type";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description This Idempotency-Key was used for a different request */
+        Problem_idempotency_key_reused: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 422;
+            detail: string;
+            /** @constant */
+            code: "idempotency_key_reused";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
         };
         Cart: {
             id: string;
@@ -522,6 +651,165 @@ export interface components {
             created_at: string;
             order_id: string | null;
         };
+        /** @description No valid credential for this route */
+        Problem_unauthorized: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 401;
+            detail: string;
+            /** @constant */
+            code: "unauthorized";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description Not enough stock */
+        Problem_insufficient_stock: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "insufficient_stock";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /** @description The most this line could hold now */
+            available: number;
+            /** @description The SKU the problem is about */
+            sku?: string;
+        };
+        /** @description The cart is checked out or expired */
+        Problem_cart_not_open: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "cart_not_open";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            cart_status: string;
+        };
+        /** @description The SKU is priced in another currency than the cart's */
+        Problem_currency_mismatch: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "currency_mismatch";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /** @description The SKU's currency */
+            currency: string;
+            /** @description The SKU the problem is about */
+            sku?: string;
+        };
+        /** @description This shopper already holds the most units of this SKU one shopper may hold */
+        Problem_client_hold_limit: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "client_hold_limit";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            limit: number;
+            held: number;
+            /** @description The SKU the problem is about */
+            sku?: string;
+        };
+        /** @description The hold on this SKU belongs to a finished order */
+        Problem_hold_conflict: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "hold_conflict";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /** @description The SKU the problem is about */
+            sku?: string;
+        };
+        /** @description If-Match is stale: the cart is at another version */
+        Problem_version_mismatch: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 412;
+            detail: string;
+            /** @constant */
+            code: "version_mismatch";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            version: number;
+        };
+        /** @description Over the per-line limit */
+        Problem_quantity_limit_exceeded: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 422;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "quantity_limit_exceeded";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            limit: number;
+            /** @description The SKU the problem is about */
+            sku?: string;
+        };
+        /** @description The line total would not be an exact amount */
+        Problem_amount_too_large: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 422;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "amount_too_large";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /** @description The SKU the problem is about */
+            sku?: string;
+        };
         Order: {
             id: string;
             cart_id: string;
@@ -554,6 +842,155 @@ export interface components {
             created_at: string;
             paid_at: string | null;
         };
+        /** @description This route needs an Idempotency-Key header */
+        Problem_idempotency_key_required: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 400;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "idempotency_key_required";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description A price moved since the items were added; review the cart and check out again */
+        Problem_price_changed: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "price_changed";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /** @description The cart at the new prices */
+            cart: components["schemas"]["Cart"];
+        };
+        /** @description The cart has no items */
+        Problem_cart_empty: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "cart_empty";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description A line can no longer be bought in this cart */
+        Problem_item_unavailable: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "item_unavailable";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /** @description The SKU the problem is about */
+            sku: string;
+        };
+        /** @description The order is no longer in a state that allows this */
+        Problem_invalid_transition: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "invalid_transition";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            order_status: string;
+        };
+        /** @description The webhook signature is missing, wrong, or its timestamp is too far off */
+        Problem_invalid_signature: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 401;
+            detail: string;
+            /** @constant */
+            code: "invalid_signature";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description The payment's amount or currency differs from the order's */
+        Problem_amount_mismatch: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "amount_mismatch";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            expected: {
+                amount: number;
+                currency: string;
+            };
+        };
+        /** @description The order cannot take this payment; it is recorded for refund */
+        Problem_order_not_payable: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "order_not_payable";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            order_status: string;
+        };
+        /** @description A SKU belongs to another product */
+        Problem_sku_conflict: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /** @constant */
+            code: "sku_conflict";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            skus: string[];
+        };
         InventorySnapshot: {
             /** @description Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..) */
             sku: string;
@@ -570,6 +1007,24 @@ export interface components {
             }[];
             /** @description Number of live holds (holds lists at most 500 of them) */
             holds_total: number;
+        };
+        /** @description on_hand may not go below what is reserved */
+        Problem_below_reserved: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "below_reserved";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            reserved: number;
+            on_hand: number;
         };
         UnarchivedOrderPage: {
             data: {
@@ -768,7 +1223,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
                 };
             };
             /** @description Too many anonymous deep checks from this client */
@@ -781,7 +1258,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_rate_limited"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
             /** @description database_unavailable: the database did not answer or is not migrated yet (for an anonymous caller: at the shared check, up to 5 s ago); with Retry-After */
@@ -794,7 +1282,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -819,6 +1307,39 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -858,7 +1379,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -894,7 +1459,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description No such product */
@@ -905,7 +1470,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -950,7 +1559,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description SKU never stocked or defined */
@@ -961,7 +1570,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
                 };
             };
             /** @description Too many availability requests from this client */
@@ -974,7 +1605,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_rate_limited"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -1056,7 +1698,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid body (e.g. a region other than eu); malformed Idempotency-Key */
+            /** @description Invalid body (e.g. a region other than eu) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -1064,7 +1706,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description idempotency_key_in_use */
@@ -1072,10 +1714,34 @@ export interface operations {
                 headers: {
                     /** @description Identifies the request in the server log. */
                     "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_idempotency_key_in_use"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
                 };
             };
             /** @description idempotency_key_reused */
@@ -1083,10 +1749,12 @@ export interface operations {
                 headers: {
                     /** @description Identifies the request in the server log. */
                     "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_idempotency_key_reused"];
                 };
             };
             /** @description Too many carts from this client */
@@ -1097,7 +1765,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_rate_limited"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -1126,6 +1805,17 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
+            /** @description invalid_request: an invalid path parameter, query or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
             /** @description No bearer token */
             401: {
                 headers: {
@@ -1134,7 +1824,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description No such cart, or not this token's cart */
@@ -1145,7 +1835,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -1198,7 +1921,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description No bearer token */
@@ -1209,7 +1932,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description No such cart, or an unknown or inactive SKU */
@@ -1220,10 +1943,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
                 };
             };
-            /** @description insufficient_stock (with available), cart_not_open, currency_mismatch or client_hold_limit (one shopper's units of this SKU across its carts) */
+            /** @description insufficient_stock (with available), cart_not_open, currency_mismatch, client_hold_limit (one shopper's units of this SKU across its carts) or hold_conflict */
             409: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -1231,7 +1954,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_insufficient_stock"] | components["schemas"]["Problem_cart_not_open"] | components["schemas"]["Problem_currency_mismatch"] | components["schemas"]["Problem_client_hold_limit"] | components["schemas"]["Problem_hold_conflict"];
                 };
             };
             /** @description version_mismatch: If-Match is stale */
@@ -1242,7 +1965,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_version_mismatch"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
                 };
             };
             /** @description quantity_limit_exceeded, or amount_too_large (the line total would not be exact) */
@@ -1253,7 +1998,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_quantity_limit_exceeded"] | components["schemas"]["Problem_amount_too_large"];
                 };
             };
             /** @description Too many cart changes from this client */
@@ -1264,7 +2009,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_rate_limited"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -1302,6 +2058,17 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
+            /** @description invalid_request: an invalid path parameter, query or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
             /** @description No bearer token */
             401: {
                 headers: {
@@ -1310,7 +2077,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description No such cart */
@@ -1321,10 +2088,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
                 };
             };
-            /** @description cart_not_open */
+            /** @description cart_not_open, or hold_conflict (the hold belongs to a finished order) */
             409: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -1332,7 +2099,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_cart_not_open"] | components["schemas"]["Problem_hold_conflict"];
                 };
             };
             /** @description version_mismatch */
@@ -1343,7 +2110,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_version_mismatch"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
                 };
             };
             /** @description Too many cart changes from this client */
@@ -1354,7 +2143,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_rate_limited"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -1393,7 +2193,7 @@ export interface operations {
                     "application/json": components["schemas"]["Order"];
                 };
             };
-            /** @description Invalid body, or idempotency_key_required; idempotency_key_required, or a malformed Idempotency-Key */
+            /** @description Invalid body, or idempotency_key_required; idempotency_key_required */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -1401,7 +2201,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"] | components["schemas"]["Problem_idempotency_key_required"];
                 };
             };
             /** @description No bearer token */
@@ -1412,7 +2212,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description No such cart */
@@ -1425,10 +2225,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
                 };
             };
-            /** @description price_changed (with the updated cart), cart_empty, cart_not_open, item_unavailable or insufficient_stock; idempotency_key_in_use */
+            /** @description price_changed (with the updated cart), cart_empty, cart_not_open, item_unavailable, insufficient_stock, currency_mismatch or hold_conflict; idempotency_key_in_use */
             409: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -1438,7 +2238,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_price_changed"] | components["schemas"]["Problem_cart_empty"] | components["schemas"]["Problem_cart_not_open"] | components["schemas"]["Problem_item_unavailable"] | components["schemas"]["Problem_insufficient_stock"] | components["schemas"]["Problem_currency_mismatch"] | components["schemas"]["Problem_hold_conflict"] | components["schemas"]["Problem_idempotency_key_in_use"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
                 };
             };
             /** @description idempotency_key_reused */
@@ -1446,10 +2268,23 @@ export interface operations {
                 headers: {
                     /** @description Identifies the request in the server log. */
                     "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_idempotency_key_reused"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -1476,6 +2311,17 @@ export interface operations {
                     "application/json": components["schemas"]["Order"];
                 };
             };
+            /** @description invalid_request: an invalid path parameter, query or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
             /** @description No bearer token */
             401: {
                 headers: {
@@ -1484,7 +2330,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description No such order, or not this token's */
@@ -1495,7 +2341,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -1527,7 +2406,7 @@ export interface operations {
                     "application/json": components["schemas"]["Order"];
                 };
             };
-            /** @description malformed Idempotency-Key */
+            /** @description invalid_request: an invalid path parameter, query or body */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -1535,7 +2414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description No bearer token */
@@ -1546,7 +2425,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description No such order */
@@ -1559,7 +2438,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
                 };
             };
             /** @description invalid_transition: the order is no longer pending payment; idempotency_key_in_use */
@@ -1572,7 +2451,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_transition"] | components["schemas"]["Problem_idempotency_key_in_use"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
                 };
             };
             /** @description idempotency_key_reused */
@@ -1580,10 +2481,23 @@ export interface operations {
                 headers: {
                     /** @description Identifies the request in the server log. */
                     "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_idempotency_key_reused"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -1633,7 +2547,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description invalid_signature */
@@ -1644,7 +2558,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_signature"];
                 };
             };
             /** @description Unknown order */
@@ -1655,7 +2569,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
                 };
             };
             /** @description amount_mismatch (order untouched) or order_not_payable (recorded for refund) */
@@ -1666,7 +2580,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_amount_mismatch"] | components["schemas"]["Problem_order_not_payable"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -1707,7 +2643,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -1718,7 +2654,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -1746,6 +2726,17 @@ export interface operations {
                     "application/json": components["schemas"]["Product"];
                 };
             };
+            /** @description invalid_request: an invalid path parameter, query or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
             /** @description Missing or wrong admin token */
             401: {
                 headers: {
@@ -1754,7 +2745,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description No such product */
@@ -1765,7 +2756,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -1832,7 +2867,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -1843,7 +2878,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description sku_conflict: a SKU belongs to another product */
@@ -1854,7 +2889,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_sku_conflict"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -1880,6 +2959,17 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid_request: an invalid path parameter, query or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
             /** @description Missing or wrong admin token */
             401: {
                 headers: {
@@ -1888,7 +2978,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description No such product */
@@ -1899,7 +2989,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -1927,6 +3061,17 @@ export interface operations {
                     "application/json": components["schemas"]["InventorySnapshot"];
                 };
             };
+            /** @description invalid_request: an invalid path parameter, query or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
             /** @description Missing or wrong admin token */
             401: {
                 headers: {
@@ -1935,7 +3080,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description SKU never stocked */
@@ -1946,7 +3091,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -1988,7 +3166,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -1999,7 +3177,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description SKU in no product */
@@ -2010,7 +3188,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
                 };
             };
             /** @description below_reserved */
@@ -2021,7 +3199,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_below_reserved"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -2061,7 +3272,7 @@ export interface operations {
                     "application/json": components["schemas"]["InventorySnapshot"];
                 };
             };
-            /** @description Invalid body; malformed Idempotency-Key */
+            /** @description Invalid body */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -2069,7 +3280,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2080,7 +3291,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description SKU in no product */
@@ -2093,7 +3304,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
                 };
             };
             /** @description below_reserved; idempotency_key_in_use */
@@ -2106,7 +3317,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_below_reserved"] | components["schemas"]["Problem_idempotency_key_in_use"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
                 };
             };
             /** @description idempotency_key_reused */
@@ -2114,10 +3347,23 @@ export interface operations {
                 headers: {
                     /** @description Identifies the request in the server log. */
                     "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_idempotency_key_reused"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -2165,7 +3411,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid body; malformed Idempotency-Key */
+            /** @description Invalid body */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -2173,7 +3419,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2184,7 +3430,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description idempotency_key_in_use */
@@ -2192,10 +3438,34 @@ export interface operations {
                 headers: {
                     /** @description Identifies the request in the server log. */
                     "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_idempotency_key_in_use"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
                 };
             };
             /** @description idempotency_key_reused */
@@ -2203,10 +3473,34 @@ export interface operations {
                 headers: {
                     /** @description Identifies the request in the server log. */
                     "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_idempotency_key_reused"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -2244,7 +3538,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2255,7 +3549,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -2282,6 +3609,17 @@ export interface operations {
                     "application/json": components["schemas"]["AdminOrder"];
                 };
             };
+            /** @description invalid_request: an invalid path parameter, query or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
             /** @description Missing or wrong admin token */
             401: {
                 headers: {
@@ -2290,7 +3628,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description No such order */
@@ -2301,7 +3639,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };
@@ -2343,7 +3714,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2354,7 +3725,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -2390,7 +3805,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2401,7 +3816,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -2439,7 +3898,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2450,7 +3909,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -2489,7 +3992,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2500,7 +4003,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -2536,7 +4083,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2547,7 +4094,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -2586,7 +4177,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2597,7 +4188,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -2648,7 +4283,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2659,7 +4294,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };
@@ -2692,7 +4371,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description Missing or wrong admin token */
@@ -2703,7 +4382,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
                 };
             };
             /** @description No such key */
@@ -2714,7 +4393,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
                 };
             };
         };

@@ -20,7 +20,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** 503 with Retry-After for a dependency that is down or not ready yet. */
 function unavailable(error: DependencyUnavailableError): ApiError {
-  return new ApiError(503, `${error.dependency}_unavailable`, `The ${error.dependency} is not available right now; retry after ${error.retryAfterSeconds} seconds.`, {}, { "retry-after": String(error.retryAfterSeconds) });
+  return new ApiError(503, "database_unavailable", `The ${error.dependency} is not available right now; retry after ${error.retryAfterSeconds} seconds.`, {}, { "retry-after": String(error.retryAfterSeconds) });
 }
 
 /** Requests slower than this are logged even when they succeed. */

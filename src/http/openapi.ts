@@ -3,9 +3,11 @@
  * objects the router validates with — so the document cannot drift from the behaviour.
  */
 import { z } from "zod";
-import { Problem, ShopperIp, StorefrontSecret } from "../contracts";
-import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, idempotencyMode, isStorable, REPLAYED_HEADER } from "./idempotency";
-import type { ResponseSpec, RouteSpec } from "./route";
+import pkg from "../../package.json";
+import { type ProblemCode, problemSchema, ShopperIp, StorefrontSecret } from "../contracts";
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, idempotencyMode, REPLAYED_HEADER } from "./idempotency";
+import { operationResponses } from "./openapi-responses";
+import type { RouteSpec } from "./route";
 import { CLIENT_IP_HEADER, STOREFRONT_KEY_HEADER } from "./storefront";
 
 type JsonSchema = Record<string, unknown>;
@@ -74,6 +76,16 @@ function toSchema(schema: z.ZodType, io: "input" | "output", components: Record<
   return converted;
 }
 
+/** The problems an error status can carry: one schema, or a `oneOf` discriminated by `code`. */
+function problemsSchema(codes: readonly ProblemCode[], components: Record<string, JsonSchema>): JsonSchema {
+  const refs = codes.map((code) => toSchema(problemSchema(code), "output", components));
+  if (refs.length === 1) return refs[0]!;
+  return {
+    oneOf: refs,
+    discriminator: { propertyName: "code", mapping: Object.fromEntries(codes.map((code, i) => [code, (refs[i] as { $ref: string }).$ref])) },
+  };
+}
+
 function parameters(route: RouteSpec, components: Record<string, JsonSchema>): JsonSchema[] {
   const result: JsonSchema[] = [];
   for (const [where, shape] of [["path", route.params], ["query", route.query]] as const) {
@@ -117,34 +129,15 @@ function parameters(route: RouteSpec, components: Record<string, JsonSchema>): J
   return result;
 }
 
-/** The route's documented responses plus what the Idempotency-Key mechanism may answer. */
-function responsesOf(route: RouteSpec): Record<number, ResponseSpec> {
-  const mode = idempotencyMode(route);
-  if (mode === "off") return route.responses;
-  const responses: Record<number, ResponseSpec> = {};
-  for (const [status, spec] of Object.entries(route.responses)) {
-    responses[Number(status)] = isStorable(Number(status)) ? { ...spec, headers: { ...spec.headers, [REPLAYED_HEADER]: "`true` when this is the stored answer to an earlier request with the same Idempotency-Key." } } : spec;
-  }
-  const add = (status: number, description: string) => {
-    const existing = responses[status];
-    responses[status] = existing ? { ...existing, description: `${existing.description}; ${description}` } : { description };
-  };
-  add(400, mode === "required" ? "idempotency_key_required, or a malformed Idempotency-Key" : "malformed Idempotency-Key");
-  add(409, "idempotency_key_in_use");
-  add(422, "idempotency_key_reused");
-  return responses;
-}
-
 /** Builds the whole OpenAPI 3.1 document for the given routes. */
 export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
   const components: Record<string, JsonSchema> = {};
-  const problemRef = toSchema(Problem, "output", components);
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of routes) {
     const responses: Record<string, JsonSchema> = {};
-    for (const [status, spec] of Object.entries(responsesOf(route))) {
+    for (const [status, spec] of Object.entries(operationResponses(route))) {
       const isProblem = Number(status) >= 400;
-      const schema = isProblem ? problemRef : spec.schema ? toSchema(spec.schema, "output", components) : undefined;
+      const schema = isProblem ? problemsSchema(spec.problems, components) : spec.schema ? toSchema(spec.schema, "output", components) : undefined;
       const headers = Object.fromEntries(
         Object.entries({ "x-request-id": "Identifies the request in the server log.", ...spec.headers }).map(([name, description]) => [
           name,
@@ -164,8 +157,8 @@ export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
       parameters: parameters(route, components),
       responses,
     };
-    const security = securityOf(route);
-    if (security) operation.security = security;
+    // Public operations say so (security: []), so tools do not assume a credential.
+    operation.security = securityOf(route) ?? [];
     const body = route.body ?? route.rawBodySchema;
     if (body !== undefined) {
       operation.requestBody = {
@@ -179,10 +172,16 @@ export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
     openapi: "3.1.0",
     info: {
       title: "edgecart",
-      version: "1.0.0",
+      version: pkg.version,
       description:
-        "Inventory and shopping-cart backend on Cloudflare Workers. Errors are RFC 9457 problem+json; money is integer minor units.",
+        "Inventory and shopping-cart backend on Cloudflare Workers. Errors are RFC 9457 problem+json, one schema per `code` (discriminated by `code`); money is integer minor units. " +
+        "A path answers 405 method_not_allowed (with Allow) for a method it does not serve; every request over 64 KiB is 413.",
+      license: { name: "MIT", identifier: "MIT" },
     },
+    servers: [
+      { url: "http://127.0.0.1:8787", description: "npm run dev" },
+      { url: "https://{host}", description: "Your deployment", variables: { host: { default: "edgecart.example.workers.dev" } } },
+    ],
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     paths,
     components: {

@@ -4,6 +4,8 @@
  * text; anything else becomes a 500 `internal` whose details stay in the server log.
  */
 
+import type { ProblemCode } from "../contracts";
+
 /** Extra problem members (`available`, `errors`, …) that give a client context. */
 export type ProblemExtras = Record<string, unknown>;
 
@@ -22,11 +24,14 @@ const TITLES: Record<number, string> = {
   503: "Service Unavailable",
 };
 
-/** A failure that is meant for the client: its status, stable `code` and detail go on the wire. */
+/**
+ * A failure that is meant for the client: its status, stable `code` and detail go on the wire.
+ * Only codes registered in contracts/problems.ts exist (each with its status and members).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
     readonly detail: string,
     readonly extras: ProblemExtras = {},
     readonly headers: Record<string, string> = {},

@@ -4,6 +4,7 @@
  * these objects, so what is validated and what is documented cannot drift apart.
  */
 import type { z } from "zod";
+import type { ProblemCode } from "../contracts";
 import type { CartAccess } from "../domain/cart-access";
 
 /** Who may call a route (docs/api.md "Who may call what"). */
@@ -14,6 +15,11 @@ export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
   headers?: Record<string, string>;
+  /**
+   * For an error status: the problem codes it carries (contracts/problems.ts). Optional where the
+   * status has one obvious code (400 invalid_request, 404 not_found, 412, 413, 415, 429, 503).
+   */
+  problems?: ProblemCode[];
 }
 
 /** What a handler receives: the validated inputs plus the request's environment. */
@@ -70,6 +76,8 @@ export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS 
   cartOf?: (params: Input<PS>) => { cartId: string; what: "cart" | "order" } | null;
   /** Where the request's data must live, from its validated body (cart routes take it from the cart's token). */
   regionOf?: (body: Input<BS>) => "eu" | null;
+  /** Whether the route reads or writes Postgres (it may then answer 503 `database_unavailable`). */
+  database?: boolean;
   /** Headers the route reads (documented as parameters). */
   headers?: Record<string, { description: string; required?: boolean; schema?: z.ZodType }>;
   responses: Record<number, ResponseSpec>;

@@ -64,3 +64,8 @@ export function newCartId(env: Env, region: "eu" | null): DurableObjectId {
     () => env.CARTS.newUniqueId(),
   );
 }
+
+/** The object that keeps a promotion's definition and counts its redemptions (`promotionObjectName`). */
+export function promotionStub(env: Env, name: string) {
+  return env.PROMOTIONS.getByName(name);
+}

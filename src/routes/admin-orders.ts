@@ -50,6 +50,7 @@ export const listAdminOrders = defineRoute({
   method: "GET",
   path: "/v1/admin/orders",
   operationId: "listOrders",
+  database: true,
   summary: "Archived orders from Postgres, newest first (created_at, then id), cursor-paginated, optionally by status and by UTC days of created_at (from..to inclusive)",
   tag: "admin",
   auth: "admin",

@@ -11,6 +11,7 @@ export const putProduct = defineRoute({
   method: "PUT",
   path: "/v1/admin/products/{product_id}",
   operationId: "putProduct",
+  database: true,
   summary: "Create or replace a product and its variants",
   tag: "admin",
   auth: "admin",
@@ -21,7 +22,7 @@ export const putProduct = defineRoute({
     201: { description: "Created", schema: Product },
     400: { description: "Invalid product" },
     401: { description: "Missing or wrong admin token" },
-    409: { description: "sku_conflict: a SKU belongs to another product" },
+    409: { description: "sku_conflict: a SKU belongs to another product", problems: ["sku_conflict"] },
   },
   async handler({ env, params, body }) {
     const outcome = await saveProduct(env, params.product_id, body);
@@ -36,6 +37,7 @@ export const deleteProduct = defineRoute({
   method: "DELETE",
   path: "/v1/admin/products/{product_id}",
   operationId: "archiveProduct",
+  database: true,
   summary: "Archive a product: it is no longer listed and its SKUs cannot be added to carts",
   tag: "admin",
   auth: "admin",

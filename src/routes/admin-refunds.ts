@@ -15,6 +15,7 @@ export const listRefundsDue = defineRoute({
   method: "GET",
   path: "/v1/admin/refunds",
   operationId: "listRefunds",
+  database: true,
   summary: "Payments to refund, newest first (from Postgres)",
   tag: "admin",
   auth: "admin",

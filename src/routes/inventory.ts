@@ -6,7 +6,7 @@ import { z } from "zod";
 import { AdjustmentBody, Availability, InventorySnapshot, SetOnHandBody, Sku, SkuParams } from "../contracts";
 import { inventoryProblem } from "../http/outcomes";
 import { enforceRateLimit } from "../http/rate-limit";
-import { defineRoute, json } from "../http/route";
+import { defineRoute, json, type ResponseSpec } from "../http/route";
 import { inventoryStub } from "../objects/stubs";
 import { sha256Hex } from "../platform/crypto";
 import { restoreLevels } from "../sync/levels";
@@ -59,12 +59,12 @@ export const getInventory = defineRoute({
 });
 
 /** What setting or adjusting on_hand answers. */
-const STOCK_CHANGE_RESPONSES = {
+const STOCK_CHANGE_RESPONSES: Record<number, ResponseSpec> = {
   200: { description: "Inventory snapshot after the change", schema: InventorySnapshot },
   400: { description: "Invalid body" },
   401: { description: "Missing or wrong admin token" },
   404: { description: "SKU in no product" },
-  409: { description: "below_reserved" },
+  409: { description: "below_reserved", problems: ["below_reserved"] },
 };
 
 export const putInventory = defineRoute({
@@ -119,6 +119,7 @@ export const postRestore = defineRoute({
   method: "POST",
   path: "/v1/admin/maintenance/restore-inventory",
   operationId: "restoreInventory",
+  database: true,
   summary: "Disaster recovery: rebuild SKU objects' on_hand (and catalog entry) from the levels saved in Postgres",
   tag: "admin",
   auth: "admin",

@@ -56,6 +56,7 @@ export const getHealth = defineRoute({
   method: "GET",
   path: "/health",
   operationId: "getHealth",
+  database: true,
   summary:
     "Liveness; with deep=1 readiness: Postgres reached through the production driver and fully migrated (live for the admin token, otherwise a result shared for up to 5 s and rate-limited per client IP)",
   tag: "meta",

@@ -47,7 +47,10 @@ export const checkout = defineRoute({
     400: { description: "Invalid body, or idempotency_key_required" },
     401: { description: "No bearer token" },
     404: { description: "No such cart" },
-    409: { description: "price_changed (with the updated cart), cart_empty, cart_not_open, item_unavailable or insufficient_stock" },
+    409: {
+      description: "price_changed (with the updated cart), cart_empty, cart_not_open, item_unavailable, insufficient_stock, currency_mismatch or hold_conflict",
+      problems: ["price_changed", "cart_empty", "cart_not_open", "item_unavailable", "insufficient_stock", "currency_mismatch", "hold_conflict"],
+    },
   },
   cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
   async handler({ env, params, body, access, idempotencyKey }) {
@@ -103,7 +106,7 @@ export const cancelOrder = defineRoute({
     200: { description: "The cancelled order", schema: Order },
     401: { description: "No bearer token" },
     404: { description: "No such order" },
-    409: { description: "invalid_transition: the order is no longer pending payment" },
+    409: { description: "invalid_transition: the order is no longer pending payment", problems: ["invalid_transition"] },
   },
   cartOf: (params) => cartOfOrder(params.order_id),
   async handler({ env, params, access }) {

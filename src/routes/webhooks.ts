@@ -55,9 +55,9 @@ export const paymentWebhook = defineRoute({
   responses: {
     204: { description: "Handled (or a duplicate, or an event type that is ignored)" },
     400: { description: "A verified body that is not a valid payment event" },
-    401: { description: "invalid_signature" },
+    401: { description: "invalid_signature", problems: ["invalid_signature"] },
     404: { description: "Unknown order" },
-    409: { description: "amount_mismatch (order untouched) or order_not_payable (recorded for refund)" },
+    409: { description: "amount_mismatch (order untouched) or order_not_payable (recorded for refund)", problems: ["amount_mismatch", "order_not_payable"] },
   },
   async handler({ env, request, rawBody }) {
     const secret = env.PAYMENT_WEBHOOK_SECRET;

@@ -132,7 +132,9 @@ async function main(): Promise<void> {
     stale.error !== undefined && isProblem(stale.error, "version_mismatch"),
     `a stale If-Match was not refused: ${stale.response.status} ${JSON.stringify(stale.error ?? stale.data)}`,
   );
-  say(`   a change against version ${opened.version} is refused: ${stale.response.status} ${stale.error.code} (${stale.error.detail})`);
+  say(
+    `   a change against version ${opened.version} is refused: ${stale.response.status} ${stale.error.code}, the cart is at version ${stale.error.version}`,
+  );
   current = unwrap(await cart.GET("/v1/carts/{cart_id}", { params: { path: { cart_id: opened.id } } }));
   check(current.items.length === 1 && current.items[0]?.quantity === 1, `the cart changed: ${JSON.stringify(current.items)}`);
 
@@ -147,7 +149,9 @@ async function main(): Promise<void> {
   });
   if (placed.error !== undefined && isProblem(placed.error, "price_changed")) {
     // Not a retry: a new decision on new prices, so a new operation and a new key.
-    say(`   prices changed (${placed.error.detail}); checking out again at the new prices, with a new key`);
+    say(
+      `   prices changed: the subtotal is now ${money(placed.error.cart.subtotal)}; checking out again at the new prices, with a new key`,
+    );
     placed = await idempotent(checkout);
   }
   const order: Order = unwrap(placed);

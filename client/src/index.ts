@@ -19,8 +19,13 @@ type Schemas = components["schemas"];
 export type Product = Schemas["Product"];
 export type Cart = Schemas["Cart"];
 export type Order = Schemas["Order"];
-/** An RFC 9457 problem document (`application/problem+json`), whatever its `code`. */
-export type Problem = Schemas["Problem"];
+/**
+ * Any RFC 9457 problem document (`application/problem+json`) the API answers: the union of the
+ * document's problem schemas (`Problem_<code>`, one per code), discriminated on `code`.
+ */
+export type Problem = Schemas[Extract<keyof Schemas, `Problem${string}`>];
+/** The problem with this `code`, e.g. `ProblemOf<"insufficient_stock">` (with `available`). */
+export type ProblemOf<C extends Problem["code"]> = Extract<Problem, { code: C }>;
 
 export interface EdgecartClientOptions {
   /** Where the API is, e.g. `https://shop.example` (no trailing `/v1`). */
@@ -202,23 +207,24 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 // ---- problems ------------------------------------------------------------------------------------
 
 /**
- * The problem of an operation's `error` that has this `code`. While the document types every
- * problem alike (`code: string`) that is the problem with `code` narrowed; once it gives a `oneOf`
- * per code, it is that code's own schema, with its members (`available`, `version`, ...).
+ * The problem of an operation's `error` that has this `code`: that code's own schema, with its
+ * members (`available`, `version`, ...). (Were a document to type every problem alike, with
+ * `code: string`, it would be that problem with `code` narrowed.)
  */
 export type ProblemWithCode<E, C extends string> = [Extract<E, { code: C }>] extends [never]
   ? Extract<E, { code: string }> & { code: C }
   : Extract<E, { code: C }>;
 
-/** The `code`s an operation's `error` can have (`string` until the document lists them). */
+/** The `code`s an operation's `error` can have. */
 export type ProblemCode<E> = E extends { code: infer C extends string } ? C : never;
 
 /**
- * Narrows an `error` from the client to the problem with this `code`:
+ * Narrows an `error` from the client to the problem with this `code`, one the operation can
+ * answer (a code it cannot is a compile error):
  *
- *     if (isProblem(error, "insufficient_stock")) show(error.detail);
+ *     if (isProblem(error, "insufficient_stock")) show(error.available);
  *
- * (`switch (error.code)` narrows as well, once the document gives a schema per code.)
+ * `switch (error.code)` narrows as well.
  */
 export function isProblem<E, C extends ProblemCode<E>>(error: E, code: C): error is E & ProblemWithCode<E, C> {
   return problemCode(error) === code;

@@ -4,7 +4,8 @@ import "@scalar/api-reference/style.css";
 
 createApiReference("#reference", {
   url: "/v1/openapi.json",
-  // The document names no server: requests (examples, "Test request") go to this origin.
+  // Requests (examples, "Test request") go to the server that serves this page: the document's
+  // own servers (npm run dev's port, a deployment) are other origins, which the CSP refuses.
   servers: [{ url: window.location.origin, description: "This server" }],
   // Every call stays on this origin (the CSP's connect-src 'self'): no web fonts, no proxy, no
   // Scalar services (agent, MCP, telemetry); "Test request" calls the API on this origin.

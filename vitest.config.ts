@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig, defineProject } from "vitest/config";
-import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_WEBHOOK_SECRET } from "./test/secrets.ts";
+import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_STRIPE_WEBHOOK_SECRET, TEST_WEBHOOK_SECRET } from "./test/secrets.ts";
 
 /**
  * One project of tests in the Workers runtime, with its own Postgres and relay (test/global-setup.ts).
@@ -20,6 +20,7 @@ function workersProject(name: string, include: string[], options: { exclude?: st
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
             CART_TOKEN_SECRET: TEST_CART_TOKEN_SECRET,
+            STRIPE_WEBHOOK_SECRET: TEST_STRIPE_WEBHOOK_SECRET,
           },
         },
       })),

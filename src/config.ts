@@ -10,6 +10,9 @@ const Settings = z.object({
   RATE_LIMITS: z.enum(["on", "off"]).catch("on"),
   MAX_HOLD_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).optional().catch(undefined),
   CLIENT_HOLD_LIMIT: z.coerce.number().int().min(1).max(1_000_000).catch(10),
+  // An unknown mode is not "none": tax would silently become zero. It counts as external without a
+  // service, so carts show tax as unavailable and checkout refuses until it is fixed.
+  TAX_MODE: z.enum(["none", "rates", "external"]).catch("external"),
 });
 
 export interface Settings {
@@ -23,6 +26,12 @@ export interface Settings {
   maxHoldSeconds: number;
   /** Units of one SKU one client may hold across its carts; undefined when RATE_LIMITS is off. */
   clientHoldLimit: number | undefined;
+  /** How carts are taxed: not at all, by the rates table per country, or by the external service. */
+  taxMode: "none" | "rates" | "external";
+  /** The external tax service (TAX_MODE=external); empty: none configured. */
+  taxServiceUrl: string;
+  /** Signs each request to the tax service (HMAC-SHA256). */
+  taxServiceSecret: string;
 }
 
 /** The effective settings; a malformed var falls back to its documented default. */
@@ -34,6 +43,7 @@ export function settings(env: Env): Settings {
     RATE_LIMITS: env.RATE_LIMITS,
     MAX_HOLD_SECONDS: env.MAX_HOLD_SECONDS || undefined,
     CLIENT_HOLD_LIMIT: env.CLIENT_HOLD_LIMIT,
+    TAX_MODE: env.TAX_MODE === undefined || env.TAX_MODE === "" ? "none" : env.TAX_MODE,
   });
   return {
     cartTokenSecrets: (env.CART_TOKEN_SECRET ?? "")
@@ -46,5 +56,9 @@ export function settings(env: Env): Settings {
     rateLimits: parsed.RATE_LIMITS === "on",
     maxHoldSeconds: Math.max(parsed.MAX_HOLD_SECONDS ?? 2 * parsed.HOLD_TTL_SECONDS, parsed.HOLD_TTL_SECONDS),
     clientHoldLimit: parsed.RATE_LIMITS === "on" ? parsed.CLIENT_HOLD_LIMIT : undefined,
+    taxMode: parsed.TAX_MODE,
+    taxServiceUrl: env.TAX_SERVICE_URL ?? "",
+    // A secret that only TAX_MODE=external needs, so not in wrangler.toml's required list (nor in Env).
+    taxServiceSecret: (env as { TAX_SERVICE_SECRET?: string }).TAX_SERVICE_SECRET ?? "",
   };
 }

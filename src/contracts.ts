@@ -12,3 +12,4 @@ export * from "./contracts/problems";
 export * from "./contracts/promotions";
 export * from "./contracts/reports";
 export * from "./contracts/storefront-keys";
+export * from "./contracts/stripe";

@@ -15,12 +15,14 @@ import { listAdminOrders, listUnarchivedOrders } from "./routes/admin-orders";
 import { deleteProduct, putProduct } from "./routes/admin-products";
 import { listRefundsDue } from "./routes/admin-refunds";
 import { lowStockReport, salesReport, topSkusReport } from "./routes/admin-reports";
+import { deleteCartPromotion, putCartPromotion, putCartShipTo } from "./routes/cart-pricing";
 import { createCart, deleteCartItem, getCart, putCartItem } from "./routes/carts";
 import { getAvailability, getInventory, postAdjustment, postRestore, putInventory } from "./routes/inventory";
 import { getHealth, openApiRoute } from "./routes/meta";
 import { cancelOrder, checkout, getOrder, getOrderForAdmin } from "./routes/orders";
 import { getProductRoute, listProductsRoute } from "./routes/products";
 import { createStorefrontKey, listStorefrontKeysRoute, revokeStorefrontKey } from "./routes/storefront-keys";
+import { stripeWebhook } from "./routes/stripe-webhook";
 import { paymentWebhook } from "./routes/webhooks";
 
 /** Every route, in the order the OpenAPI document lists them. */
@@ -33,11 +35,15 @@ export const routes: readonly RouteSpec[] = [
   createCart,
   getCart,
   putCartItem,
+  putCartPromotion,
+  deleteCartPromotion,
+  putCartShipTo,
   deleteCartItem,
   checkout,
   getOrder,
   cancelOrder,
   paymentWebhook,
+  stripeWebhook,
   listAdminProducts,
   getAdminProduct,
   putProduct,

@@ -92,8 +92,8 @@ describe("cart lines hold stock", () => {
     response = await put(cart, b, 3);
     const body = (await response.json()) as CartJson;
     expect(body.items).toEqual([
-      { sku: a, product_id: expect.any(String), title: `Variant ${a}`, quantity: 2, unit_price: { amount: 1999, currency: "USD" }, line_total: { amount: 3998, currency: "USD" } },
-      { sku: b, product_id: expect.any(String), title: `Variant ${b}`, quantity: 3, unit_price: { amount: 350, currency: "USD" }, line_total: { amount: 1050, currency: "USD" } },
+      { sku: a, product_id: expect.any(String), title: `Variant ${a}`, quantity: 2, unit_price: { amount: 1999, currency: "USD" }, line_total: { amount: 3998, currency: "USD" }, discount: { amount: 0, currency: "USD" }, tax: { amount: 0, currency: "USD" } },
+      { sku: b, product_id: expect.any(String), title: `Variant ${b}`, quantity: 3, unit_price: { amount: 350, currency: "USD" }, line_total: { amount: 1050, currency: "USD" }, discount: { amount: 0, currency: "USD" }, tax: { amount: 0, currency: "USD" } },
     ]);
     expect(body.subtotal).toEqual({ amount: 5048, currency: "USD" });
     expect(body.version).toBe(3);

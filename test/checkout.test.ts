@@ -65,7 +65,9 @@ describe("the whole purchase", () => {
       total: { amount: 3998, currency: "USD" },
       paid_at: null,
     });
-    expect(order.lines).toEqual([{ sku, product_id: expect.any(String), title: `Variant ${sku}`, quantity: 2, unit_price: { amount: 1999, currency: "USD" }, line_total: { amount: 3998, currency: "USD" } }]);
+    expect(order.lines).toEqual([
+      { sku, product_id: expect.any(String), title: `Variant ${sku}`, quantity: 2, unit_price: { amount: 1999, currency: "USD" }, line_total: { amount: 3998, currency: "USD" }, discount: { amount: 0, currency: "USD" }, tax: { amount: 0, currency: "USD" } },
+    ]);
     expect(Date.parse(order.payment_expires_at) - Date.parse(order.created_at)).toBe(1800_000);
     const closed = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as Cart;
     expect(closed).toMatchObject({ status: "checked_out", order_id: order.id });

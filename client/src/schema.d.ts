@@ -141,6 +141,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/carts/{cart_id}/promotions/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Enter a promotion code on the cart (codes are case-insensitive; entering one twice changes nothing) */
+        put: operations["applyPromotionCode"];
+        post?: never;
+        /** Remove a promotion code from the cart and give its redemption back (a code not on the cart changes nothing) */
+        delete: operations["removePromotionCode"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carts/{cart_id}/ship-to": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set where the goods go; tax (TAX_MODE rates or external) is computed for this destination */
+        put: operations["setCartShipTo"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/carts/{cart_id}/checkout": {
         parameters: {
             query?: never;
@@ -203,6 +238,23 @@ export interface paths {
         put?: never;
         /** Payment provider events (Standard Webhooks); deduplicated by webhook-id */
         post: operations["paymentWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stripe events (payment_intent.succeeded, payment_intent.payment_failed); deduplicated by the event id */
+        post: operations["stripeWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -571,7 +623,10 @@ export interface components {
             /** @constant */
             status: 404;
             detail: string;
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             code: "not_found";
             /** @description This request's id (x-request-id); in a replayed answer, the first request's */
             request_id: string;
@@ -621,7 +676,7 @@ export interface components {
         Cart: {
             id: string;
             /** @enum {string} */
-            status: "open" | "checked_out" | "expired";
+            status: "open" | "checked_out" | "expired" | "merged";
             currency: string;
             region: "eu" | null;
             version: number;
@@ -640,16 +695,70 @@ export interface components {
                     amount: number;
                     currency: string;
                 };
+                /** @description Every promotion's share of this line */
+                discount: {
+                    amount: number;
+                    currency: string;
+                };
+                /** @description The line's tax (contained in line_total − discount when tax_inclusive) */
+                tax: {
+                    amount: number;
+                    currency: string;
+                };
             }[];
             subtotal: {
                 amount: number;
                 currency: string;
             };
+            /** @description The promotions that apply, in the order they were applied */
+            discounts: {
+                promotion_id: string;
+                /** @description The code, upper case; null for an automatic promotion */
+                code: string | null;
+                amount: {
+                    amount: number;
+                    currency: string;
+                };
+            }[];
+            /** @description The codes entered on this cart */
+            promotion_codes: {
+                code: string;
+                applied: boolean;
+                /** @description Why the code does not apply now (null when it does) */
+                reason: ("not_active" | "does_not_match_cart" | "usage_limit_reached" | "not_combinable") | null;
+            }[];
+            discount_total: {
+                amount: number;
+                currency: string;
+            };
+            tax_total: {
+                amount: number;
+                currency: string;
+            };
+            /** @description Whether tax_total is contained in the prices rather than added to them */
+            tax_inclusive: boolean;
+            /**
+             * @description not_applicable: TAX_MODE is none; pending: the cart needs a destination (PUT ship-to) or its tax is computed when the cart is read; calculated: tax_total is the tax; unavailable: the tax service failed or was late, tax_total is not the tax and checkout answers 503 tax_unavailable
+             * @enum {string}
+             */
+            tax_status: "not_applicable" | "pending" | "calculated" | "unavailable";
+            /** @description subtotal − discount_total, plus tax_total unless tax_inclusive: what checkout charges */
+            total: {
+                amount: number;
+                currency: string;
+            };
+            ship_to: {
+                country: string;
+                region: string | null;
+                postal_code: string | null;
+            } | null;
             /** @description RFC 3339 timestamp in UTC */
             expires_at: string;
             /** @description RFC 3339 timestamp in UTC */
             created_at: string;
             order_id: string | null;
+            /** @description The cart this one was merged into (status merged) */
+            merged_into: string | null;
         };
         /** @description No valid credential for this route */
         Problem_unauthorized: {
@@ -810,6 +919,47 @@ export interface components {
             /** @description The SKU the problem is about */
             sku?: string;
         };
+        /** @description No promotion has this code */
+        Problem_promotion_not_found: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 404;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "promotion_not_found";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /** @description The code as entered */
+            promotion_code: string;
+        };
+        /** @description The promotion exists but cannot apply to this cart now */
+        Problem_promotion_not_applicable: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "promotion_not_applicable";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /**
+             * @description not_active: archived or outside its window; does_not_match_cart: no targeted line, another currency, or a minimum not reached; usage_limit_reached: every redemption is taken; not_combinable: it cannot stack with a promotion the cart has
+             * @enum {string}
+             */
+            reason: "not_active" | "does_not_match_cart" | "usage_limit_reached" | "not_combinable";
+            /** @description The code as entered */
+            promotion_code: string;
+        };
         Order: {
             id: string;
             cart_id: string;
@@ -831,7 +981,40 @@ export interface components {
                     amount: number;
                     currency: string;
                 };
+                /** @description Every promotion's share of this line */
+                discount: {
+                    amount: number;
+                    currency: string;
+                };
+                /** @description The line's tax (contained in line_total − discount when tax_inclusive) */
+                tax: {
+                    amount: number;
+                    currency: string;
+                };
             }[];
+            subtotal: {
+                amount: number;
+                currency: string;
+            };
+            discounts: {
+                promotion_id: string;
+                /** @description The code, upper case; null for an automatic promotion */
+                code: string | null;
+                amount: {
+                    amount: number;
+                    currency: string;
+                };
+            }[];
+            discount_total: {
+                amount: number;
+                currency: string;
+            };
+            tax_total: {
+                amount: number;
+                currency: string;
+            };
+            tax_inclusive: boolean;
+            /** @description What the payment must be: subtotal − discount_total, plus tax_total unless tax_inclusive */
             total: {
                 amount: number;
                 currency: string;
@@ -909,6 +1092,35 @@ export interface components {
             request_id: string;
             /** @description The SKU the problem is about */
             sku: string;
+        };
+        /** @description Tax needs the destination: PUT /v1/carts/{cart_id}/ship-to first */
+        Problem_ship_to_required: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "ship_to_required";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description The tax service failed or was late; no order was created. See Retry-After */
+        Problem_tax_unavailable: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 503;
+            detail: string;
+            /** @constant */
+            code: "tax_unavailable";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
         };
         /** @description The order is no longer in a state that allows this */
         Problem_invalid_transition: {
@@ -1061,7 +1273,40 @@ export interface components {
                     amount: number;
                     currency: string;
                 };
+                /** @description Every promotion's share of this line */
+                discount: {
+                    amount: number;
+                    currency: string;
+                };
+                /** @description The line's tax (contained in line_total − discount when tax_inclusive) */
+                tax: {
+                    amount: number;
+                    currency: string;
+                };
             }[];
+            subtotal: {
+                amount: number;
+                currency: string;
+            };
+            discounts: {
+                promotion_id: string;
+                /** @description The code, upper case; null for an automatic promotion */
+                code: string | null;
+                amount: {
+                    amount: number;
+                    currency: string;
+                };
+            }[];
+            discount_total: {
+                amount: number;
+                currency: string;
+            };
+            tax_total: {
+                amount: number;
+                currency: string;
+            };
+            tax_inclusive: boolean;
+            /** @description What the payment must be: subtotal − discount_total, plus tax_total unless tax_inclusive */
             total: {
                 amount: number;
                 currency: string;
@@ -1664,7 +1909,7 @@ export interface operations {
                     "application/json": {
                         id: string;
                         /** @enum {string} */
-                        status: "open" | "checked_out" | "expired";
+                        status: "open" | "checked_out" | "expired" | "merged";
                         currency: string;
                         region: "eu" | null;
                         version: number;
@@ -1683,16 +1928,70 @@ export interface operations {
                                 amount: number;
                                 currency: string;
                             };
+                            /** @description Every promotion's share of this line */
+                            discount: {
+                                amount: number;
+                                currency: string;
+                            };
+                            /** @description The line's tax (contained in line_total − discount when tax_inclusive) */
+                            tax: {
+                                amount: number;
+                                currency: string;
+                            };
                         }[];
                         subtotal: {
                             amount: number;
                             currency: string;
                         };
+                        /** @description The promotions that apply, in the order they were applied */
+                        discounts: {
+                            promotion_id: string;
+                            /** @description The code, upper case; null for an automatic promotion */
+                            code: string | null;
+                            amount: {
+                                amount: number;
+                                currency: string;
+                            };
+                        }[];
+                        /** @description The codes entered on this cart */
+                        promotion_codes: {
+                            code: string;
+                            applied: boolean;
+                            /** @description Why the code does not apply now (null when it does) */
+                            reason: ("not_active" | "does_not_match_cart" | "usage_limit_reached" | "not_combinable") | null;
+                        }[];
+                        discount_total: {
+                            amount: number;
+                            currency: string;
+                        };
+                        tax_total: {
+                            amount: number;
+                            currency: string;
+                        };
+                        /** @description Whether tax_total is contained in the prices rather than added to them */
+                        tax_inclusive: boolean;
+                        /**
+                         * @description not_applicable: TAX_MODE is none; pending: the cart needs a destination (PUT ship-to) or its tax is computed when the cart is read; calculated: tax_total is the tax; unavailable: the tax service failed or was late, tax_total is not the tax and checkout answers 503 tax_unavailable
+                         * @enum {string}
+                         */
+                        tax_status: "not_applicable" | "pending" | "calculated" | "unavailable";
+                        /** @description subtotal − discount_total, plus tax_total unless tax_inclusive: what checkout charges */
+                        total: {
+                            amount: number;
+                            currency: string;
+                        };
+                        ship_to: {
+                            country: string;
+                            region: string | null;
+                            postal_code: string | null;
+                        } | null;
                         /** @description RFC 3339 timestamp in UTC */
                         expires_at: string;
                         /** @description RFC 3339 timestamp in UTC */
                         created_at: string;
                         order_id: string | null;
+                        /** @description The cart this one was merged into (status merged) */
+                        merged_into: string | null;
                         /** @description The cart's secret bearer token, shown only here */
                         token: string;
                     };
@@ -2159,6 +2458,412 @@ export interface operations {
             };
         };
     };
+    applyPromotionCode: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A server-side storefront's key (security scheme storefrontKey); never send it from a browser. */
+                "edgecart-storefront-key"?: string;
+                /** @description With a valid storefront key: the shopper's IP, which the per-IP limits then count (400 when malformed). Without one, ignored. */
+                "edgecart-client-ip"?: string;
+                /** @description Only change the cart if it is still at this version, e.g. "4" (else 412) */
+                "if-match"?: string;
+            };
+            path: {
+                cart_id: string;
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cart with the code applied */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description The cart version as an entity tag, e.g. "4" */
+                    etag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description invalid_request: an invalid path parameter, query or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description No bearer token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No such cart, or promotion_not_found: no promotion has this code */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"] | components["schemas"]["Problem_promotion_not_found"];
+                };
+            };
+            /** @description promotion_not_applicable (with reason: not_active, does_not_match_cart, usage_limit_reached or not_combinable), or cart_not_open */
+            409: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_promotion_not_applicable"] | components["schemas"]["Problem_cart_not_open"];
+                };
+            };
+            /** @description version_mismatch: If-Match is stale */
+            412: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_version_mismatch"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description Too many cart changes from this client */
+            429: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_rate_limited"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    removePromotionCode: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A server-side storefront's key (security scheme storefrontKey); never send it from a browser. */
+                "edgecart-storefront-key"?: string;
+                /** @description With a valid storefront key: the shopper's IP, which the per-IP limits then count (400 when malformed). Without one, ignored. */
+                "edgecart-client-ip"?: string;
+                /** @description Only change the cart if it is still at this version, e.g. "4" (else 412) */
+                "if-match"?: string;
+            };
+            path: {
+                cart_id: string;
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cart without the code */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description The cart version as an entity tag, e.g. "4" */
+                    etag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description invalid_request: an invalid path parameter, query or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description No bearer token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No such cart */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description cart_not_open */
+            409: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_cart_not_open"];
+                };
+            };
+            /** @description version_mismatch: If-Match is stale */
+            412: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_version_mismatch"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description Too many cart changes from this client */
+            429: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_rate_limited"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    setCartShipTo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A server-side storefront's key (security scheme storefrontKey); never send it from a browser. */
+                "edgecart-storefront-key"?: string;
+                /** @description With a valid storefront key: the shopper's IP, which the per-IP limits then count (400 when malformed). Without one, ignored. */
+                "edgecart-client-ip"?: string;
+                /** @description Only change the cart if it is still at this version, e.g. "4" (else 412) */
+                "if-match"?: string;
+            };
+            path: {
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    country: string;
+                    region?: string;
+                    postal_code?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The cart with its destination */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description The cart version as an entity tag, e.g. "4" */
+                    etag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description Invalid body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description No bearer token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No such cart */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description cart_not_open */
+            409: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_cart_not_open"];
+                };
+            };
+            /** @description version_mismatch: If-Match is stale */
+            412: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_version_mismatch"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description Too many cart changes from this client */
+            429: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_rate_limited"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
     checkout: {
         parameters: {
             query?: never;
@@ -2228,7 +2933,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem_not_found"];
                 };
             };
-            /** @description price_changed (with the updated cart), cart_empty, cart_not_open, item_unavailable, insufficient_stock, currency_mismatch or hold_conflict; idempotency_key_in_use */
+            /** @description price_changed (a price or promotion changed: with the updated cart), cart_empty, cart_not_open, item_unavailable, insufficient_stock, currency_mismatch, hold_conflict, or ship_to_required (TAX_MODE is not none and the cart has no destination); idempotency_key_in_use */
             409: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -2238,7 +2943,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem_price_changed"] | components["schemas"]["Problem_cart_empty"] | components["schemas"]["Problem_cart_not_open"] | components["schemas"]["Problem_item_unavailable"] | components["schemas"]["Problem_insufficient_stock"] | components["schemas"]["Problem_currency_mismatch"] | components["schemas"]["Problem_hold_conflict"] | components["schemas"]["Problem_idempotency_key_in_use"];
+                    "application/problem+json": components["schemas"]["Problem_price_changed"] | components["schemas"]["Problem_cart_empty"] | components["schemas"]["Problem_cart_not_open"] | components["schemas"]["Problem_item_unavailable"] | components["schemas"]["Problem_insufficient_stock"] | components["schemas"]["Problem_currency_mismatch"] | components["schemas"]["Problem_hold_conflict"] | components["schemas"]["Problem_ship_to_required"] | components["schemas"]["Problem_idempotency_key_in_use"];
                 };
             };
             /** @description payload_too_large: the body is over 64 KiB */
@@ -2285,6 +2990,17 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description tax_unavailable: the tax service failed or took longer than 2 s; no order was created (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_tax_unavailable"];
                 };
             };
         };
@@ -2562,6 +3278,113 @@ export interface operations {
                 };
             };
             /** @description Unknown order */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description amount_mismatch (order untouched) or order_not_payable (recorded for refund) */
+            409: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_amount_mismatch"] | components["schemas"]["Problem_order_not_payable"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    stripeWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description t=<Unix seconds>,v1=<hex HMAC-SHA256 of {t}.{body}> (Stripe's scheme); more than 5 minutes off is refused */
+                "stripe-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    id: string;
+                    type: string;
+                    data: {
+                        object: {
+                            id: string;
+                            amount: number;
+                            amount_received?: number | null;
+                            currency: string;
+                            metadata?: {
+                                order_id?: string;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Handled (or a duplicate event id, or an event type that is ignored) */
+            204: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A verified body that is not JSON or not a valid event */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description invalid_signature */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_signature"];
+                };
+            };
+            /** @description Unknown order, or an intent without metadata.order_id */
             404: {
                 headers: {
                     /** @description Identifies the request in the server log. */

@@ -30,7 +30,8 @@ export const SetItemBody = z.strictObject({
     .describe("The line's exact quantity; 0 removes it. Above the SKU's per-line limit: 422 quantity_limit_exceeded"),
 });
 
-export const CartStatus = z.enum(["open", "checked_out", "expired"]);
+/** `merged`: the cart was merged into another (`merged_into`) and takes no more writes. */
+export const CartStatus = z.enum(["open", "checked_out", "expired", "merged"]);
 export type CartStatus = z.infer<typeof CartStatus>;
 
 export const CartLine = z.object({
@@ -40,8 +41,28 @@ export const CartLine = z.object({
   quantity: z.number().int().positive(),
   unit_price: Money,
   line_total: Money,
+  discount: Money.describe("Every promotion's share of this line"),
+  tax: Money.describe("The line's tax (contained in line_total − discount when tax_inclusive)"),
 });
 export type CartLine = z.infer<typeof CartLine>;
+
+/** One promotion as applied to the cart or order. */
+export const AppliedDiscount = z.object({
+  promotion_id: z.string(),
+  code: z.string().nullable().describe("The code, upper case; null for an automatic promotion"),
+  amount: Money,
+});
+
+/** How the tax in the totals was found. */
+export const TaxStatus = z
+  .enum(["not_applicable", "pending", "calculated", "unavailable"])
+  .describe(
+    "not_applicable: TAX_MODE is none; pending: the cart needs a destination (PUT ship-to) or its tax is computed when the cart is read; calculated: tax_total is the tax; unavailable: the tax service failed or was late, tax_total is not the tax and checkout answers 503 tax_unavailable",
+  );
+export type TaxStatus = z.infer<typeof TaxStatus>;
+
+export const ShipTo = z.object({ country: z.string(), region: z.string().nullable(), postal_code: z.string().nullable() });
+export type ShipTo = z.infer<typeof ShipTo>;
 
 export const Cart = z
   .object({
@@ -52,9 +73,26 @@ export const Cart = z
     version: z.number().int().positive(),
     items: z.array(CartLine),
     subtotal: Money,
+    discounts: z.array(AppliedDiscount).describe("The promotions that apply, in the order they were applied"),
+    promotion_codes: z
+      .array(
+        z.object({
+          code: z.string(),
+          applied: z.boolean(),
+          reason: z.enum(["not_active", "does_not_match_cart", "usage_limit_reached", "not_combinable"]).nullable().describe("Why the code does not apply now (null when it does)"),
+        }),
+      )
+      .describe("The codes entered on this cart"),
+    discount_total: Money,
+    tax_total: Money,
+    tax_inclusive: z.boolean().describe("Whether tax_total is contained in the prices rather than added to them"),
+    tax_status: TaxStatus,
+    total: Money.describe("subtotal − discount_total, plus tax_total unless tax_inclusive: what checkout charges"),
+    ship_to: ShipTo.nullable(),
     expires_at: Timestamp,
     created_at: Timestamp,
     order_id: z.string().nullable(),
+    merged_into: z.string().nullable().describe("The cart this one was merged into (status merged)"),
   })
   .meta({ id: "Cart" });
 export type Cart = z.infer<typeof Cart>;

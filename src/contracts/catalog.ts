@@ -75,5 +75,6 @@ export const SkuPricing = z.object({
   status: ProductStatus,
   max_line_quantity: z.number().int().positive().nullable(),
   version: z.number().int().positive(),
+  category: z.string().nullable().optional().describe("The product's category (promotions may target it)"),
 });
 export type SkuPricing = z.infer<typeof SkuPricing>;

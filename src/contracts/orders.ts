@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { Currency, Money, Timestamp } from "./common";
-import { CartId, CartLine } from "./carts";
+import { AppliedDiscount, CartId, CartLine } from "./carts";
 
 /**
  * `paid_unfulfillable`: the payment arrived, but a hold had lapsed and its stock was sold
@@ -32,7 +32,12 @@ export const Order = z
     status: OrderStatus,
     email: z.string(),
     lines: z.array(OrderLine),
-    total: Money,
+    subtotal: Money,
+    discounts: z.array(AppliedDiscount),
+    discount_total: Money,
+    tax_total: Money,
+    tax_inclusive: z.boolean(),
+    total: Money.describe("What the payment must be: subtotal − discount_total, plus tax_total unless tax_inclusive"),
     payment_expires_at: Timestamp,
     created_at: Timestamp,
     paid_at: Timestamp.nullable(),
@@ -72,7 +77,12 @@ export const OrderArchivedV1 = z.object({
     created_at: Timestamp,
     paid_at: Timestamp,
     payment_expires_at: Timestamp,
-    lines: z.array(CartLine).min(1),
+    // Messages sent before promotions and tax carry none of these: they read as zero.
+    lines: z.array(CartLine.partial({ discount: true, tax: true })).min(1),
+    discounts: z.array(AppliedDiscount).optional(),
+    discount_total: Money.optional(),
+    tax_total: Money.optional(),
+    tax_inclusive: z.boolean().optional(),
   }),
 });
 export type OrderArchivedV1 = z.infer<typeof OrderArchivedV1>;

@@ -218,6 +218,7 @@ export async function skuPricing(db: Db, productId: string): Promise<SkuPricing[
     status: v.retiredAt === null ? row.status : ("archived" as const),
     max_line_quantity: v.maxLineQuantity,
     version: row.version,
+    category: row.category,
   }));
 }
 

@@ -80,6 +80,7 @@ export async function restorePoints(db: Db, only?: readonly string[]): Promise<R
       retiredAt: skus.retiredAt,
       status: products.status,
       version: products.version,
+      category: products.category,
     })
     .from(inventoryLevels)
     .leftJoin(skus, eq(skus.sku, inventoryLevels.sku))
@@ -102,6 +103,7 @@ export async function restorePoints(db: Db, only?: readonly string[]): Promise<R
             status: r.retiredAt === null ? r.status : "archived",
             max_line_quantity: r.maxLineQuantity,
             version: r.version,
+            category: r.category,
           },
   }));
 }

@@ -20,6 +20,10 @@ export async function archiveOrders(db: Db, messages: readonly OrderArchivedV1[]
           status: order.status,
           email: order.email,
           totalAmount: order.total.amount,
+          discountTotal: order.discount_total?.amount ?? 0,
+          taxTotal: order.tax_total?.amount ?? 0,
+          taxInclusive: order.tax_inclusive ?? false,
+          discounts: order.discounts?.map((d) => ({ promotion_id: d.promotion_id, code: d.code, amount: d.amount.amount })) ?? null,
           currency: order.total.currency,
           paymentId: order.payment_id,
           createdAt: new Date(order.created_at),
@@ -42,6 +46,8 @@ export async function archiveOrders(db: Db, messages: readonly OrderArchivedV1[]
           quantity: line.quantity,
           unitAmount: line.unit_price.amount,
           lineAmount: line.line_total.amount,
+          discountAmount: line.discount?.amount ?? 0,
+          taxAmount: line.tax?.amount ?? 0,
           currency: line.line_total.currency,
         })),
       );
@@ -112,6 +118,8 @@ export async function listArchivedOrders(
       quantity: orderLines.quantity,
       unitAmount: orderLines.unitAmount,
       lineAmount: orderLines.lineAmount,
+      discountAmount: orderLines.discountAmount,
+      taxAmount: orderLines.taxAmount,
     })
     .from(orderLines)
     .leftJoin(skus, eq(skus.sku, orderLines.sku))
@@ -138,7 +146,14 @@ export async function listArchivedOrders(
           quantity: line.quantity,
           unit_price: money(line.unitAmount),
           line_total: money(line.lineAmount),
+          discount: money(line.discountAmount),
+          tax: money(line.taxAmount),
         })),
+        subtotal: money((byOrder.get(row.id) ?? []).reduce((total, line) => total + line.lineAmount, 0)),
+        discounts: (row.discounts ?? []).map((d) => ({ promotion_id: d.promotion_id, code: d.code, amount: money(d.amount) })),
+        discount_total: money(row.discountTotal),
+        tax_total: money(row.taxTotal),
+        tax_inclusive: row.taxInclusive,
         total: money(row.totalAmount),
         payment_expires_at: row.paymentExpiresAt.toISOString(),
         created_at: row.createdAt.toISOString(),

@@ -4,7 +4,7 @@
  * Money columns are integer minor units (bigint) beside an ISO 4217 currency.
  */
 import { sql } from "drizzle-orm";
-import { bigint, char, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, char, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const productStatus = pgEnum("product_status", ["active", "archived"]);
 export const orderStatus = pgEnum("order_status", ["pending_payment", "paid", "paid_unfulfillable", "cancelled", "expired"]);
@@ -60,6 +60,12 @@ export const orders = pgTable(
     status: orderStatus("status").notNull(),
     email: text("email").notNull(),
     totalAmount: bigint("total_amount", { mode: "number" }).notNull(),
+    /** What promotions took off, and the tax (added to total_amount, or contained in it when tax_inclusive). */
+    discountTotal: bigint("discount_total", { mode: "number" }).notNull().default(0),
+    taxTotal: bigint("tax_total", { mode: "number" }).notNull().default(0),
+    taxInclusive: boolean("tax_inclusive").notNull().default(false),
+    /** The promotions applied: [{promotion_id, code, amount}] (null for orders archived before promotions). */
+    discounts: jsonb("discounts").$type<Array<{ promotion_id: string; code: string | null; amount: number }>>(),
     currency: char("currency", { length: 3 }).notNull(),
     paymentId: text("payment_id"),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
@@ -98,6 +104,8 @@ export const orderLines = pgTable(
     quantity: integer("quantity").notNull(),
     unitAmount: bigint("unit_amount", { mode: "number" }).notNull(),
     lineAmount: bigint("line_amount", { mode: "number" }).notNull(),
+    discountAmount: bigint("discount_amount", { mode: "number" }).notNull().default(0),
+    taxAmount: bigint("tax_amount", { mode: "number" }).notNull().default(0),
     currency: char("currency", { length: 3 }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.orderId, t.sku] }), index("order_lines_sku_idx").on(t.sku), check("order_lines_quantity_positive", sql`${t.quantity} > 0`)],

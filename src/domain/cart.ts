@@ -28,13 +28,15 @@ export interface CartState {
   created_at: number;
   expires_at: number;
   order_id: string | null;
+  /** The cart this one was merged into (status `merged`). */
+  merged_into?: string | null;
 }
 
 /**
  * A cart line as the cart keeps it: the line, when its hold in the SKU's object lapses (null: with
  * the cart), and whether that hold reached its lifetime cap (it cannot be renewed past it).
  */
-export type CartLineState = StoredLine & { hold_expires_at: number | null; hold_final: boolean };
+export type CartLineState = StoredLine & { hold_expires_at: number | null; hold_final: boolean; category: string | null };
 
 /**
  * A cart that was opened and never changed: nothing of it is stored anywhere, its token carries
@@ -60,22 +62,6 @@ export function unwrittenCart(claims: CartClaims, holdTtlSeconds: number): CartS
  */
 export function cartAt(cart: CartState, now: number): CartState {
   return cartLapsed(cart, now) ? { ...cart, status: "expired", version: cart.version + 1 } : cart;
-}
-
-/** The cart as the API shows it: line totals and subtotal computed in minor units. */
-export function cartView(cart: CartState, lines: readonly StoredLine[]): Cart {
-  return {
-    id: cart.cart_id,
-    status: cart.status,
-    currency: cart.currency,
-    region: cart.region,
-    version: cart.version,
-    items: lines.map((line) => lineView(line, cart.currency)),
-    subtotal: { amount: linesTotal(lines), currency: cart.currency },
-    expires_at: new Date(cart.expires_at).toISOString(),
-    created_at: new Date(cart.created_at).toISOString(),
-    order_id: cart.order_id,
-  };
 }
 
 /** The hold a cart keeps on a SKU: derived from both, so a retried change reuses it. */

@@ -14,8 +14,8 @@ export interface StoredLine {
   unit_amount: number;
 }
 
-/** A line as the API shows it, in `currency`. */
-export function lineView(line: StoredLine, currency: string): CartLine {
+/** A line as the API shows it, in `currency`, with its discount and tax (none unless given). */
+export function lineView(line: StoredLine, currency: string, priced: { discount: number; tax: number } = { discount: 0, tax: 0 }): CartLine {
   return {
     sku: line.sku,
     product_id: line.product_id,
@@ -23,6 +23,8 @@ export function lineView(line: StoredLine, currency: string): CartLine {
     quantity: line.quantity,
     unit_price: { amount: line.unit_amount, currency },
     line_total: { amount: multiply(line.unit_amount, line.quantity), currency },
+    discount: { amount: priced.discount, currency },
+    tax: { amount: priced.tax, currency },
   };
 }
 

@@ -27,7 +27,22 @@ export interface OrderState {
   payment_expires_at: number;
   paid_at: number | null;
   payment_id: string | null;
+  /** Discounts and tax as checkout priced them (null: an order placed before promotions and tax). */
+  pricing?: OrderPricing | null;
 }
+
+/** How checkout priced an order beyond its lines' prices. */
+export interface OrderPricing {
+  discount_total: number;
+  tax_total: number;
+  tax_inclusive: boolean;
+  discounts: Array<{ promotion_id: string; code: string | null; amount: number }>;
+  /** The promotion objects holding a redemption for this order: payment commits them, expiry and cancel release them. */
+  redemptions: string[];
+}
+
+/** An order line: the cart line it was placed from, with its discount and tax. */
+export type OrderLineState = StoredLine & { discount?: number; tax?: number };
 
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending_payment: ["paid", "paid_unfulfillable", "cancelled", "expired"],
@@ -136,14 +151,21 @@ export function orderTotal(lines: readonly StoredLine[]): number {
 }
 
 /** The order as the API shows it. */
-export function orderView(order: OrderState, lines: readonly StoredLine[]): Order {
+export function orderView(order: OrderState, lines: readonly OrderLineState[]): Order {
+  const money = (amount: number) => ({ amount, currency: order.currency });
+  const pricing = order.pricing ?? null;
   return {
     id: order.order_id,
     cart_id: order.cart_id,
     status: order.status,
     email: order.email,
-    lines: lines.map((line) => lineView(line, order.currency)),
-    total: { amount: order.total_amount, currency: order.currency },
+    lines: lines.map((line) => lineView(line, order.currency, { discount: line.discount ?? 0, tax: line.tax ?? 0 })),
+    subtotal: money(linesTotal(lines)),
+    discounts: (pricing?.discounts ?? []).map((d) => ({ promotion_id: d.promotion_id, code: d.code, amount: money(d.amount) })),
+    discount_total: money(pricing?.discount_total ?? 0),
+    tax_total: money(pricing?.tax_total ?? 0),
+    tax_inclusive: pricing?.tax_inclusive ?? false,
+    total: money(order.total_amount),
     payment_expires_at: new Date(order.payment_expires_at).toISOString(),
     created_at: new Date(order.created_at).toISOString(),
     paid_at: order.paid_at === null ? null : new Date(order.paid_at).toISOString(),
@@ -151,7 +173,7 @@ export function orderView(order: OrderState, lines: readonly StoredLine[]): Orde
 }
 
 /** The versioned archival message of a paid order (the cart object's outbox → ORDERS_QUEUE). */
-export function archivalMessage(order: OrderState, lines: readonly StoredLine[]): OrderArchivedV1 {
+export function archivalMessage(order: OrderState, lines: readonly OrderLineState[]): OrderArchivedV1 {
   const view = orderView(order, lines);
   if ((order.status !== "paid" && order.status !== "paid_unfulfillable") || order.paid_at === null || order.payment_id === null) {
     throw new Error(`order ${order.order_id} is not paid`);
@@ -170,6 +192,10 @@ export function archivalMessage(order: OrderState, lines: readonly StoredLine[])
       paid_at: view.paid_at!,
       payment_expires_at: view.payment_expires_at,
       lines: view.lines,
+      discounts: view.discounts,
+      discount_total: view.discount_total,
+      tax_total: view.tax_total,
+      tax_inclusive: view.tax_inclusive,
     },
   };
 }
@@ -197,7 +223,7 @@ export interface RecordedPayment extends PaymentRecord {
  * The order as the back office sees it: the order, every payment event, the payment that paid it,
  * and the refunds due (late or second payments, and the whole payment of an unfulfillable order).
  */
-export function adminOrderView(order: OrderState, lines: readonly StoredLine[], events: readonly RecordedPayment[]): AdminOrder {
+export function adminOrderView(order: OrderState, lines: readonly OrderLineState[], events: readonly RecordedPayment[]): AdminOrder {
   const refunds: AdminOrder["refunds_due"] = events
     .filter((e) => e.refundDue && e.paymentId !== null && e.amount !== null && e.currency !== null)
     .map((e) => ({ payment_id: e.paymentId!, amount: { amount: e.amount!, currency: e.currency! }, reason: e.outcome === "second_payment" ? ("second_payment" as const) : ("order_not_payable" as const) }));

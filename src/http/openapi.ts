@@ -29,7 +29,7 @@ function isIpLimited(route: RouteSpec): boolean {
 
 /** The route's security requirements: its own credential, optionally with a storefront key. */
 function securityOf(route: RouteSpec): Array<Record<string, string[]>> | undefined {
-  const own = SECURITY[route.auth];
+  const own = route.signature === "stripe" ? [{ stripeSignature: [] }] : SECURITY[route.auth];
   if (!isIpLimited(route)) return own;
   const base = own ?? [{}];
   return [...base, ...base.map((requirement) => ({ ...requirement, storefrontKey: [] }))];
@@ -194,6 +194,12 @@ export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
           in: "header",
           name: "webhook-signature",
           description: "Standard Webhooks signature (with webhook-id and webhook-timestamp).",
+        },
+        stripeSignature: {
+          type: "apiKey",
+          in: "header",
+          name: "stripe-signature",
+          description: "Stripe's webhook signature (t=…,v1=…) under STRIPE_WEBHOOK_SECRET, checked with the stripe package.",
         },
         storefrontKey: {
           type: "apiKey",

@@ -5,6 +5,7 @@
  */
 import type { CartRefusal } from "../domain/cart";
 import type { InventoryRefusal } from "../domain/inventory";
+import type { CodeRefusal } from "../domain/cart-pricing";
 import { ApiError, notFound } from "./problem";
 
 /** Maps an inventory refusal to its HTTP problem. */
@@ -41,6 +42,18 @@ export function inventoryProblem(refusal: InventoryRefusal, sku: string): ApiErr
 export function lineProblem(refusal: InventoryRefusal & { sku: string }): ApiError {
   const problem = inventoryProblem(refusal, refusal.sku);
   return new ApiError(problem.status, problem.code, problem.detail, { ...problem.extras, sku: refusal.sku });
+}
+
+/** Maps a refused promotion code to its problem. */
+export function codeProblem(refusal: CodeRefusal): ApiError {
+  if (refusal.reason === "promotion_not_found") return new ApiError(404, "promotion_not_found", `No promotion has the code ${refusal.code}.`, { promotion_code: refusal.code });
+  const why = {
+    not_active: "is not active now",
+    does_not_match_cart: "does not match this cart (its items, currency or minimum)",
+    usage_limit_reached: "has been redeemed as often as it may be",
+    not_combinable: "cannot be combined with a promotion this cart already has",
+  }[refusal.why];
+  return new ApiError(409, "promotion_not_applicable", `The code ${refusal.code} ${why}.`, { reason: refusal.why, promotion_code: refusal.code });
 }
 
 /** Maps a cart refusal to its problem. */

@@ -52,6 +52,8 @@ export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS 
   summary: string;
   tag: string;
   auth: RouteAuth;
+  /** For `webhook` routes: whose signature scheme the document names (default: Standard Webhooks). */
+  signature?: "standard" | "stripe";
   params?: PS;
   query?: QS;
   /** A JSON body validated with this schema. */

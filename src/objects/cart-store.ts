@@ -4,8 +4,10 @@
  * that change: a cart that was only opened, or only read, stores nothing. Synchronous; time is a
  * parameter.
  */
-import type { CartStatus } from "../contracts";
+import type { CartStatus, ShipTo } from "../contracts";
 import type { CartLineState, CartState } from "../domain/cart";
+import type { CartPromotion } from "../domain/cart-pricing";
+import type { Promotion, RedemptionRefusal } from "../domain/promotion";
 import { LazySchema, type StoreSchema } from "./sql-migrations";
 
 export const CART_SCHEMA: StoreSchema = {
@@ -62,12 +64,58 @@ export const CART_SCHEMA: StoreSchema = {
       description: "a line whose hold reached its lifetime cap (it cannot be renewed; the cart lapses with it)",
       sql: "ALTER TABLE lines ADD COLUMN hold_final INTEGER NOT NULL DEFAULT 0;",
     },
+    {
+      version: 5,
+      description: "promotions and tax: line categories, the destination, entered codes, the tax quote; the merged status",
+      sql: `
+      CREATE TABLE cart_v5 (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        cart_id TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'checked_out', 'expired', 'merged')),
+        currency TEXT NOT NULL,
+        region TEXT,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        order_id TEXT,
+        checkout_key TEXT,
+        ship_country TEXT,
+        ship_region TEXT,
+        ship_postal_code TEXT,
+        merged_into TEXT
+      );
+      INSERT INTO cart_v5 (id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at, order_id, checkout_key)
+        SELECT id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at, order_id, checkout_key FROM cart;
+      DROP TABLE cart;
+      ALTER TABLE cart_v5 RENAME TO cart;
+      ALTER TABLE lines ADD COLUMN category TEXT;
+      CREATE TABLE promotions (
+        name TEXT PRIMARY KEY,
+        code TEXT,
+        body TEXT NOT NULL,
+        refused TEXT,
+        held_until INTEGER,
+        added_at INTEGER NOT NULL
+      );
+      CREATE TABLE tax_quote (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        key TEXT NOT NULL,
+        lines TEXT NOT NULL
+      );
+    `,
+    },
   ],
 };
 
-interface CartRow extends CartState, Record<string, SqlStorageValue> {
+interface CartRow extends Omit<CartState, "merged_into">, Record<string, SqlStorageValue> {
   token_hash: string;
+  merged_into: string | null;
 }
+
+/** A promotion the cart keeps, with when its redemption hold lapses (null: it holds none). */
+export type KeptPromotion = CartPromotion & { held_until: number | null };
 
 /** The stored cart: its state and the credential hash of an old-style token ('' for carts whose token carries claims). */
 export type StoredCart = CartState & { token_hash: string };
@@ -81,6 +129,7 @@ export interface LineWrite {
   unit_amount?: number;
   hold_expires_at?: number | null;
   hold_final?: boolean;
+  category?: string | null;
 }
 
 /** SQL access for one cart. */
@@ -99,9 +148,9 @@ export class CartStore {
   /** The cart row, or null while the cart was never changed. */
   cart(): StoredCart | null {
     if (!this.#schema.ready) return null;
-    const row = this.sql.exec<CartRow>("SELECT cart_id, token_hash, status, currency, region, version, created_at, expires_at, order_id FROM cart WHERE id = 1").toArray()[0];
+    const row = this.sql.exec<CartRow>("SELECT cart_id, token_hash, status, currency, region, version, created_at, expires_at, order_id, merged_into FROM cart WHERE id = 1").toArray()[0];
     if (!row) return null;
-    return { ...row, status: row.status as CartStatus, region: row.region === "eu" ? "eu" : null };
+    return { ...row, status: row.status as CartStatus, region: row.region === "eu" ? "eu" : null, merged_into: row.merged_into ?? null };
   }
 
   /** Lines in the order they were first added. */
@@ -109,7 +158,7 @@ export class CartStore {
     if (!this.#schema.ready) return [];
     return this.sql
       .exec<Omit<CartLineState, "hold_final"> & { hold_final: number } & Record<string, SqlStorageValue>>(
-        "SELECT sku, product_id, title, quantity, unit_amount, hold_expires_at, hold_final FROM lines ORDER BY added_at, sku",
+        "SELECT sku, product_id, title, quantity, unit_amount, hold_expires_at, hold_final, category FROM lines ORDER BY added_at, sku",
       )
       .toArray()
       .map((line) => ({ ...line, hold_final: line.hold_final === 1 }));
@@ -119,7 +168,7 @@ export class CartStore {
    * Writes a change in one transaction: the cart row (created from `cart` on the first change),
    * its lines (quantity 0 deletes), and its new status, expiry and version.
    */
-  write(cart: StoredCart, lines: readonly LineWrite[], header: { status: CartStatus; expires_at: number; version: number }, now: number): void {
+  write(cart: StoredCart, lines: readonly LineWrite[], header: { status: CartStatus; expires_at: number; version: number }, now: number, also?: () => void): void {
     this.storage.transactionSync(() => {
       this.#schema.ensure();
       this.sql.exec(
@@ -160,8 +209,69 @@ export class CartStore {
           line.hold_expires_at !== undefined ? 1 : 0,
           line.hold_final === undefined ? null : line.hold_final ? 1 : 0,
         );
+        if (line.category !== undefined) this.sql.exec("UPDATE lines SET category = ? WHERE sku = ?", line.category, line.sku);
       }
+      also?.();
     });
+  }
+
+  /** The promotions the cart keeps: entered codes (in the order entered) and automatic promotions it read at checkout. */
+  promotions(): KeptPromotion[] {
+    if (!this.#schema.ready) return [];
+    return this.sql
+      .exec<{ name: string; code: string | null; body: string; refused: string | null; held_until: number | null }>("SELECT name, code, body, refused, held_until FROM promotions ORDER BY added_at, name")
+      .toArray()
+      .map((row) => ({ name: row.name, code: row.code, promotion: JSON.parse(row.body) as Promotion, refused: row.refused as RedemptionRefusal | null, held_until: row.held_until }));
+  }
+
+  /** Keeps (or updates) a promotion; call inside `write`'s `also`, or alone for a change that is not the cart's. */
+  keepPromotion(kept: KeptPromotion, now: number): void {
+    this.sql.exec(
+      `INSERT INTO promotions (name, code, body, refused, held_until, added_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET body = excluded.body, refused = excluded.refused, held_until = excluded.held_until`,
+      kept.name,
+      kept.code,
+      JSON.stringify(kept.promotion),
+      kept.refused,
+      kept.held_until,
+      now,
+    );
+  }
+
+  dropPromotion(name: string): void {
+    this.sql.exec("DELETE FROM promotions WHERE name = ?", name);
+  }
+
+  /** Records a redemption hold's new expiry (the alarm renewed it). */
+  redemptionRenewed(name: string, heldUntil: number): void {
+    this.sql.exec("UPDATE promotions SET held_until = ? WHERE name = ?", heldUntil, name);
+  }
+
+  /** Where the goods go, or null before the shopper said. */
+  shipTo(): ShipTo | null {
+    if (!this.#schema.ready) return null;
+    const row = this.sql
+      .exec<{ ship_country: string | null; ship_region: string | null; ship_postal_code: string | null }>("SELECT ship_country, ship_region, ship_postal_code FROM cart WHERE id = 1")
+      .toArray()[0];
+    return row?.ship_country ? { country: row.ship_country, region: row.ship_region, postal_code: row.ship_postal_code } : null;
+  }
+
+  /** Sets the destination; call inside `write`'s `also`. */
+  setShipTo(shipTo: ShipTo): void {
+    this.sql.exec("UPDATE cart SET ship_country = ?, ship_region = ?, ship_postal_code = ? WHERE id = 1", shipTo.country, shipTo.region, shipTo.postal_code);
+  }
+
+  /** The tax service's answer cached under `key` (one cart version and request), or null. */
+  taxQuote(key: string): Array<{ sku: string; tax: number }> | null {
+    if (!this.#schema.ready) return null;
+    const row = this.sql.exec<{ lines: string }>("SELECT lines FROM tax_quote WHERE id = 1 AND key = ?", key).toArray()[0];
+    return row ? (JSON.parse(row.lines) as Array<{ sku: string; tax: number }>) : null;
+  }
+
+  /** Caches the tax service's answer; only the newest is kept. */
+  saveTaxQuote(key: string, lines: ReadonlyArray<{ sku: string; tax: number }>): void {
+    if (!this.#schema.ready) return;
+    this.sql.exec("INSERT INTO tax_quote (id, key, lines) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET key = excluded.key, lines = excluded.lines", key, JSON.stringify(lines));
   }
 
   /** Records renewed line holds (their new expiries, and whether they reached their cap) and the cart's expiry they allow. */

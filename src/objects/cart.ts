@@ -12,14 +12,17 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "../config";
-import type { AdminOrder, Order } from "../contracts";
+import type { AdminOrder, Cart, Order, ShipTo } from "../contracts";
 import { type CartAccess, legacyHolderMatches } from "../domain/cart-access";
-import { type CartResult, cartAt, cartView, holdIdFor, planLineChange, unwrittenCart } from "../domain/cart";
+import { type CartResult, type CartState, cartAt, holdIdFor, planLineChange, unwrittenCart } from "../domain/cart";
+import { cartView } from "../domain/cart-pricing";
 import { cartExpiryAfter, holdsToRenew } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
 import { log } from "../platform/log";
 import { AlarmSlot } from "./alarm";
-import { CartStore, type LineWrite, type StoredCart } from "./cart-store";
+import { CartPricer, type TaxPolicy } from "./cart-pricer";
+import { type CartPromotions as CartPromotionsType, CartPromotions, type CodeRefusal } from "./cart-promotions";
+import { CartStore, type KeptPromotion, type LineWrite, type StoredCart } from "./cart-store";
 import { type CancelResult, type CheckoutResult, OrderDesk, type PaymentInput, type PaymentResult } from "./order-desk";
 import { OrderStore } from "./order-store";
 import { inventoryStub } from "./stubs";
@@ -32,15 +35,25 @@ export class CartObject extends DurableObject<Env> {
   #desk: OrderDesk;
   #queue: Promise<unknown> = Promise.resolve();
   #alarm: AlarmSlot;
+  #pricer: CartPricer;
+  #promotions: CartPromotionsType;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // The stores migrate existing tables synchronously, before any call can arrive.
     this.#carts = new CartStore(ctx.storage);
     this.#orders = new OrderStore(ctx.storage);
-    this.#desk = new OrderDesk(env, ctx.storage, this.#carts, this.#orders, () => this.#arm());
+    this.#pricer = new CartPricer(env, this.#carts);
+    this.#promotions = new CartPromotions(env, this.#carts, this.#pricer, () => settings(env).taxMode);
+    this.#desk = new OrderDesk(env, ctx.storage, this.#carts, this.#orders, this.#promotions, () => this.#arm(), (now) => this.#show(now, "cached"));
     this.#alarm = new AlarmSlot(ctx.storage);
     ctx.blockConcurrencyWhile(() => this.#alarm.load());
+  }
+
+  /** The stored cart as the API shows it at `now`, priced (see CartPricer for `policy`). */
+  async #show(now: number, policy: TaxPolicy, stored: CartState | null = this.#carts.cart()): Promise<Cart> {
+    const cart = cartAt(stored!, now);
+    return cartView(cart, this.#carts.lines(), await this.#pricer.price(cart, now, policy));
   }
 
   /** Makes the one alarm fire by the earliest thing due: a line hold to renew, the payment window, retries. */
@@ -50,7 +63,9 @@ export class CartObject extends DurableObject<Env> {
     const stored = this.#carts.cart();
     if (stored) {
       const cart = cartAt(stored, now);
-      for (const { at } of holdsToRenew(cart, this.#carts.lines(), settings(this.env).holdTtlSeconds)) times.push(at);
+      const { holdTtlSeconds } = settings(this.env);
+      for (const { at } of holdsToRenew(cart, this.#carts.lines(), holdTtlSeconds)) times.push(at);
+      times.push(...this.#promotions.renewals(cart, holdTtlSeconds));
     }
     const desk = this.#desk.nextWake(now);
     if (desk !== null) times.push(desk);
@@ -88,7 +103,7 @@ export class CartObject extends DurableObject<Env> {
   async view(access: CartAccess): Promise<CartResult> {
     const cart = await this.#resolve(access);
     if (cart === null) return NOT_FOUND;
-    return { ok: true, cart: cartView(cartAt(cart, Date.now()), this.#carts.lines()) };
+    return { ok: true, cart: await this.#show(Date.now(), "fetch", cart) };
   }
 
   /**
@@ -120,12 +135,12 @@ export class CartObject extends DurableObject<Env> {
       const cart = cartAt(stored, now);
       const plan = planLineChange(cart, this.#carts.lines(), sku, quantity, ifMatch, remove);
       if (plan.kind === "refused") return plan.reason === "cart_not_open" ? { ok: false, reason: "cart_not_open", status: plan.status } : { ok: false, reason: "version_mismatch", version: plan.version };
-      if (plan.kind === "unchanged") return { ok: true, cart: cartView(cart, this.#carts.lines()) };
+      if (plan.kind === "unchanged") return { ok: true, cart: await this.#show(now, "cached", stored) };
       if (plan.kind === "drop_lapsed") {
         // The hold lapsed with the cart; releasing it again is a no-op unless a lapse raced this.
         await inventoryStub(this.env, sku).release(holdIdFor(cart.cart_id, sku));
         this.#carts.write(stored, [{ sku, quantity: 0 }], { status: "expired", expires_at: cart.expires_at, version: cart.version + 1 }, now);
-        return { ok: true, cart: cartView(this.#carts.cart()!, this.#carts.lines()) };
+        return { ok: true, cart: await this.#show(now, "cached") };
       }
 
       const { holdTtlSeconds, maxLineQuantity, maxHoldSeconds, clientHoldLimit } = settings(this.env);
@@ -148,7 +163,7 @@ export class CartObject extends DurableObject<Env> {
           quantity: t.quantity,
           hold_expires_at: Date.parse(result.expires_at),
           hold_final: result.capped,
-          ...(item ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount } : {}),
+          ...(item ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount, category: item.category ?? null } : {}),
         };
       });
       const after = new Map(this.#carts.lines().map((line) => [line.sku, { hold_expires_at: line.hold_expires_at, hold_final: line.hold_final }]));
@@ -156,9 +171,52 @@ export class CartObject extends DurableObject<Env> {
         if (line.quantity === 0) after.delete(line.sku);
         else after.set(line.sku, { hold_expires_at: line.hold_expires_at ?? null, hold_final: line.hold_final ?? false });
       }
-      this.#carts.write(stored, lines, { status: "open", expires_at: cartExpiryAfter(now, holdTtlSeconds, [...after.values()]), version: cart.version + 1 }, now);
+      const expiresAt = cartExpiryAfter(now, holdTtlSeconds, [...after.values()]);
+      // A lapsed cart that reopens takes its codes' redemptions again (a refused one stops applying).
+      const retaken: KeptPromotion[] = cart.status === "expired" ? await this.#promotions.retake(cart.cart_id, expiresAt) : [];
+      this.#carts.write(stored, lines, { status: "open", expires_at: expiresAt, version: cart.version + 1 }, now, () => {
+        for (const kept of retaken) this.#carts.keepPromotion(kept, now);
+      });
       await this.#arm();
-      return { ok: true, cart: cartView(this.#carts.cart()!, this.#carts.lines()) };
+      return { ok: true, cart: await this.#show(now, "cached") };
+    });
+  }
+
+  /** Enters a promotion code on the open cart, taking its redemption when it has a usage limit. */
+  async enterCode(access: CartAccess, code: string, ifMatch: string | null): Promise<CartResult | CodeRefusal> {
+    return this.#headerChange(access, ifMatch, (stored, cart, now) => this.#promotions.enter(stored, cart, code, now));
+  }
+
+  /** Removes a promotion code from the cart and gives its redemption back. */
+  async removeCode(access: CartAccess, code: string, ifMatch: string | null): Promise<CartResult> {
+    return this.#headerChange<never>(access, ifMatch, async (stored, cart, now) => {
+      await this.#promotions.remove(stored, cart, code, now);
+      return { ok: true } as const;
+    });
+  }
+
+  /** Sets where the goods go (tax follows it). */
+  async setShipTo(access: CartAccess, shipTo: ShipTo, ifMatch: string | null): Promise<CartResult> {
+    return this.#headerChange<never>(access, ifMatch, async (stored, cart, now) => {
+      this.#carts.write(stored, [], { status: cart.status, expires_at: cart.expires_at, version: cart.version + 1 }, now, () => this.#carts.setShipTo(shipTo));
+      return { ok: true } as const;
+    });
+  }
+
+  /** A change to an open cart that is not a line (its codes, its destination): checked, serialised, then shown. */
+  async #headerChange<R extends { ok: false }>(access: CartAccess, ifMatch: string | null, change: (stored: StoredCart, cart: CartState, now: number) => Promise<{ ok: true } | R>): Promise<CartResult | R> {
+    return this.#serial(async () => {
+      const stored = await this.#resolve(access);
+      if (stored === null) return NOT_FOUND;
+      const now = Date.now();
+      const cart = cartAt(stored, now);
+      const plan = planLineChange(cart, [], "", 0, ifMatch, true);
+      if (plan.kind === "refused") return plan.reason === "cart_not_open" ? { ok: false, reason: "cart_not_open", status: plan.status } : { ok: false, reason: "version_mismatch", version: plan.version };
+      if (cart.status !== "open") return { ok: false, reason: "cart_not_open", status: cart.status };
+      const result = await change(stored, cart, now);
+      if (!result.ok) return result;
+      await this.#arm();
+      return { ok: true, cart: await this.#show(now, "cached") };
     });
   }
 
@@ -229,6 +287,7 @@ export class CartObject extends DurableObject<Env> {
     const stored = this.#carts.cart();
     if (stored === null) return;
     const cart = cartAt(stored, now);
+    await this.#promotions.renew(cart, settings(this.env).holdTtlSeconds, now);
     const due = holdsToRenew(cart, this.#carts.lines(), settings(this.env).holdTtlSeconds).filter(({ at }) => at <= now);
     if (due.length === 0) return;
     const ttl = Math.max(1, (cart.expires_at - now) / 1000);

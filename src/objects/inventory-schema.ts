@@ -90,5 +90,10 @@ export const INVENTORY_SCHEMA: StoreSchema = {
       ALTER TABLE holds ADD COLUMN client TEXT;
     `,
   },
+  {
+    version: 6,
+    description: "the SKU's product category (promotions may target categories)",
+    sql: "ALTER TABLE catalog ADD COLUMN category TEXT;",
+  },
   ],
 };

@@ -46,6 +46,7 @@ interface CatalogRow extends Record<string, SqlStorageValue> {
   status: string;
   max_line_quantity: number | null;
   version: number;
+  category: string | null;
 }
 
 /** A SKU's levels as sent to Postgres (queue `edgecart-inventory`). */
@@ -120,6 +121,7 @@ export class InventoryState {
       status: row.status === "active" ? "active" : "archived",
       max_line_quantity: row.max_line_quantity,
       version: row.version,
+      category: row.category,
     };
   }
 

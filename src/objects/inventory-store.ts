@@ -19,11 +19,11 @@ export class InventoryStore extends InventoryState {
     if (this.item !== null && this.item.version > entry.version) return this.item;
     this.commitChange(this.stock ?? { on_hand: 0, reserved: 0, sold: 0 }, now, null, {}, () => {
       this.sql.exec(
-        `INSERT INTO catalog (id, product_id, title, price_amount, currency, status, max_line_quantity, version)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO catalog (id, product_id, title, price_amount, currency, status, max_line_quantity, version, category)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET product_id = excluded.product_id, title = excluded.title,
            price_amount = excluded.price_amount, currency = excluded.currency, status = excluded.status,
-           max_line_quantity = excluded.max_line_quantity, version = excluded.version`,
+           max_line_quantity = excluded.max_line_quantity, version = excluded.version, category = excluded.category`,
         entry.product_id,
         entry.title,
         entry.price.amount,
@@ -31,6 +31,7 @@ export class InventoryStore extends InventoryState {
         entry.status,
         entry.max_line_quantity,
         entry.version,
+        entry.category ?? null,
       );
     });
     this.item = { ...entry, sku: this.sku };

@@ -7,15 +7,17 @@
  * Idempotency-Key), by the payment provider's redelivery, or by the object's alarm.
  */
 import type { AdminOrder, Cart, Order } from "../contracts";
-import { type CartState, cartView, holdIdFor } from "../domain/cart";
+import { type CartState, holdIdFor } from "../domain/cart";
 import { reprice } from "../domain/checkout";
 import { orderHoldSeconds, paymentWindowOver } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
-import { adminOrderView, decideCancel, decidePayment, type LineSettlement, type OrderEffect, orderIdFor, orderTotal, orderView, type PaymentRecord, settlement } from "../domain/order";
+import { adminOrderView, decideCancel, decidePayment, type LineSettlement, type OrderEffect, orderIdFor, orderView, type PaymentRecord, settlement } from "../domain/order";
 import { errorFields, log } from "../platform/log";
+import { CartPromotions } from "./cart-promotions";
 import type { CartStore, StoredCart } from "./cart-store";
-import type { OrderStore, RegistryEntry } from "./order-store";
-import { inventoryStub, paidOrdersStub } from "./stubs";
+import { OrderOutbox } from "./order-outbox";
+import type { OrderStore } from "./order-store";
+import { inventoryStub } from "./stubs";
 
 /** How long a payment holds the units it is about to sell: a hold taken again after it lapsed lives this long. */
 const SETTLE_HOLD_SECONDS = 300;
@@ -26,6 +28,7 @@ export type CheckoutResult =
   | { ok: false; reason: "cart_not_open"; status: string }
   | { ok: false; reason: "price_changed"; cart: Cart }
   | { ok: false; reason: "item_unavailable"; sku: string }
+  | { ok: false; reason: "tax_unavailable" | "ship_to_required" }
   | (InventoryRefusal & { sku: string });
 
 export type PaymentResult =
@@ -45,14 +48,21 @@ export interface PaymentInput {
 }
 
 export class OrderDesk {
+  readonly #outbox: OrderOutbox;
+
   constructor(
     private readonly env: Env,
     private readonly storage: DurableObjectStorage,
     private readonly carts: CartStore,
     private readonly orders: OrderStore,
+    private readonly promotions: CartPromotions,
     /** Re-arms the object's alarm for whatever is due next (see nextWake). */
     private readonly arm: () => Promise<void>,
-  ) {}
+    /** The cart as the API shows it now (after a checkout changed it). */
+    private readonly show: (now: number) => Promise<Cart>,
+  ) {
+    this.#outbox = new OrderOutbox(env, orders);
+  }
 
   /** The order as the API shows it, or null before checkout. */
   view(): Order | null {
@@ -82,22 +92,31 @@ export class OrderDesk {
     if (repriced.kind === "unavailable") return { ok: false, reason: "item_unavailable", sku: repriced.sku };
     if (repriced.kind === "changed") {
       this.carts.write(stored, repriced.lines, { status: cart.status, expires_at: cart.expires_at, version: cart.version + 1 }, now);
-      return { ok: false, reason: "price_changed", cart: cartView(this.carts.cart()!, this.carts.lines()) };
+      return { ok: false, reason: "price_changed", cart: await this.show(now) };
     }
 
-    // Secure the stock for the payment window before anything is promised.
-    this.carts.markCheckoutStarted(key);
+    // Promotions from their objects, the tax, and the redemptions for the payment window.
     const holdSeconds = orderHoldSeconds(paymentTtlSeconds);
+    this.carts.markCheckoutStarted(key);
+    const pricing = await this.promotions.prepareCheckout(stored, cart, now, now + holdSeconds * 1000);
+    if (!pricing.ok) {
+      this.carts.markCheckoutStarted(null);
+      return pricing.reason === "price_changed" ? { ok: false, reason: "price_changed", cart: await this.show(now) } : { ok: false, reason: pricing.reason };
+    }
+    // Secure the stock for the payment window before anything is promised.
     const held = await Promise.all(lines.map((line) => inventoryStub(this.env, line.sku).hold(holdIdFor(cart.cart_id, line.sku), cart.cart_id, line.quantity, holdSeconds)));
     const refused = held.findIndex((r) => !r.ok);
     if (refused >= 0) {
       // A hold lapsed and its stock went elsewhere: give the others back the cart's own expiry.
       const ttl = Math.max(1, (cart.expires_at - Date.now()) / 1000);
       await Promise.all(lines.map((line, i) => (held[i]!.ok ? inventoryStub(this.env, line.sku).extend(holdIdFor(cart.cart_id, line.sku), ttl) : undefined)));
+      await this.promotions.restore(cart, pricing.redemptions);
       this.carts.markCheckoutStarted(null);
       return { ...(held[refused] as InventoryRefusal), sku: lines[refused]!.sku };
     }
     const orderId = orderIdFor(cart.cart_id);
+    const { priced } = pricing;
+    const bySku = new Map(priced.priced.lines.map((line) => [line.sku, line]));
     this.storage.transactionSync(() => {
       this.orders.place(
         {
@@ -105,15 +124,23 @@ export class OrderDesk {
           cart_id: cart.cart_id,
           email,
           currency: cart.currency,
-          total_amount: orderTotal(lines),
+          total_amount: priced.priced.total,
           checkout_key: key,
           created_at: now,
           payment_expires_at: now + paymentTtlSeconds * 1000,
+          pricing: {
+            discount_total: priced.priced.discount_total,
+            tax_total: priced.priced.tax_total,
+            tax_inclusive: priced.priced.tax_inclusive,
+            discounts: priced.priced.discounts.filter((d) => d.amount > 0),
+            redemptions: pricing.redemptions,
+          },
         },
-        lines,
+        lines.map((line) => ({ ...line, discount: bySku.get(line.sku)?.discount ?? 0, tax: bySku.get(line.sku)?.tax ?? 0 })),
       );
       this.carts.close(orderId, cart.version + 1, now);
     });
+    await this.promotions.releaseUnused(cart.cart_id, pricing.redemptions);
     return { ok: true, order: this.view()!, created: true };
   }
 
@@ -145,6 +172,19 @@ export class OrderDesk {
     if (!order || (order.status !== "cancelled" && order.status !== "expired") || order.holds_released === 1) return;
     await Promise.all(this.orders.lines().map((line) => inventoryStub(this.env, line.sku).release(holdIdFor(order.cart_id, line.sku))));
     this.orders.markHoldsReleased();
+    await this.settleRedemptions();
+  }
+
+  /**
+   * Commits the order's promotion redemptions once it is paid, or gives them back once it is
+   * closed unpaid or cannot be fulfilled (its payment is refunded). Idempotent; the alarm retries.
+   */
+  async settleRedemptions(): Promise<void> {
+    const order = this.orders.order();
+    const names = order?.pricing?.redemptions ?? [];
+    if (!order || order.status === "pending_payment" || order.redemptions_settled === 1 || names.length === 0) return;
+    await CartPromotions.settle(this.env, order.cart_id, names, order.status === "paid");
+    this.orders.markRedemptionsSettled();
   }
 
   /**
@@ -172,6 +212,7 @@ export class OrderDesk {
       const settled = this.orders.order()!.status;
       this.#record(input, { outcome: settled === "paid_unfulfillable" ? "paid_unfulfillable" : "paid", refundDue: false }, now);
       await this.drainOutbox(now);
+      await this.settleRedemptions().catch((error: unknown) => log("warn", "settling redemptions failed; the alarm retries", { order_id: order.order_id, ...errorFields(error) }));
     }
     if (decision.ok) return { ok: true, outcome: decision.answer };
     if (decision.reason === "amount_mismatch") return { ok: false, reason: "amount_mismatch", expected: decision.expected };
@@ -240,33 +281,15 @@ export class OrderDesk {
     await this.drainOutbox(now);
   }
 
-  /**
-   * Sends what the outbox holds and is due: queue messages (archival, refunds) wait for their
-   * receiver's confirmation and go again until it comes; registry entries are done once recorded.
-   * Failures are retried with backoff by the alarm.
-   */
+  /** Sends what the outbox holds and is due (see OrderOutbox). */
   async drainOutbox(now: number): Promise<void> {
-    for (const message of this.orders.dueMessages(now)) {
-      try {
-        if (message.kind === "registry") {
-          const entry = JSON.parse(message.body) as RegistryEntry;
-          await paidOrdersStub(this.env, new Date(entry.paid_at).toISOString().slice(0, 10)).record(entry);
-          this.orders.markDelivered(message.seq, Date.now());
-        } else {
-          await this.env.ORDERS_QUEUE.send(JSON.parse(message.body), { contentType: "json" });
-          this.orders.markSent(message.seq, message.attempts + 1, Date.now());
-        }
-      } catch (error) {
-        log("warn", "outbox send failed; will retry", { kind: message.kind, seq: message.seq, ...errorFields(error) });
-        this.orders.markSendFailed(message.seq, message.attempts + 1, error instanceof Error ? error.message : String(error), Date.now());
-      }
-    }
+    await this.#outbox.drain(now);
   }
 
   /** The receiver of outbox message `key` has it (Postgres committed it); see OrderStore.confirm. */
   async confirm(key: string, now: number): Promise<boolean> {
     const changed = this.orders.confirm(key, now);
-    if (changed) await this.drainOutbox(now);
+    if (changed) await this.#outbox.drain(now);
     return changed;
   }
 
@@ -282,6 +305,7 @@ export class OrderDesk {
     const times: number[] = [];
     if (order?.status === "pending_payment") times.push(order.payment_id !== null ? now + 5000 : order.payment_expires_at);
     if ((order?.status === "cancelled" || order?.status === "expired") && order.holds_released === 0) times.push(now + 5000);
+    if (order && order.status !== "pending_payment" && order.redemptions_settled === 0 && (order.pricing?.redemptions.length ?? 0) > 0) times.push(now + 5000);
     const outbox = this.orders.nextOutboxAttempt();
     if (outbox !== null) times.push(outbox);
     if (this.carts.checkoutInProgress() !== null) times.push(this.carts.cart()!.expires_at);

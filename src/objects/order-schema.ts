@@ -85,5 +85,15 @@ export const ORDER_SCHEMA: StoreSchema = {
       ALTER TABLE outbox ADD COLUMN confirmed_at INTEGER;
     `,
   },
+  {
+    version: 3,
+    description: "discounts and tax: the order's pricing, each line's share, and whether its promotion redemptions were settled",
+    sql: `
+      ALTER TABLE orders ADD COLUMN pricing TEXT;
+      ALTER TABLE orders ADD COLUMN redemptions_settled INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE order_lines ADD COLUMN discount_amount INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE order_lines ADD COLUMN tax_amount INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
   ],
 };

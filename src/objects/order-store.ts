@@ -14,8 +14,7 @@
  * how long the receiver may be away.
  */
 import type { OrderStatus } from "../contracts";
-import type { StoredLine } from "../domain/lines";
-import { archivalMessage, type OrderState, type PaymentRecord, type RecordedPayment, refundDueMessage } from "../domain/order";
+import { archivalMessage, type OrderLineState, type OrderPricing, type OrderState, type PaymentRecord, type RecordedPayment, refundDueMessage } from "../domain/order";
 import { backoffMs } from "../platform/backoff";
 import { ORDER_SCHEMA } from "./order-schema";
 import { LazySchema } from "./sql-migrations";
@@ -29,9 +28,14 @@ export { ORDER_SCHEMA };
 
 export type OutboxKind = "archive" | "refund" | "registry";
 
-interface OrderRow extends OrderState, Record<string, SqlStorageValue> {
+interface OrderRow extends Omit<OrderState, "pricing">, Record<string, SqlStorageValue> {
   holds_released: number;
+  redemptions_settled: number;
+  pricing: string | null;
 }
+
+/** The stored order: its state, whether its holds were released and its redemptions settled. */
+export type StoredOrder = OrderState & { holds_released: number; redemptions_settled: number };
 
 /** A payment event as recorded (for dedupe and refunds). */
 export type PaymentEventRecord = RecordedPayment;
@@ -70,24 +74,28 @@ export class OrderStore {
   }
 
   /** The order, or null when the cart has not been checked out. */
-  order(): (OrderState & { holds_released: number }) | null {
+  order(): StoredOrder | null {
     if (!this.#schema.ready) return null;
     const row = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE id = 1").toArray()[0];
     if (!row) return null;
-    return { ...row, status: row.status as OrderStatus };
+    return { ...row, status: row.status as OrderStatus, pricing: row.pricing === null ? null : (JSON.parse(row.pricing) as OrderPricing) };
   }
 
-  lines(): StoredLine[] {
+  lines(): Array<OrderLineState & { discount: number; tax: number }> {
     if (!this.#schema.ready) return [];
-    return this.sql.exec<StoredLine & Record<string, SqlStorageValue>>("SELECT sku, product_id, title, quantity, unit_amount FROM order_lines ORDER BY rowid").toArray();
+    return this.sql
+      .exec<OrderLineState & { discount: number; tax: number } & Record<string, SqlStorageValue>>(
+        "SELECT sku, product_id, title, quantity, unit_amount, discount_amount AS discount, tax_amount AS tax FROM order_lines ORDER BY rowid",
+      )
+      .toArray();
   }
 
   /** Places the order with its lines (the caller closes the cart in the same transaction). */
-  place(order: Omit<OrderState, "status" | "paid_at" | "payment_id">, lines: readonly StoredLine[]): void {
+  place(order: Omit<OrderState, "status" | "paid_at" | "payment_id">, lines: readonly OrderLineState[]): void {
     this.#schema.ensure();
     this.sql.exec(
-      `INSERT INTO orders (id, order_id, cart_id, status, email, currency, total_amount, checkout_key, created_at, payment_expires_at)
-       VALUES (1, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO orders (id, order_id, cart_id, status, email, currency, total_amount, checkout_key, created_at, payment_expires_at, pricing)
+       VALUES (1, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?, ?)`,
       order.order_id,
       order.cart_id,
       order.email,
@@ -96,10 +104,25 @@ export class OrderStore {
       order.checkout_key,
       order.created_at,
       order.payment_expires_at,
+      order.pricing ? JSON.stringify(order.pricing) : null,
     );
     for (const line of lines) {
-      this.sql.exec("INSERT INTO order_lines (sku, product_id, title, quantity, unit_amount) VALUES (?, ?, ?, ?, ?)", line.sku, line.product_id, line.title, line.quantity, line.unit_amount);
+      this.sql.exec(
+        "INSERT INTO order_lines (sku, product_id, title, quantity, unit_amount, discount_amount, tax_amount) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        line.sku,
+        line.product_id,
+        line.title,
+        line.quantity,
+        line.unit_amount,
+        line.discount ?? 0,
+        line.tax ?? 0,
+      );
     }
+  }
+
+  /** Records that the order's promotion redemptions were committed (paid) or released (closed unpaid). */
+  markRedemptionsSettled(): void {
+    this.sql.exec("UPDATE orders SET redemptions_settled = 1 WHERE id = 1");
   }
 
   /** Moves a pending order to cancelled or expired. */

@@ -5,11 +5,13 @@ import { z } from "zod";
 import { settings } from "../config";
 import { Cart, CartItemParams, CartParams, CreateCartBody, CreatedCart, SetItemBody } from "../contracts";
 import { mintCartToken } from "../domain/cart-access";
-import { type CartResult, cartView, etagOf, unwrittenCart } from "../domain/cart";
+import { type CartResult, etagOf, unwrittenCart } from "../domain/cart";
+import { cartView } from "../domain/cart-pricing";
 import { cartProblem } from "../http/outcomes";
 import { notFound } from "../http/problem";
 import { clientIp, enforceRateLimit } from "../http/rate-limit";
 import { defineRoute, json } from "../http/route";
+import { emptyPricing } from "../objects/cart-pricer";
 import { cartStub, newCartId } from "../objects/stubs";
 import { sha256Hex } from "../platform/crypto";
 
@@ -19,19 +21,19 @@ async function clientKey(request: Request, env: Env): Promise<string> {
 }
 
 /** Maps a cart answer to a response (200 with ETag) or its problem. */
-function cartResponse(result: CartResult, status = 200): Response {
+export function cartResponse(result: CartResult, status = 200): Response {
   if (!result.ok) throw cartProblem(result);
   return json(result.cart, status, { etag: etagOf(result.cart.version), "cache-control": "no-store" });
 }
 
 /** The cart object a request names, or 404 (an id this namespace never issued). */
-function stubFor(env: Env, cartId: string) {
+export function stubFor(env: Env, cartId: string) {
   const stub = cartStub(env, cartId);
   if (stub === null) throw notFound("cart");
   return stub;
 }
 
-const CART_HEADERS = { etag: 'The cart version as an entity tag, e.g. "4"' };
+export const CART_HEADERS = { etag: 'The cart version as an entity tag, e.g. "4"' };
 
 export const createCart = defineRoute({
   method: "POST",
@@ -54,7 +56,7 @@ export const createCart = defineRoute({
     const config = settings(env);
     const claims = { cartId: newCartId(env, region).toString(), currency: body.currency, region, createdAt: Date.now() };
     const token = await mintCartToken(config.cartTokenSecrets, claims);
-    const cart = cartView(unwrittenCart(claims, config.holdTtlSeconds), []);
+    const cart = cartView(unwrittenCart(claims, config.holdTtlSeconds), [], emptyPricing(env, body.currency));
     return json({ ...cart, token }, 201, { etag: etagOf(cart.version), "cache-control": "no-store" });
   },
 });
@@ -78,7 +80,7 @@ export const getCart = defineRoute({
   },
 });
 
-const IF_MATCH = { "if-match": { description: 'Only change the cart if it is still at this version, e.g. "4" (else 412)', schema: z.string().max(200) } };
+export const IF_MATCH = { "if-match": { description: 'Only change the cart if it is still at this version, e.g. "4" (else 412)', schema: z.string().max(200) } };
 
 export const putCartItem = defineRoute({
   method: "PUT",

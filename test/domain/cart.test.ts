@@ -1,7 +1,8 @@
 // The cart's rules (src/domain/cart.ts, expiry.ts, checkout.ts, money.ts), on their own.
 import { describe, expect, it } from "vitest";
 import type { SkuPricing } from "../../src/contracts";
-import { cartView, etagOf, holdIdFor, ifMatchSatisfied, planLineChange } from "../../src/domain/cart";
+import { etagOf, holdIdFor, ifMatchSatisfied, planLineChange } from "../../src/domain/cart";
+import { cartView, priceLines } from "../../src/domain/cart-pricing";
 import { reprice } from "../../src/domain/checkout";
 import { cartExpiresAt, cartLapsed, isDue, ORDER_HOLD_GRACE_SECONDS, orderHoldSeconds, paymentWindowOver } from "../../src/domain/expiry";
 import type { StoredLine } from "../../src/domain/lines";
@@ -49,7 +50,9 @@ describe("If-Match and ETag", () => {
 
 describe("cart view and money", () => {
   it("computes line totals and the subtotal in minor units", () => {
-    const view = cartView({ cart_id: "c".repeat(64), status: "open", currency: "EUR", region: null, version: 2, created_at: 0, expires_at: 900_000, order_id: null }, lines);
+    const priced = priceLines("EUR", lines.map((line) => ({ ...line, category: null })), [], { mode: "none" });
+    const pricing = { priced, tax_status: "not_applicable" as const, codes: [], ship_to: null };
+    const view = cartView({ cart_id: "c".repeat(64), status: "open", currency: "EUR", region: null, version: 2, created_at: 0, expires_at: 900_000, order_id: null }, lines, pricing);
     expect(view.items.map((item) => item.line_total)).toEqual([
       { amount: 1000, currency: "EUR" },
       { amount: 500, currency: "EUR" },

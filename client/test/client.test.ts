@@ -78,11 +78,14 @@ describe("idempotent", () => {
   it("returns any other answer at once: a stored 409 is not retried", async () => {
     const { fetch, seen } = fakeFetch([problem(409, "cart_not_open")]);
     const shop = createEdgecartClient({ baseUrl: "http://shop.test", fetch });
+    const cart = withCart(shop, "tok");
     const result = await idempotent(
-      (key) => shop.POST("/v1/carts", { params: { header: { "idempotency-key": key } }, body: { currency: "USD" } }),
-      {
-        maxDelayMs: 1,
-      },
+      (key) =>
+        cart.POST("/v1/carts/{cart_id}/checkout", {
+          params: { path: { cart_id: CART }, header: { "idempotency-key": key } },
+          body: { email: "a@b.example" },
+        }),
+      { maxDelayMs: 1 },
     );
     assert.equal(seen.length, 1);
     assert.ok(result.error !== undefined && isProblem(result.error, "cart_not_open"));

@@ -1,14 +1,16 @@
 // Builds the back-office dashboard (admin/) into build/assets, the Worker's static assets
 // (wrangler.toml [assets]): /admin/ is admin/index.html, app.js and app.css are bundled by esbuild
 // from admin/src with Preact, htm and uPlot from node_modules (nothing is loaded from elsewhere),
-// their licences go to licenses.txt, and admin/_headers becomes the assets' _headers file. The
-// output is generated and git-ignored.
+// their licences go to licenses.txt, and admin/_headers becomes the assets' _headers file (with
+// apidocs/_headers after it). It then builds the API reference page, /docs/ (scripts/build-docs.mjs).
+// The output is generated and git-ignored.
 //   node scripts/build-admin.mjs            one build (npm run build:admin; run before dev, test, build, deploy)
 //   import { buildAdmin } from "./build-admin.mjs"   (scripts/dev.mjs: build, then rebuild on change)
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { buildDocs, docsHeadersFile } from "./build-docs.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const source = path.join(root, "admin");
@@ -28,6 +30,8 @@ function copyStatic() {
     fs.mkdirSync(path.dirname(path.join(assetsDir, to)), { recursive: true });
     fs.copyFileSync(path.join(source, from), path.join(assetsDir, to));
   }
+  // One _headers file serves all the assets: the API reference's rules follow the dashboard's.
+  fs.appendFileSync(path.join(assetsDir, "_headers"), `\n${fs.readFileSync(docsHeadersFile, "utf8")}`);
 }
 
 const options = {
@@ -80,11 +84,16 @@ async function sizes() {
  */
 export async function buildAdmin({ watch = false, log = console.log } = {}) {
   const started = performance.now();
-  fs.rmSync(assetsDir, { recursive: true, force: true });
+  // Everything but docs/, which buildDocs() replaces only when its build changed (a running
+  // wrangler dev keeps serving it while another build, e.g. npm test's, runs).
+  for (const entry of fs.existsSync(assetsDir) ? fs.readdirSync(assetsDir) : []) {
+    if (entry !== "docs") fs.rmSync(path.join(assetsDir, entry), { recursive: true, force: true });
+  }
   copyStatic();
   if (!watch) {
     writeLicenses((await esbuild.build(options)).metafile);
     log(`[admin] built build/assets/admin in ${Math.round(performance.now() - started)} ms: ${(await sizes()).join(", ")}`);
+    await buildDocs({ log });
     return async () => {};
   }
   // watch() runs the first build itself; wait for it before returning, so the assets exist.
@@ -121,6 +130,12 @@ export async function buildAdmin({ watch = false, log = console.log } = {}) {
     throw error;
   }
   log(`[admin] built build/assets/admin in ${Math.round(performance.now() - started)} ms (rebuilt on changes): ${(await sizes()).join(", ")}`);
+  try {
+    await buildDocs({ log });
+  } catch (error) {
+    await context.dispose();
+    throw error;
+  }
   const watcher = fs.watch(source, (_event, name) => {
     if (STATIC.some(([from]) => from === name)) copyStatic();
   });

@@ -1,6 +1,7 @@
 // npm run openapi [-- --check]: writes docs/openapi.json, the OpenAPI 3.1 document of the API,
 // built from the route table exactly as the Worker builds what GET /v1/openapi.json serves (the
 // route table's modules reach no Durable Object class, so they bundle and run in Node).
+// It then writes client/src/schema.d.ts, the typed client's types, from it (client/scripts/generate.mjs).
 // --check: fails (exit 1) when docs/openapi.json differs from what the code produces (CI).
 import fs from "node:fs";
 import path from "node:path";
@@ -37,5 +38,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   } else {
     fs.writeFileSync(target, document);
     console.log(`wrote ${path.relative(root, target)} (${document.length} bytes)`);
+    // The typed client's types follow the document (npm run client:generate; CI checks both).
+    const { write } = await import("../client/scripts/generate.mjs");
+    const client = await write();
+    console.log(`wrote ${path.relative(root, client.path)} (${client.bytes} bytes)`);
   }
 }

@@ -7,9 +7,9 @@
 //     event carrying the order id in the intent's metadata, signed with STRIPE_WEBHOOK_SECRET the way
 //     Stripe signs (the stripe package's test-header helper), to POST /v1/webhooks/stripe.
 
-import { Webhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { baseUrl, flag, setting } from "./lib/config.mjs";
+import { signedPaymentEvent } from "./lib/payments.mjs";
 
 const USAGE =
   "usage: npm run pay -- <order_id> [--fail] [--provider standard|stripe] [--amount N] [--currency XXX] [--id event-id] [--intent pi_…] [--url URL]";
@@ -30,21 +30,17 @@ async function order() {
   return response.json();
 }
 
-/** A Standard Webhooks payment event, signed: the path, headers and body to send. */
+/** A Standard Webhooks payment event, signed (scripts/lib/payments.mjs): the path, headers and body to send. */
 function standardEvent(amount, currency) {
-  const event = {
+  const { event, body, headers } = signedPaymentEvent({
+    secret: setting("PAYMENT_WEBHOOK_SECRET"),
     type: fail ? "payment.failed" : "payment.succeeded",
-    data: { order_id: orderId, amount, currency, payment_id: `pi_sim_${Date.now().toString(36)}` },
-  };
-  const body = JSON.stringify(event);
-  const id = flag(argv, "id") ?? `msg_${crypto.randomUUID()}`;
-  const signature = new Webhook(setting("PAYMENT_WEBHOOK_SECRET")).sign(id, new Date(), body);
-  return {
-    path: "/v1/webhooks/payments",
-    type: event.type,
-    headers: { "webhook-id": id, "webhook-timestamp": String(Math.floor(Date.now() / 1000)), "webhook-signature": signature },
-    body,
-  };
+    orderId,
+    amount,
+    currency,
+    id: flag(argv, "id"),
+  });
+  return { path: "/v1/webhooks/payments", type: event.type, headers, body };
 }
 
 /** A Stripe PaymentIntent event as Stripe sends it (https://docs.stripe.com/api/events/object), signed: the path, headers and body to send. */

@@ -7,6 +7,7 @@ import type { SkuPricing } from "../src/contracts";
 import { type CartAccess, cartAccess } from "../src/domain/cart-access";
 import { inventoryStub } from "../src/objects/stubs";
 import { Webhook } from "standardwebhooks";
+import { expectContract } from "./lib/contract";
 import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_WEBHOOK_SECRET } from "./secrets";
 
 export const BASE = "http://edgecart.test";
@@ -23,7 +24,10 @@ export async function call(method: string, path: string, init: { body?: unknown;
       headers["content-type"] ??= "application/json";
     }
   }
-  return exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+  const response = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+  // Every answer the suite sees must be one the OpenAPI document describes (test/lib/contract.ts).
+  await expectContract(method, `${BASE}${path}`, response);
+  return response;
 }
 
 /** Asserts an RFC 9457 problem with the given status and code and returns its body. */

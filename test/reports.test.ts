@@ -136,7 +136,9 @@ describe("GET /v1/admin/orders", () => {
     const listed = await eventually(find, (found) => found !== undefined);
     // The archive shows the order exactly as its cart's object does, product and title included.
     expect(listed).toEqual(paid);
-    expect(listed!.lines).toEqual([{ sku, product_id: expect.any(String), title: `Variant ${sku}`, quantity: 3, unit_price: { amount: 1250, currency: "USD" }, line_total: { amount: 3750, currency: "USD" } }]);
+    expect(listed!.lines).toEqual([
+      { sku, product_id: expect.any(String), title: `Variant ${sku}`, quantity: 3, unit_price: { amount: 1250, currency: "USD" }, line_total: { amount: 3750, currency: "USD" }, discount: { amount: 0, currency: "USD" }, tax: { amount: 0, currency: "USD" } },
+    ]);
   });
 
   it("refuses a bad status, limit or cursor and unknown parameters with 400", async () => {

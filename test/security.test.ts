@@ -106,9 +106,10 @@ describe("object-level authorization on cart and order routes", () => {
     let compared = 0;
     for (const op of cartOps) {
       for (const victim of [cart, open]) {
-        const ids = { cart_id: victim.id, order_id: `ord_${victim.id}`, sku };
-        const missing = { cart_id: missingCart, order_id: `ord_${missingCart}`, sku };
-        const body = op.body ? (op.operationId === "checkout" ? { email: "attacker@example.com" } : { quantity: 1 }) : undefined;
+        const ids = { cart_id: victim.id, order_id: `ord_${victim.id}`, sku, code: "SAVE10" };
+        const missing = { cart_id: missingCart, order_id: `ord_${missingCart}`, sku, code: "SAVE10" };
+        const bodies: Record<string, unknown> = { checkout: { email: "attacker@example.com" }, setCartShipTo: { country: "DE" } };
+        const body = op.body ? (bodies[op.operationId] ?? { quantity: 1 }) : undefined;
         const send = (values: Record<string, string>, headers: Record<string, string>) =>
           call(op.method, fillPath(op.path, values), { headers: { ...headers, ...(op.method === "POST" ? { "idempotency-key": unique("k") } : {}) }, ...(body ? { body } : {}) });
         const reference = await problemShape(await send(missing, stranger.headers));

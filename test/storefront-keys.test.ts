@@ -229,10 +229,13 @@ describe("the OpenAPI document", () => {
     );
     expect(limited.map(([name]) => name).sort()).toEqual([
       "delete /v1/carts/{cart_id}/items/{sku}",
+      "delete /v1/carts/{cart_id}/promotions/{code}",
       "get /health",
       "get /v1/skus/{sku}/availability",
       "post /v1/carts",
       "put /v1/carts/{cart_id}/items/{sku}",
+      "put /v1/carts/{cart_id}/promotions/{code}",
+      "put /v1/carts/{cart_id}/ship-to",
     ]);
     for (const [name, op] of limited) {
       expect(

@@ -630,6 +630,8 @@ export interface components {
             code: "not_found";
             /** @description This request's id (x-request-id); in a replayed answer, the first request's */
             request_id: string;
+            /** @description The SKU that is unknown or not for sale, when a cart line names one */
+            sku?: string;
         };
         /** @description A request with this Idempotency-Key is still running */
         Problem_idempotency_key_in_use: {

@@ -24,7 +24,7 @@ export const PROBLEMS = {
   idempotency_key_required: problem(400, {}, "This route needs an Idempotency-Key header"),
   unauthorized: problem(401, {}, "No valid credential for this route"),
   invalid_signature: problem(401, {}, "The webhook signature is missing, wrong, or its timestamp is too far off"),
-  not_found: problem(404, {}, "No such resource, or not yours (the same answer either way)"),
+  not_found: problem(404, { sku: sku.optional().describe("The SKU that is unknown or not for sale, when a cart line names one") }, "No such resource, or not yours (the same answer either way)"),
   promotion_not_found: problem(404, { promotion_code: z.string().describe("The code as entered") }, "No promotion has this code"),
   method_not_allowed: problem(405, {}, "The path exists, the method does not (HEAD is not served); Allow lists the methods"),
   insufficient_stock: problem(409, { available: count.describe("The most this line could hold now"), sku: sku.optional() }, "Not enough stock"),

@@ -10,6 +10,7 @@ const Settings = z.object({
   RATE_LIMITS: z.enum(["on", "off"]).catch("on"),
   MAX_HOLD_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).optional().catch(undefined),
   CLIENT_HOLD_LIMIT: z.coerce.number().int().min(1).max(1_000_000).catch(10),
+  TAX_MODE: z.enum(["none", "rates", "external"]).catch("none"),
 });
 
 export interface Settings {
@@ -23,6 +24,8 @@ export interface Settings {
   maxHoldSeconds: number;
   /** Units of one SKU one client may hold across its carts; undefined when RATE_LIMITS is off. */
   clientHoldLimit: number | undefined;
+  /** How carts are taxed: not at all, by the published rates per country, or by the external tax service. */
+  taxMode: "none" | "rates" | "external";
 }
 
 /** The effective settings; a malformed var falls back to its documented default. */
@@ -34,6 +37,7 @@ export function settings(env: Env): Settings {
     RATE_LIMITS: env.RATE_LIMITS,
     MAX_HOLD_SECONDS: env.MAX_HOLD_SECONDS || undefined,
     CLIENT_HOLD_LIMIT: env.CLIENT_HOLD_LIMIT,
+    TAX_MODE: env.TAX_MODE,
   });
   return {
     cartTokenSecrets: (env.CART_TOKEN_SECRET ?? "")
@@ -46,5 +50,6 @@ export function settings(env: Env): Settings {
     rateLimits: parsed.RATE_LIMITS === "on",
     maxHoldSeconds: Math.max(parsed.MAX_HOLD_SECONDS ?? 2 * parsed.HOLD_TTL_SECONDS, parsed.HOLD_TTL_SECONDS),
     clientHoldLimit: parsed.RATE_LIMITS === "on" ? parsed.CLIENT_HOLD_LIMIT : undefined,
+    taxMode: parsed.TAX_MODE,
   };
 }

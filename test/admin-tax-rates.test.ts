@@ -100,7 +100,7 @@ describe("admin auth", () => {
       ["GET", "/v1/admin/settings/tax"],
     ];
     for (const [method, path, body] of routes) {
-      for (const headers of [{}, { authorization: "Bearer not-the-token" }]) {
+      for (const headers of [{}, { authorization: "Bearer not-the-token" }] as Array<Record<string, string>>) {
         await expectProblem(await call(method, path, { body, headers }), 401, "unauthorized");
       }
     }

@@ -46,7 +46,9 @@ export function parseMajor(text: string, currency: string): number | null {
 /** A rate in basis points as a percentage: 1900 → "19 %", 1250 → "12.5 %", 5 → "0.05 %". */
 export function formatPercent(basisPoints: number): string {
   const whole = Math.trunc(basisPoints / 100);
-  const fraction = String(basisPoints % 100).padStart(2, "0").replace(/0+$/, "");
+  const fraction = String(basisPoints % 100)
+    .padStart(2, "0")
+    .replace(/0+$/, "");
   return `${whole}${fraction ? `.${fraction}` : ""} %`;
 }
 

@@ -32,8 +32,12 @@ import { writeConfirmed } from "./confirmed-write";
 import { writeAutomaticPromotions } from "./pricing-settings";
 import { publishTaxTable } from "./tax-publish";
 
-/** Promotions one cron run republishes at most (the rest wait a minute), and how many at a time. */
-export const MAX_REPUBLISH = 200;
+/**
+ * Promotions one cron run republishes at most (the rest wait a minute), and how many at a time:
+ * each is a call to its object, a subrequest of the cron's invocation, which the catalog's
+ * rebuild shares.
+ */
+export const MAX_REPUBLISH = 100;
 const REPUBLISH_BATCH = 20;
 
 const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));

@@ -76,6 +76,8 @@ describe("small screens and keyboards", () => {
       ["Inventory", "Inventory", "inventory"],
       ["Orders", "Orders", "orders"],
       ["Products", "Products", "products"],
+      ["Promotions", "Promotions", "promotions"],
+      ["Tax", "Tax settings", "tax"],
     ] as const) {
       // Tab through the page until the section's link has focus, then follow it with Enter.
       for (let i = 0; i < 200; i++) {

@@ -11,6 +11,7 @@ import { consumeOrders } from "./sync/archival";
 import { maintainCatalog } from "./sync/catalog-publish";
 import { consumeDeadLetters } from "./sync/dead-letters";
 import { consumeInventoryLevels, snapshotLevels } from "./sync/levels";
+import { maintainPricingSettings } from "./sync/promotions-publish";
 import { CATALOG_OUTBOX_CRON, INVENTORY_QUEUE, LEVEL_SNAPSHOT_CRON, ORDERS_DLQ, ORDERS_QUEUE } from "./sync/queues";
 
 export { CartObject } from "./objects/cart";
@@ -25,8 +26,19 @@ const CONSUMERS: Record<string, (batch: MessageBatch, env: Env) => Promise<void>
   [INVENTORY_QUEUE]: consumeInventoryLevels,
 };
 
+/**
+ * The minute's work: the catalog, and the pricing settings (promotions the edge lacks, the
+ * automatic list, the tax table). Each runs even when the other fails; a failure is thrown.
+ */
+async function everyMinute(env: Env): Promise<Record<string, unknown>> {
+  const [catalog, pricing] = await Promise.allSettled([maintainCatalog(env), maintainPricingSettings(env)]);
+  if (catalog.status === "rejected") throw catalog.reason;
+  if (pricing.status === "rejected") throw pricing.reason;
+  return { ...catalog.value, pricing: pricing.value };
+}
+
 const CRONS: Record<string, (env: Env) => Promise<Record<string, unknown>>> = {
-  [CATALOG_OUTBOX_CRON]: maintainCatalog,
+  [CATALOG_OUTBOX_CRON]: everyMinute,
   [LEVEL_SNAPSHOT_CRON]: snapshotLevels,
 };
 
@@ -46,7 +58,7 @@ export default {
     await consume(batch, env);
   },
 
-  /** Crons: drain the catalog publish outbox, then rebuild the KV catalog index (every minute); snapshot SKU levels (every 15 minutes). */
+  /** Crons: the catalog's outbox and KV index, and the pricing settings (every minute); snapshot SKU levels (every 15 minutes). */
   async scheduled(controller, env, _ctx): Promise<void> {
     const job = Object.hasOwn(CRONS, controller.cron) ? CRONS[controller.cron] : undefined;
     if (job === undefined) {

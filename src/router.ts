@@ -13,8 +13,10 @@ import { cartStub, idempotencyStub } from "./objects/stubs";
 import { getAdminProduct, listAdminProducts } from "./routes/admin-catalog";
 import { listAdminOrders, listUnarchivedOrders } from "./routes/admin-orders";
 import { deleteProduct, putProduct } from "./routes/admin-products";
+import { deletePromotionRoute, getPromotionRoute, listPromotionsRoute, putPromotion } from "./routes/admin-promotions";
 import { listRefundsDue } from "./routes/admin-refunds";
 import { lowStockReport, salesReport, topSkusReport } from "./routes/admin-reports";
+import { deleteTaxRateRoute, getTaxRateRoute, getTaxSettings, listTaxRatesRoute, putTaxRate } from "./routes/admin-tax";
 import { createCart, deleteCartItem, deleteCartPromotion, getCart, putCartItem, putCartPromotion, putCartShipTo } from "./routes/carts";
 import { getAvailability, getInventory, postAdjustment, postRestore, putInventory } from "./routes/inventory";
 import { getHealth, openApiRoute } from "./routes/meta";
@@ -62,6 +64,15 @@ export const routes: readonly RouteSpec[] = [
   createStorefrontKey,
   listStorefrontKeysRoute,
   revokeStorefrontKey,
+  listPromotionsRoute,
+  getPromotionRoute,
+  putPromotion,
+  deletePromotionRoute,
+  listTaxRatesRoute,
+  getTaxRateRoute,
+  putTaxRate,
+  deleteTaxRateRoute,
+  getTaxSettings,
 ];
 
 /** Idempotency-Key records: one IdempotencyObject per credential scope and key. */

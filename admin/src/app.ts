@@ -1,6 +1,6 @@
 /**
  * The dashboard shell: sign-in gate, navigation and the hash routes
- * (#/overview, #/inventory/<sku>, #/orders/<id>, #/products/<id>).
+ * (#/overview, #/inventory/<sku>, #/orders/<id>, #/products/<id>, #/promotions/<id>, #/tax).
  */
 import type { VNode } from "preact";
 import { html } from "htm/preact";
@@ -11,13 +11,17 @@ import { Inventory } from "./pages/inventory";
 import { Orders } from "./pages/orders";
 import { Overview } from "./pages/overview";
 import { Products } from "./pages/products";
+import { Promotions } from "./pages/promotions";
 import { SignIn } from "./pages/signin";
+import { Tax } from "./pages/tax";
 
 const SECTIONS = [
   ["overview", "Overview"],
   ["inventory", "Inventory"],
   ["orders", "Orders"],
   ["products", "Products"],
+  ["promotions", "Promotions"],
+  ["tax", "Tax"],
 ] as const;
 
 export function App(): VNode {
@@ -76,6 +80,12 @@ export function App(): VNode {
       break;
     case "products":
       page = html`<${Products} id=${detail} params=${route.params} />`;
+      break;
+    case "promotions":
+      page = html`<${Promotions} id=${detail} params=${route.params} />`;
+      break;
+    case "tax":
+      page = html`<${Tax} />`;
       break;
     default:
       page = html`<${Overview} params=${route.params} />`;

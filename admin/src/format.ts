@@ -43,6 +43,23 @@ export function parseMajor(text: string, currency: string): number | null {
   return Number.isSafeInteger(minor) ? minor : null;
 }
 
+/** A rate in basis points as a percentage: 1900 → "19 %", 1250 → "12.5 %", 5 → "0.05 %". */
+export function formatPercent(basisPoints: number): string {
+  const whole = Math.trunc(basisPoints / 100);
+  const fraction = String(basisPoints % 100)
+    .padStart(2, "0")
+    .replace(/0+$/, "");
+  return `${whole}${fraction ? `.${fraction}` : ""} %`;
+}
+
+/** A percentage as typed ("19", "7.5", "12,25") in basis points, exactly; null unless 0–100 with at most 2 decimals. */
+export function parsePercent(text: string): number | null {
+  const match = /^(\d{1,3})(?:[.,](\d{0,2}))?$/.exec(text.trim().replace(/\s*%$/, ""));
+  if (!match) return null;
+  const basisPoints = Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
+  return basisPoints <= 10_000 ? basisPoints : null;
+}
+
 /** Money for display: `{amount: 1999, currency: "USD"}` → "$19.99"; JPY has no decimals. */
 export function formatMoney(money: Money): string {
   // A decimal string keeps every digit exact (Intl.NumberFormat formats strings as decimals).

@@ -3,9 +3,11 @@
  * reaches the bundle), so the dashboard and the API cannot drift apart unnoticed.
  */
 import type { z } from "zod";
-import type { InventorySnapshot as InventorySchema, LowStockReport, SalesReport, TopSkusReport } from "../../src/contracts";
+import type { InventorySnapshot as InventorySchema, LowStockReport, PromotionInput, SalesReport, TopSkusReport } from "../../src/contracts";
 
-export type { Money, Order, Product, ProductInput } from "../../src/contracts";
+export type { Money, Order, Product, ProductInput, PromotionView, TaxMode, TaxRate } from "../../src/contracts";
+/** The body of `PUT /v1/admin/promotions/{id}`, as sent (defaults left to the server). */
+export type PromotionBody = z.input<typeof PromotionInput>;
 export type Inventory = z.infer<typeof InventorySchema>;
 export type SalesRow = z.infer<typeof SalesReport>["data"][number];
 export type TopSkuRow = z.infer<typeof TopSkusReport>["data"][number];

@@ -503,6 +503,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Promotions by id, cursor-paginated, optionally by status or code (deleted ones are not listed) */
+        get: operations["listPromotions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/promotions/{promotion_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One promotion from Postgres, with its redemptions as its object counts them */
+        get: operations["getPromotion"];
+        /** Create or replace a promotion (a discount code, or an automatic promotion when code is null) */
+        put: operations["putPromotion"];
+        post?: never;
+        /** Delete a promotion: carts stop applying it, its code stays taken, and the back office no longer shows it */
+        delete: operations["deletePromotion"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tax-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every country's tax rate, by country (not paginated: at most 676) */
+        get: operations["listTaxRates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tax-rates/{country}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One country's tax rate */
+        get: operations["getTaxRate"];
+        /** Set the tax rate of a destination country */
+        put: operations["putTaxRate"];
+        post?: never;
+        /** Remove a country's tax rate: the edge's tax table no longer has the country */
+        delete: operations["deleteTaxRate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/settings/tax": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How carts are taxed: the TAX_MODE setting */
+        get: operations["getTaxSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1412,6 +1501,133 @@ export interface components {
             created_at: string;
             revoked_at: string | null;
         };
+        PromotionPage: {
+            data: components["schemas"]["Promotion"][];
+            next_cursor: string | null;
+        };
+        Promotion: {
+            /** @description Promotion id, 1–64 chars of A-Z a-z 0-9 . _ - */
+            id: string;
+            code: string | null;
+            starts_at: string | null;
+            ends_at: string | null;
+            value: {
+                /** @constant */
+                kind: "percent";
+                /** @description 1 bp = 0.01 % */
+                basis_points: number;
+            } | {
+                /** @constant */
+                kind: "fixed";
+                /** @description Minor units per currency; a cart in another currency does not match */
+                amounts: {
+                    [key: string]: number;
+                };
+            };
+            target: {
+                /** @constant */
+                kind: "order";
+            } | {
+                /** @constant */
+                kind: "skus";
+                skus: string[];
+            } | {
+                /** @constant */
+                kind: "products";
+                product_ids: string[];
+            } | {
+                /** @constant */
+                kind: "categories";
+                categories: string[];
+            };
+            /** @enum {string} */
+            allocation: "across" | "each";
+            conditions: {
+                min_subtotal?: {
+                    [key: string]: number;
+                };
+                min_quantity?: number;
+            };
+            usage_limit: number | null;
+            combinable: boolean;
+            priority: number;
+            /** @enum {string} */
+            status: "active" | "archived";
+            /** @description Bumped by every change (PUT, DELETE) */
+            version: number;
+            /** @description The version the edge (the promotion's object, and the automatic list) was last confirmed to have; below `version` until a publish succeeds */
+            published_version: number;
+            /** @description From the promotion's object: redemptions held by carts and orders, and paid */
+            redemptions?: {
+                held: number;
+                committed: number;
+            };
+            /** @description RFC 3339 timestamp in UTC */
+            created_at: string;
+            /** @description RFC 3339 timestamp in UTC */
+            updated_at: string;
+        };
+        /** @description A promotion's code (or its having none) is fixed when it is created */
+        Problem_promotion_code_immutable: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "promotion_code_immutable";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /** @description The code the promotion keeps */
+            promotion_code: string | null;
+        };
+        /** @description Another promotion has this code (a deleted promotion keeps its code) */
+        Problem_promotion_code_taken: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "promotion_code_taken";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /** @description The code, as stored (upper case) */
+            promotion_code: string;
+            /** @description The promotion that has it */
+            promotion_id: string;
+        };
+        TaxRateList: {
+            data: components["schemas"]["TaxRate"][];
+        };
+        TaxRate: {
+            /** @description The rate, 1 bp = 0.01 % (e.g. 1900 for 19 %) */
+            basis_points: number;
+            /** @description Whether prices include this tax (it is then contained in them, not added) */
+            inclusive: boolean;
+            country: string;
+            /** @description Bumped by every change of this country's rate */
+            version: number;
+            /** @description The version the edge's tax table was last confirmed to have */
+            published_version: number;
+            /** @description RFC 3339 timestamp in UTC */
+            updated_at: string;
+        };
+        TaxSettings: {
+            /**
+             * @description TAX_MODE: none, rates (the rates below) or external
+             * @enum {string}
+             */
+            mode: "none" | "rates" | "external";
+        };
     };
     responses: never;
     parameters: never;
@@ -1554,6 +1770,17 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
                 };
             };
             /** @description method_not_allowed: HEAD is not served */
@@ -2106,7 +2333,7 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            /** @description invalid_request: an invalid path parameter, query or body */
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -2359,7 +2586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            /** @description invalid_request: an invalid path parameter, query or body */
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -2492,7 +2719,7 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            /** @description invalid_request: an invalid path parameter, query or body */
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -2625,7 +2852,7 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            /** @description invalid_request: an invalid path parameter, query or body */
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -3029,7 +3256,7 @@ export interface operations {
                     "application/json": components["schemas"]["Order"];
                 };
             };
-            /** @description invalid_request: an invalid path parameter, query or body */
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -3124,7 +3351,7 @@ export interface operations {
                     "application/json": components["schemas"]["Order"];
                 };
             };
-            /** @description invalid_request: an invalid path parameter, query or body */
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -3551,7 +3778,7 @@ export interface operations {
                     "application/json": components["schemas"]["Product"];
                 };
             };
-            /** @description invalid_request: an invalid path parameter, query or body */
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -3784,7 +4011,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description invalid_request: an invalid path parameter, query or body */
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -3886,7 +4113,7 @@ export interface operations {
                     "application/json": components["schemas"]["InventorySnapshot"];
                 };
             };
-            /** @description invalid_request: an invalid path parameter, query or body */
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -4434,7 +4661,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminOrder"];
                 };
             };
-            /** @description invalid_request: an invalid path parameter, query or body */
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
             400: {
                 headers: {
                     /** @description Identifies the request in the server log. */
@@ -5263,6 +5490,973 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem_database_unavailable"];
+                };
+            };
+        };
+    };
+    listPromotions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description Only promotions in this status (default: both) */
+                status?: "active" | "archived";
+                /** @description Only the promotion with this code (case-insensitive) */
+                code?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of promotions (without redemptions) */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionPage"];
+                };
+            };
+            /** @description Invalid query or cursor */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
+                };
+            };
+        };
+    };
+    getPromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Promotion id, 1–64 chars of A-Z a-z 0-9 . _ - */
+                promotion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The promotion */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No such promotion (or it was deleted) */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
+                };
+            };
+        };
+    };
+    putPromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Promotion id, 1–64 chars of A-Z a-z 0-9 . _ - */
+                promotion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The code shoppers enter; null for an automatic promotion
+                     * @default null
+                     */
+                    code?: string | null;
+                    /**
+                     * @description Active from (inclusive); null: now
+                     * @default null
+                     */
+                    starts_at?: string | null;
+                    /**
+                     * @description Active until (exclusive); null: open-ended
+                     * @default null
+                     */
+                    ends_at?: string | null;
+                    value: {
+                        /** @constant */
+                        kind: "percent";
+                        /** @description 1 bp = 0.01 % */
+                        basis_points: number;
+                    } | {
+                        /** @constant */
+                        kind: "fixed";
+                        /** @description Minor units per currency; a cart in another currency does not match */
+                        amounts: {
+                            [key: string]: number;
+                        };
+                    };
+                    /**
+                     * @default {
+                     *       "kind": "order"
+                     *     }
+                     */
+                    target?: {
+                        /** @constant */
+                        kind: "order";
+                    } | {
+                        /** @constant */
+                        kind: "skus";
+                        skus: string[];
+                    } | {
+                        /** @constant */
+                        kind: "products";
+                        product_ids: string[];
+                    } | {
+                        /** @constant */
+                        kind: "categories";
+                        categories: string[];
+                    };
+                    /**
+                     * @description Line targets: once across the targeted lines, or off each unit
+                     * @default across
+                     * @enum {string}
+                     */
+                    allocation?: "across" | "each";
+                    /** @default {} */
+                    conditions?: {
+                        /** @description Minor units per currency; a cart in a currency it does not name does not match */
+                        min_subtotal?: {
+                            [key: string]: number;
+                        };
+                        min_quantity?: number;
+                    };
+                    /**
+                     * @description How many orders may redeem it; null: no limit
+                     * @default null
+                     */
+                    usage_limit?: number | null;
+                    /** @default true */
+                    combinable?: boolean;
+                    /** @default 0 */
+                    priority?: number;
+                    /**
+                     * @default active
+                     * @enum {string}
+                     */
+                    status?: "active" | "archived";
+                };
+            };
+        };
+        responses: {
+            /** @description Replaced (version + 1) */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description Created (or brought back after a delete) */
+            201: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description Invalid promotion */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description promotion_code_immutable: the body changes the promotion's code (or its having none); promotion_code_taken: another promotion has this code */
+            409: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_promotion_code_immutable"] | components["schemas"]["Problem_promotion_code_taken"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
+                };
+            };
+        };
+    };
+    deletePromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Promotion id, 1–64 chars of A-Z a-z 0-9 . _ - */
+                promotion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No such promotion (or it was deleted) */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
+                };
+            };
+        };
+    };
+    listTaxRates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rates */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRateList"];
+                };
+            };
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
+                };
+            };
+        };
+    };
+    getTaxRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                country: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rate */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRate"];
+                };
+            };
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No rate for this country */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
+                };
+            };
+        };
+    };
+    putTaxRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                country: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The rate, 1 bp = 0.01 % (e.g. 1900 for 19 %) */
+                    basis_points: number;
+                    /** @description Whether prices include this tax (it is then contained in them, not added) */
+                    inclusive: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Replaced (version + 1) */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRate"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRate"];
+                };
+            };
+            /** @description Invalid country or rate */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
+                };
+            };
+        };
+    };
+    deleteTaxRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                country: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No rate for this country */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+            /** @description database_unavailable: Postgres is down or not ready (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_database_unavailable"];
+                };
+            };
+        };
+    };
+    getTaxSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tax mode */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxSettings"];
+                };
+            };
+            /** @description invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included) */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
                 };
             };
         };

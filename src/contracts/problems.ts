@@ -49,6 +49,11 @@ export const PROBLEMS = {
     "The promotion exists but cannot apply to this cart now",
   ),
   promotion_code_immutable: problem(409, { promotion_code: z.string().nullable().describe("The code the promotion keeps") }, "A promotion's code (or its having none) is fixed when it is created"),
+  promotion_code_taken: problem(
+    409,
+    { promotion_code: z.string().describe("The code, as stored (upper case)"), promotion_id: z.string().describe("The promotion that has it") },
+    "Another promotion has this code (a deleted promotion keeps its code)",
+  ),
   ship_to_required: problem(409, {}, "Tax needs the destination: PUT /v1/carts/{cart_id}/ship-to first"),
   carts_incompatible: problem(409, { field: z.enum(["currency", "region", "same_cart"]).describe("What differs between the two carts (or that they are the same cart)") }, "These two carts cannot be merged"),
   idempotency_key_in_use: problem(409, {}, "A request with this Idempotency-Key is still running"),

@@ -45,7 +45,8 @@ export function operationResponses(route: RouteSpec): Record<number, DocumentedR
 
   // The body size is checked first, on every route (a declared Content-Length or a streamed body).
   add(413, "payload_too_large", "payload_too_large: the body is over 64 KiB");
-  if (route.params || route.query || route.body || route.rawBody) add(400, "invalid_request", "invalid_request: an invalid path parameter, query or body");
+  // Every route refuses query parameters it does not take, so every route may answer 400.
+  add(400, "invalid_request", "invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included)");
   if (route.method !== "GET" && !route.rawBody) add(415, "unsupported_media_type", "unsupported_media_type: a body that is not JSON");
   if (route.auth === "admin" || route.auth === "cart") add(401, "unauthorized", "unauthorized: no valid bearer token");
   if (route.auth === "webhook") add(401, "invalid_signature", "invalid_signature");

@@ -10,7 +10,11 @@ export const ORDERS_DLQ = "edgecart-orders-dlq";
 /** Stock levels reported by the SKU objects (sync/levels.ts). */
 export const INVENTORY_QUEUE = "edgecart-inventory";
 
-/** Every minute: republish catalog changes whose edge publish failed, then rebuild the KV catalog index (sync/catalog-publish.ts). */
+/**
+ * Every minute: republish catalog changes whose edge publish failed, then rebuild the KV catalog
+ * index (sync/catalog-publish.ts); republish promotions the edge lacks and rewrite the automatic
+ * promotions and the tax table (sync/promotions-publish.ts).
+ */
 export const CATALOG_OUTBOX_CRON = "* * * * *";
 /** Every 15 minutes: snapshot every SKU object's levels into Postgres (sync/levels.ts). */
 export const LEVEL_SNAPSHOT_CRON = "*/15 * * * *";

@@ -1,0 +1,145 @@
+// Publishing promotions and tax rates to the edge when the edge fails: the change is committed in
+// Postgres first and never lost. A publish that fails (the promotion's object throws, KV refuses
+// a write) leaves published_version behind version, and the minute cron (the Worker's scheduled
+// handler, as Cloudflare calls it) republishes it and rewrites the automatic list and tax table.
+//
+// Faults are injected as in test/faults.test.ts and test/catalog-cache.test.ts: a one-shot
+// interceptor on the real object's method (for this test's promotion only), and the real KV
+// binding wrapped so its writes are refused.
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { PromotionInput } from "../src/contracts";
+import { promotionObjectName } from "../src/domain/promotion";
+import worker from "../src/index";
+import { PromotionObject } from "../src/objects/promotion";
+import { promotionStub } from "../src/objects/stubs";
+import { AUTOMATIC_PROMOTIONS_KEY, TAX_RATES_KEY } from "../src/services/pricing-settings";
+import { savePromotion } from "../src/sync/promotions-publish";
+import { saveTaxRate } from "../src/sync/tax-publish";
+import { ADMIN, call, unique } from "./helpers";
+
+/** The real KV binding, with every write refused. */
+function refusingKv(inner: KVNamespace): KVNamespace {
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === "put" || prop === "delete") return () => Promise.reject(new Error("KV write refused"));
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Makes the next `publish` of promotion `id` in its object throw before it stores anything. */
+function failNextPublishOf(id: string): void {
+  const original = PromotionObject.prototype.publish;
+  const spy = vi.spyOn(PromotionObject.prototype, "publish").mockImplementation(async function (this: PromotionObject, promotion) {
+    if (promotion.id !== id) return original.call(this, promotion);
+    spy.mockRestore();
+    throw new Error("injected fault: the promotion's object failed");
+  });
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+async function minuteCron(): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+const input = (extra: Partial<PromotionInput> = {}): PromotionInput => ({
+  code: null,
+  starts_at: null,
+  ends_at: null,
+  value: { kind: "percent", basis_points: 1500 },
+  target: { kind: "order" },
+  allocation: "across",
+  conditions: {},
+  usage_limit: null,
+  combinable: true,
+  priority: 0,
+  status: "active",
+  ...extra,
+});
+
+async function adminView(id: string): Promise<Record<string, unknown>> {
+  const response = await call("GET", `/v1/admin/promotions/${id}`, { headers: ADMIN });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+async function automaticIds(): Promise<string[]> {
+  return (((await env.CATALOG.get(AUTOMATIC_PROMOTIONS_KEY, "json")) as Array<{ id: string }> | null) ?? []).map((p) => p.id);
+}
+
+describe("a failed publish is finished by the minute cron", () => {
+  it("an object that fails: the PUT still answers (published_version 0), the cron publishes it", async () => {
+    const id = unique("promo");
+    const code = unique("RETRY").toUpperCase();
+    failNextPublishOf(id);
+    const response = await call("PUT", `/v1/admin/promotions/${id}`, {
+      body: { code, value: { kind: "percent", basis_points: 500 } },
+      headers: ADMIN,
+    });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ version: 1, published_version: 0 });
+    const object = promotionStub(env, promotionObjectName({ id, code }));
+    expect(await object.lookup()).toBeNull();
+
+    await minuteCron();
+    expect(await object.lookup()).toMatchObject({ id, code, version: 1, status: "active" });
+    expect(await adminView(id)).toMatchObject({ version: 1, published_version: 1 });
+  });
+
+  it("a delete whose publish fails: carts keep the old definition until the cron archives it", async () => {
+    const id = unique("promo");
+    const code = unique("STOP").toUpperCase();
+    expect((await savePromotion(env, id, input({ code }))).ok).toBe(true);
+    failNextPublishOf(id);
+    expect((await call("DELETE", `/v1/admin/promotions/${id}`, { headers: ADMIN })).status).toBe(204);
+    const object = promotionStub(env, promotionObjectName({ id, code }));
+    expect(await object.lookup()).toMatchObject({ version: 1, status: "active" });
+
+    await minuteCron();
+    expect(await object.lookup()).toMatchObject({ version: 2, status: "archived" });
+  });
+
+  it("an automatic promotion whose KV list write is refused: its object has it, the cron writes the list", async () => {
+    const id = unique("auto");
+    const outcome = await savePromotion(env, id, input(), refusingKv(env.CATALOG));
+    expect(outcome).toMatchObject({ ok: true, created: true, promotion: { version: 1, published_version: 0 } });
+    expect(await promotionStub(env, promotionObjectName({ id, code: null })).lookup()).toMatchObject({ id, version: 1 });
+
+    await minuteCron();
+    expect(await automaticIds()).toContain(id);
+    expect(await adminView(id)).toMatchObject({ version: 1, published_version: 1 });
+  });
+
+  it("a tax rate whose table write is refused: the cron writes the table", async () => {
+    const country = `X${String.fromCharCode(65 + Math.floor(Math.random() * 26))}`;
+    const saved = await saveTaxRate(env, country, { basis_points: 2000, inclusive: false }, refusingKv(env.CATALOG));
+    expect(saved.rate.published_version).toBeLessThan(saved.rate.version);
+
+    await minuteCron();
+    const table = (await env.CATALOG.get(TAX_RATES_KEY, "json")) as Record<string, unknown>;
+    // Another test may have changed this country since; the table holds what Postgres holds.
+    const now = (await (await call("GET", `/v1/admin/tax-rates/${country}`, { headers: ADMIN })).json()) as {
+      basis_points: number;
+      inclusive: boolean;
+      version: number;
+      published_version: number;
+    };
+    expect(table[country]).toEqual({ basis_points: now.basis_points, inclusive: now.inclusive });
+    expect(now.published_version).toBe(now.version);
+  });
+
+  it("the cron drops an automatic promotion from the list once it has ended", async () => {
+    const id = unique("auto");
+    const endsAt = new Date(Date.now() + 1500).toISOString();
+    expect((await savePromotion(env, id, input({ ends_at: endsAt }))).ok).toBe(true);
+    expect(await automaticIds()).toContain(id);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    await minuteCron();
+    expect(await automaticIds()).not.toContain(id);
+  });
+});

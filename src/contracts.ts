@@ -10,3 +10,4 @@ export * from "./contracts/inventory";
 export * from "./contracts/orders";
 export * from "./contracts/reports";
 export * from "./contracts/storefront-keys";
+export * from "./contracts/webhooks";

@@ -136,7 +136,7 @@ export class OrderDesk {
   /** Expires a pending order whose payment window is over (its holds are released by the alarm). */
   expireIfDue(now: number): void {
     const order = this.orders.order();
-    if (order && paymentWindowOver(order, now)) this.orders.close("expired");
+    if (order && paymentWindowOver(order, now)) this.orders.close("expired", now);
   }
 
   /** Releases the holds of a cancelled or expired order (idempotent; the alarm retries). */
@@ -188,10 +188,10 @@ export class OrderDesk {
     for (const effect of effects) {
       switch (effect) {
         case "expire":
-          this.orders.close("expired");
+          this.orders.close("expired", now);
           break;
         case "cancel":
-          this.orders.close("cancelled");
+          this.orders.close("cancelled", now);
           break;
         case "release_holds":
           await this.releaseClosedOrderHolds();
@@ -253,7 +253,9 @@ export class OrderDesk {
           await paidOrdersStub(this.env, new Date(entry.paid_at).toISOString().slice(0, 10)).record(entry);
           this.orders.markDelivered(message.seq, Date.now());
         } else {
-          await this.env.ORDERS_QUEUE.send(JSON.parse(message.body), { contentType: "json" });
+          // Webhook events go to the webhooks queue; archival and refunds to the orders queue.
+          const queue = message.kind === "event" ? this.env.WEBHOOKS_QUEUE : this.env.ORDERS_QUEUE;
+          await queue.send(JSON.parse(message.body), { contentType: "json" });
           this.orders.markSent(message.seq, message.attempts + 1, Date.now());
         }
       } catch (error) {

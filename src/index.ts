@@ -11,7 +11,8 @@ import { consumeOrders } from "./sync/archival";
 import { maintainCatalog } from "./sync/catalog-publish";
 import { consumeDeadLetters } from "./sync/dead-letters";
 import { consumeInventoryLevels, snapshotLevels } from "./sync/levels";
-import { CATALOG_OUTBOX_CRON, INVENTORY_QUEUE, LEVEL_SNAPSHOT_CRON, ORDERS_DLQ, ORDERS_QUEUE } from "./sync/queues";
+import { CATALOG_OUTBOX_CRON, INVENTORY_QUEUE, LEVEL_SNAPSHOT_CRON, ORDERS_DLQ, ORDERS_QUEUE, WEBHOOKS_DLQ, WEBHOOKS_QUEUE } from "./sync/queues";
+import { consumeWebhookDeadLetters, consumeWebhooks } from "./sync/webhooks";
 
 export { CartObject } from "./objects/cart";
 export { IdempotencyObject } from "./objects/idempotency";
@@ -22,6 +23,8 @@ const CONSUMERS: Record<string, (batch: MessageBatch, env: Env) => Promise<void>
   [ORDERS_QUEUE]: consumeOrders,
   [ORDERS_DLQ]: consumeDeadLetters,
   [INVENTORY_QUEUE]: consumeInventoryLevels,
+  [WEBHOOKS_QUEUE]: consumeWebhooks,
+  [WEBHOOKS_DLQ]: consumeWebhookDeadLetters,
 };
 
 const CRONS: Record<string, (env: Env) => Promise<Record<string, unknown>>> = {
@@ -35,7 +38,7 @@ export default {
     return handleWithSeam(request, requestId, async () => preflight(request, env) ?? route(request, env, ctx, requestId), env);
   },
 
-  /** Queue consumers: order archival, dead letters, inventory level reports. */
+  /** Queue consumers: order archival, dead letters, inventory level reports, outgoing webhooks. */
   async queue(batch, env, _ctx): Promise<void> {
     const consume = Object.hasOwn(CONSUMERS, batch.queue) ? CONSUMERS[batch.queue] : undefined;
     if (consume === undefined) {

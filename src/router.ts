@@ -15,6 +15,16 @@ import { listAdminOrders, listUnarchivedOrders } from "./routes/admin-orders";
 import { deleteProduct, putProduct } from "./routes/admin-products";
 import { listRefundsDue } from "./routes/admin-refunds";
 import { lowStockReport, salesReport, topSkusReport } from "./routes/admin-reports";
+import { getStockAlertRoute, putStockAlert } from "./routes/admin-stock-alerts";
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  getWebhookEndpoint,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  redeliverWebhook,
+  replaceWebhookEndpoint,
+} from "./routes/admin-webhooks";
 import { createCart, deleteCartItem, getCart, putCartItem } from "./routes/carts";
 import { getAvailability, getInventory, postAdjustment, postRestore, putInventory } from "./routes/inventory";
 import { getHealth, openApiRoute } from "./routes/meta";
@@ -57,6 +67,16 @@ export const routes: readonly RouteSpec[] = [
   createStorefrontKey,
   listStorefrontKeysRoute,
   revokeStorefrontKey,
+  // Outgoing webhooks (routes/admin-webhooks.ts, routes/admin-stock-alerts.ts).
+  createWebhookEndpoint,
+  listWebhookEndpoints,
+  getWebhookEndpoint,
+  replaceWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listWebhookDeliveries,
+  redeliverWebhook,
+  getStockAlertRoute,
+  putStockAlert,
 ];
 
 /** Idempotency-Key records: one IdempotencyObject per credential scope and key. */

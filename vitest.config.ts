@@ -20,6 +20,8 @@ function workersProject(name: string, include: string[], options: { exclude?: st
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
             CART_TOKEN_SECRET: TEST_CART_TOKEN_SECRET,
+            // Outgoing webhooks reach the test receiver on loopback (test/lib/webhook-receiver.ts).
+            WEBHOOKS_ALLOW_LOOPBACK: "on",
           },
         },
       })),

@@ -5,12 +5,15 @@
 import type { TestProject } from "vitest/node";
 import { createScratchDatabase, migrate, startEmbeddedPostgres } from "../scripts/lib/postgres.mjs";
 import { startRelay } from "../scripts/lib/relay.mjs";
+import { startWebhookReceiver } from "./lib/webhook-receiver";
 
 declare module "vitest" {
   interface ProvidedContext {
     databaseUrl: string;
     databaseWsProxy: string;
     databaseKind: "embedded" | "server";
+    /** A real HTTP receiver for outgoing webhooks on loopback (test/lib/webhook-receiver.ts). */
+    webhookReceiver: string;
   }
 }
 
@@ -23,7 +26,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("databaseUrl", database.url);
   project.provide("databaseWsProxy", relay.url);
   project.provide("databaseKind", serverUrl ? "server" : "embedded");
+  const receiver = await startWebhookReceiver();
+  project.provide("webhookReceiver", receiver.url);
   return async () => {
+    await receiver.close();
     await relay.close();
     if ("drop" in database) await database.drop();
     else await database.close();

@@ -21,8 +21,13 @@ const EVENT_TYPES = ["order.paid", "order.cancelled", "order.expired", "order.re
 
 const argv = process.argv.slice(2);
 const port = Number(flag(argv, "port") ?? 9494);
-const registerAt = argv.includes("--register") ? (flag(argv, "register")?.startsWith("http") ? flag(argv, "register") : baseUrl(argv)).replace(/\/$/, "") : null;
-const events = (flag(argv, "events") ?? EVENT_TYPES.join(",")).split(",").map((t) => t.trim()).filter(Boolean);
+const registerAt = argv.includes("--register")
+  ? (flag(argv, "register")?.startsWith("http") ? flag(argv, "register") : baseUrl(argv)).replace(/\/$/, "")
+  : null;
+const events = (flag(argv, "events") ?? EVENT_TYPES.join(","))
+  .split(",")
+  .map((t) => t.trim())
+  .filter(Boolean);
 const failFirst = Number(flag(argv, "fail") ?? 0);
 const printJson = argv.includes("--json");
 let secret = flag(argv, "secret");
@@ -32,7 +37,9 @@ const out = (line) => console.log(`[webhooks] ${line}`);
 const seen = new Map();
 
 if (!secret && !registerAt) {
-  console.error("webhooks:listen needs --secret whsec_… (the endpoint's signing secret) or --register [URL] (register this receiver and use its secret)");
+  console.error(
+    "webhooks:listen needs --secret whsec_… (the endpoint's signing secret) or --register [URL] (register this receiver and use its secret)",
+  );
   process.exit(2);
 }
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -43,9 +50,11 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 /** One line about an event's data: what a person watching wants to see. */
 function summary(event) {
   const d = event.data ?? {};
-  if (event.type === "order.paid") return `${d.id} ${d.total?.amount} ${d.total?.currency} (${d.lines?.length} line${d.lines?.length === 1 ? "" : "s"}, ${d.email}, payment ${d.payment_id})`;
+  if (event.type === "order.paid")
+    return `${d.id} ${d.total?.amount} ${d.total?.currency} (${d.lines?.length} line${d.lines?.length === 1 ? "" : "s"}, ${d.email}, payment ${d.payment_id})`;
   if (event.type === "order.cancelled" || event.type === "order.expired") return `${d.id} ${d.total?.amount} ${d.total?.currency}`;
-  if (event.type === "order.refund_due") return `${d.order_id} ${d.amount?.amount} ${d.amount?.currency} (${d.reason}, payment ${d.payment_id})`;
+  if (event.type === "order.refund_due")
+    return `${d.order_id} ${d.amount?.amount} ${d.amount?.currency} (${d.reason}, payment ${d.payment_id})`;
   if (event.type?.startsWith("inventory.")) return `${d.sku} available ${d.available} (threshold ${d.threshold})`;
   return "";
 }
@@ -59,7 +68,11 @@ const server = http.createServer((request, response) => {
       return;
     }
     const body = Buffer.concat(chunks).toString("utf8");
-    const headers = { "webhook-id": request.headers["webhook-id"] ?? "", "webhook-timestamp": request.headers["webhook-timestamp"] ?? "", "webhook-signature": request.headers["webhook-signature"] ?? "" };
+    const headers = {
+      "webhook-id": request.headers["webhook-id"] ?? "",
+      "webhook-timestamp": request.headers["webhook-timestamp"] ?? "",
+      "webhook-signature": request.headers["webhook-signature"] ?? "",
+    };
     const id = headers["webhook-id"];
     let event;
     try {
@@ -102,15 +115,21 @@ async function unregister() {
   if (!registered) return;
   const id = registered;
   registered = null;
-  const response = await fetch(`${registerAt}/v1/admin/webhook-endpoints/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${setting("ADMIN_TOKEN")}` } }).catch((error) => ({ status: error.message }));
+  const response = await fetch(`${registerAt}/v1/admin/webhook-endpoints/${id}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${setting("ADMIN_TOKEN")}` },
+  }).catch((error) => ({ status: error.message }));
   out(`deleted endpoint ${id} (${response.status})`);
 }
 
+// One stop, however many signals arrive (npm forwards Ctrl-C to this process, which got it too).
+let stopping = null;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, async () => {
-    await unregister();
-    server.close();
-    process.exit(0);
+  process.on(signal, () => {
+    stopping ??= unregister().finally(() => {
+      server.close();
+      process.exit(0);
+    });
   });
 }
 

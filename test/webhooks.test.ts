@@ -8,7 +8,7 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import type { CreatedWebhookEndpoint, Order, StockAlert, WebhookAttempt, WebhookEndpoint, WebhookEventPayload } from "../src/contracts";
 import { withDb } from "../src/db/client";
-import { deadLetters, orderLines, orders } from "../src/db/schema";
+import { deadLetters, orderLines, orders, webhookDeliveries } from "../src/db/schema";
 import { fanOut } from "../src/db/webhooks";
 import worker from "../src/index";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
@@ -80,7 +80,7 @@ async function consume(bodies: unknown[], options: { attempts?: number; environm
 
 /** Stores `event` with a delivery to `endpointId` without queueing it (the test drives the attempts). */
 async function storedDelivery(endpointId: string, event: WebhookEventPayload): Promise<string> {
-  const { deliveries } = await withDb(env, (db) =>
+  await withDb(env, (db) =>
     fanOut(db, {
       events: [event],
       reports: [],
@@ -89,8 +89,9 @@ async function storedDelivery(endpointId: string, event: WebhookEventPayload): P
       newDeliveryId: () => newId("whd_"),
     }),
   );
-  expect(deliveries).toHaveLength(1);
-  return deliveries[0]!;
+  const rows = await withDb(env, (db) => db.select().from(webhookDeliveries).where(eq(webhookDeliveries.eventId, event.id)));
+  expect(rows.map((row) => row.endpointId)).toEqual([endpointId]);
+  return rows[0]!.id;
 }
 
 function lowEvent(sku = unique("SYN")): WebhookEventPayload {

@@ -123,7 +123,8 @@ export type StockDecision = (row: StockAlertRow, report: InventoryLevelV1) => { 
  * order, under a row lock; a report not newer than the stored position changes nothing) and add
  * the events `decide` says they emit; then every event wanted by at least one endpoint is stored
  * with a delivery per such endpoint. Stored twice, nothing changes. Returns the deliveries of
- * these events whose first message is still owed (never queued), to send now.
+ * these events whose first message is still owed (never queued), and any older ones still owed,
+ * to send now.
  */
 export async function fanOut(
   db: Db,
@@ -166,7 +167,20 @@ export async function fanOut(
       }
     }
     const wanted = events.map((event) => ({ event, endpoints: input.wants(event.type) })).filter((e) => e.endpoints.length > 0);
-    if (wanted.length === 0) return { deliveries: [], events };
+    // Deliveries an earlier fan-out stored but never queued (it died in between; a stock event's
+    // report is not fanned out twice, so nothing else would find them), a minute on.
+    const stragglers = await tx
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(
+        and(
+          isNull(webhookDeliveries.queuedAt),
+          eq(webhookDeliveries.status, "pending"),
+          lt(webhookDeliveries.createdAt, sql`now() - interval '1 minute'`),
+        ),
+      )
+      .limit(100);
+    if (wanted.length === 0) return { deliveries: stragglers.map((row) => row.id), events };
     await tx
       .insert(webhookEvents)
       .values(
@@ -199,7 +213,7 @@ export async function fanOut(
           eq(webhookDeliveries.status, "pending"),
         ),
       );
-    return { deliveries: owed.map((row) => row.id), events };
+    return { deliveries: [...new Set([...owed, ...stragglers].map((row) => row.id))], events };
   });
 }
 

@@ -123,10 +123,12 @@ async function unregister() {
 }
 
 // One stop, however many signals arrive (npm forwards Ctrl-C to this process, which got it too).
-let stopping = null;
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
-    stopping ??= unregister().finally(() => {
+    if (stopping) return;
+    stopping = true;
+    unregister().finally(() => {
       server.close();
       process.exit(0);
     });

@@ -11,7 +11,15 @@ import { consumeOrders } from "./sync/archival";
 import { maintainCatalog } from "./sync/catalog-publish";
 import { consumeDeadLetters } from "./sync/dead-letters";
 import { consumeInventoryLevels, snapshotLevels } from "./sync/levels";
-import { CATALOG_OUTBOX_CRON, INVENTORY_QUEUE, LEVEL_SNAPSHOT_CRON, ORDERS_DLQ, ORDERS_QUEUE, WEBHOOKS_DLQ, WEBHOOKS_QUEUE } from "./sync/queues";
+import {
+  CATALOG_OUTBOX_CRON,
+  INVENTORY_QUEUE,
+  LEVEL_SNAPSHOT_CRON,
+  ORDERS_DLQ,
+  ORDERS_QUEUE,
+  WEBHOOKS_DLQ,
+  WEBHOOKS_QUEUE,
+} from "./sync/queues";
 import { consumeWebhookDeadLetters, consumeWebhooks } from "./sync/webhooks";
 
 export { CartObject } from "./objects/cart";

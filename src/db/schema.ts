@@ -4,7 +4,21 @@
  * Money columns are integer minor units (bigint) beside an ISO 4217 currency.
  */
 import { sql } from "drizzle-orm";
-import { bigint, boolean, char, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  char,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 export const productStatus = pgEnum("product_status", ["active", "archived"]);
 export const orderStatus = pgEnum("order_status", ["pending_payment", "paid", "paid_unfulfillable", "cancelled", "expired"]);
@@ -300,5 +314,8 @@ export const stockAlerts = pgTable(
     ledgerSeq: bigint("ledger_seq", { mode: "number" }).notNull().default(0),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [check("stock_alerts_state", sql`${t.state} IS NULL OR ${t.state} IN ('ok', 'low', 'out')`), check("stock_alerts_threshold", sql`${t.lowThreshold} IS NULL OR ${t.lowThreshold} >= 0`)],
+  (t) => [
+    check("stock_alerts_state", sql`${t.state} IS NULL OR ${t.state} IN ('ok', 'low', 'out')`),
+    check("stock_alerts_threshold", sql`${t.lowThreshold} IS NULL OR ${t.lowThreshold} >= 0`),
+  ],
 );

@@ -15,11 +15,10 @@
  * Postgres committed it); until then the alarm sends it again, with backoff, without any limit on
  * how long the receiver may be away.
  */
-import type { OrderStatus } from "../contracts";
+import type { OrderStatus, WebhookEventPayload, WebhookEventV1 } from "../contracts";
 import type { StoredLine } from "../domain/lines";
 import { archivalMessage, type OrderState, type PaymentRecord, type RecordedPayment, refundDueMessage } from "../domain/order";
 import { orderClosedEvent, orderPaidEvent, refundDueEvent } from "../domain/webhooks";
-import type { WebhookEventPayload, WebhookEventV1 } from "../contracts";
 import { backoffMs } from "../platform/backoff";
 import { toHex } from "../platform/crypto";
 import { ORDER_SCHEMA } from "./order-schema";

@@ -29,6 +29,8 @@ function workersProject(
             // This project's stub; TAX_MODE stays wrangler.toml's "none" unless `bindings` says otherwise.
             TAX_SERVICE_URL: inject("taxServiceUrl"),
             TAX_SERVICE_SECRET: TEST_TAX_SERVICE_SECRET,
+            // Outgoing webhooks reach the test receiver on loopback (test/lib/webhook-receiver.ts).
+            WEBHOOKS_ALLOW_LOOPBACK: "on",
             ...options.bindings,
           },
         },

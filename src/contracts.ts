@@ -13,3 +13,4 @@ export * from "./contracts/promotions";
 export * from "./contracts/reports";
 export * from "./contracts/storefront-keys";
 export * from "./contracts/stripe";
+export * from "./contracts/webhooks";

@@ -12,7 +12,16 @@ import { maintainCatalog } from "./sync/catalog-publish";
 import { consumeDeadLetters } from "./sync/dead-letters";
 import { consumeInventoryLevels, snapshotLevels } from "./sync/levels";
 import { maintainPricingSettings } from "./sync/promotions-publish";
-import { CATALOG_OUTBOX_CRON, INVENTORY_QUEUE, LEVEL_SNAPSHOT_CRON, ORDERS_DLQ, ORDERS_QUEUE } from "./sync/queues";
+import {
+  CATALOG_OUTBOX_CRON,
+  INVENTORY_QUEUE,
+  LEVEL_SNAPSHOT_CRON,
+  ORDERS_DLQ,
+  ORDERS_QUEUE,
+  WEBHOOKS_DLQ,
+  WEBHOOKS_QUEUE,
+} from "./sync/queues";
+import { consumeWebhookDeadLetters, consumeWebhooks } from "./sync/webhooks";
 
 export { CartObject } from "./objects/cart";
 export { IdempotencyObject } from "./objects/idempotency";
@@ -24,6 +33,8 @@ const CONSUMERS: Record<string, (batch: MessageBatch, env: Env) => Promise<void>
   [ORDERS_QUEUE]: consumeOrders,
   [ORDERS_DLQ]: consumeDeadLetters,
   [INVENTORY_QUEUE]: consumeInventoryLevels,
+  [WEBHOOKS_QUEUE]: consumeWebhooks,
+  [WEBHOOKS_DLQ]: consumeWebhookDeadLetters,
 };
 
 /**
@@ -48,7 +59,7 @@ export default {
     return handleWithSeam(request, requestId, async () => preflight(request, env) ?? route(request, env, ctx, requestId), env);
   },
 
-  /** Queue consumers: order archival, dead letters, inventory level reports. */
+  /** Queue consumers: order archival, dead letters, inventory level reports, outgoing webhooks. */
   async queue(batch, env, _ctx): Promise<void> {
     const consume = Object.hasOwn(CONSUMERS, batch.queue) ? CONSUMERS[batch.queue] : undefined;
     if (consume === undefined) {

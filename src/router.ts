@@ -16,6 +16,16 @@ import { deleteProduct, putProduct } from "./routes/admin-products";
 import { deletePromotionRoute, getPromotionRoute, listPromotionsRoute, putPromotion } from "./routes/admin-promotions";
 import { listRefundsDue } from "./routes/admin-refunds";
 import { lowStockReport, salesReport, topSkusReport } from "./routes/admin-reports";
+import { getStockAlertRoute, putStockAlert } from "./routes/admin-stock-alerts";
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  getWebhookEndpoint,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  redeliverWebhook,
+  replaceWebhookEndpoint,
+} from "./routes/admin-webhooks";
 import { deleteTaxRateRoute, getTaxRateRoute, getTaxSettings, listTaxRatesRoute, putTaxRate } from "./routes/admin-tax";
 import { createCart, deleteCartItem, deleteCartPromotion, getCart, putCartItem, putCartPromotion, putCartShipTo } from "./routes/carts";
 import { getAvailability, getInventory, postAdjustment, postRestore, putInventory } from "./routes/inventory";
@@ -73,6 +83,16 @@ export const routes: readonly RouteSpec[] = [
   putTaxRate,
   deleteTaxRateRoute,
   getTaxSettings,
+  // Outgoing webhooks (routes/admin-webhooks.ts, routes/admin-stock-alerts.ts).
+  createWebhookEndpoint,
+  listWebhookEndpoints,
+  getWebhookEndpoint,
+  replaceWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listWebhookDeliveries,
+  redeliverWebhook,
+  getStockAlertRoute,
+  putStockAlert,
 ];
 
 /** Idempotency-Key records: one IdempotencyObject per credential scope and key. */

@@ -10,6 +10,7 @@ import { createScratchDatabase, migrate, startEmbeddedPostgres } from "../script
 import { startRelay } from "../scripts/lib/relay.mjs";
 import { startTaxStub } from "../scripts/tax-stub.mjs";
 import { TEST_TAX_RATE_BP, TEST_TAX_SERVICE_SECRET } from "./secrets.ts";
+import { startWebhookReceiver } from "./lib/webhook-receiver";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -17,6 +18,8 @@ declare module "vitest" {
     databaseWsProxy: string;
     databaseKind: "embedded" | "server";
     taxServiceUrl: string;
+    /** A real HTTP receiver for outgoing webhooks on loopback (test/lib/webhook-receiver.ts). */
+    webhookReceiver: string;
   }
 }
 
@@ -31,7 +34,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("databaseKind", serverUrl ? "server" : "embedded");
   const taxStub = await startTaxStub({ rateBp: TEST_TAX_RATE_BP, secret: TEST_TAX_SERVICE_SECRET });
   project.provide("taxServiceUrl", taxStub.url);
+  const receiver = await startWebhookReceiver();
+  project.provide("webhookReceiver", receiver.url);
   return async () => {
+    await receiver.close();
     await taxStub.close();
     await relay.close();
     if ("drop" in database) await database.drop();

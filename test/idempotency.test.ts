@@ -160,10 +160,10 @@ describe("Idempotency-Key on POST routes", () => {
           expect(keyParams, `${method} ${path}`).toEqual([]);
           continue;
         }
-        if (path === "/v1/admin/storefront-keys") {
-          // The one POST that refuses the header: its answer holds a secret that is never stored.
+        if (path === "/v1/admin/storefront-keys" || path === "/v1/admin/webhook-endpoints") {
+          // The POSTs that refuse the header: their answers hold a secret that is never stored.
           expect(keyParams, `${method} ${path}`).toEqual([expect.objectContaining({ in: "header", required: false, description: expect.stringContaining("Not accepted") })]);
-          expect(operation.responses["422"], `${method} ${path}`).toBeUndefined();
+          expect(operation.responses["422"]?.description ?? "", `${method} ${path}`).not.toContain("idempotency_key_reused");
           continue;
         }
         posts += 1;

@@ -22,7 +22,7 @@ describe("body size limit", () => {
     const withBody = operations.filter((op) => op.method === "POST" || op.method === "PUT");
     expect(withBody.length).toBeGreaterThanOrEqual(8);
     const big = JSON.stringify({ pad: "x".repeat(64 * 1024) });
-    const values = { cart_id: "0".repeat(64), order_id: `ord_${"0".repeat(64)}`, sku: "SKU-1", product_id: "p-1", key_id: `sfk_${"0".repeat(32)}`, code: "SAVE10", promotion_id: "promo-1", country: "QZ" };
+    const values = { cart_id: "0".repeat(64), order_id: `ord_${"0".repeat(64)}`, sku: "SKU-1", product_id: "p-1", key_id: `sfk_${"0".repeat(32)}`, code: "SAVE10", promotion_id: "promo-1", country: "QZ", endpoint_id: `we_${"0".repeat(32)}`, delivery_id: `whd_${"0".repeat(32)}` };
     for (const op of withBody) {
       // No credential at all: the size is refused first, so an anonymous client cannot make the
       // Worker buffer a large body on an authenticated route.

@@ -40,7 +40,7 @@ describe("admin routes refuse every credential but the admin token", () => {
     expect(admin.length).toBeGreaterThanOrEqual(10);
     const cart = await newCart();
     const sku = unique("ADM");
-    const values = { sku, product_id: unique("p"), order_id: `ord_${cart.id}`, key_id: `sfk_${"0".repeat(32)}`, promotion_id: unique("promo"), country: "QZ" };
+    const values = { sku, product_id: unique("p"), order_id: `ord_${cart.id}`, key_id: `sfk_${"0".repeat(32)}`, promotion_id: unique("promo"), country: "QZ", endpoint_id: `we_${"0".repeat(32)}`, delivery_id: `whd_${"0".repeat(32)}` };
     let checked = 0;
     for (const op of admin) {
       for (const [, headers] of [...badCredentials, ["a cart token", { authorization: cart.headers.authorization }] as [string, Record<string, string>]]) {

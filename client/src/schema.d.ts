@@ -592,6 +592,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook endpoints, newest first; never a secret */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /** Register an endpoint for events; its signing secret is in this answer only */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-endpoints/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint; never its secret */
+        get: operations["getWebhookEndpoint"];
+        /** Replace an endpoint's URL, event types, description and enabled flag (enable or disable it); the secret stays */
+        put: operations["replaceWebhookEndpoint"];
+        post?: never;
+        /** Delete an endpoint with its deliveries; nothing more is sent to it */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Delivery attempts, newest first: status code, latency, error, next retry, event id and type */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send one delivery again, with the same webhook-id, on a fresh retry schedule */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/stock-alerts/{sku}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A SKU's low-stock threshold (inventory.low webhook) and its last stock state */
+        get: operations["getStockAlert"];
+        /** Set a SKU's own low-stock threshold (null: LOW_STOCK_THRESHOLD); applies from its next level report */
+        put: operations["putStockAlert"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1627,6 +1716,71 @@ export interface components {
              * @enum {string}
              */
             mode: "none" | "rates" | "external";
+        };
+        /** @description This URL cannot receive webhooks: not https, or a private, loopback, link-local or reserved host */
+        Problem_url_not_allowed: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 422;
+            detail: string;
+            /** @constant */
+            code: "url_not_allowed";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            errors?: {
+                /** @description Where: a body field's dotted path (variants.0.price.amount), or query.x, path.x, header.x; '' for the body as a whole */
+                path: string;
+                message: string;
+            }[];
+        };
+        WebhookEndpoint: {
+            id: string;
+            url: string;
+            event_types: ("order.paid" | "order.cancelled" | "order.expired" | "order.refund_due" | "inventory.low" | "inventory.out_of_stock")[];
+            description: string | null;
+            enabled: boolean;
+            /** @description RFC 3339 timestamp in UTC */
+            created_at: string;
+            /** @description RFC 3339 timestamp in UTC */
+            updated_at: string;
+        };
+        WebhookAttempt: {
+            id: string;
+            /** @description The delivery (one event to one endpoint) this attempt belongs to; redeliver by this id */
+            delivery_id: string;
+            endpoint_id: string;
+            /** @description Sent as webhook-id, the same on every attempt */
+            event_id: string;
+            /** @enum {string} */
+            event_type: "order.paid" | "order.cancelled" | "order.expired" | "order.refund_due" | "inventory.low" | "inventory.out_of_stock";
+            /** @description 1 for the first attempt of a delivery (a redelivery starts again at 1) */
+            attempt: number;
+            /** @description The receiver's HTTP status, or null when no answer came */
+            status_code: number | null;
+            latency_ms: number;
+            /** @description Why the attempt failed (timeout, refused URL, status), or null */
+            error: string | null;
+            /** @description When the next attempt is due; null when delivered, failed for good or dead-lettered */
+            next_retry_at: string | null;
+            /** @description RFC 3339 timestamp in UTC */
+            attempted_at: string;
+            /**
+             * @description The delivery's status now
+             * @enum {string}
+             */
+            delivery_status: "pending" | "delivered" | "failed" | "dead";
+        };
+        StockAlert: {
+            /** @description Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..) */
+            sku: string;
+            /** @description This SKU's own threshold, or null */
+            low_stock_threshold: number | null;
+            /** @description The threshold in force (its own, else LOW_STOCK_THRESHOLD) */
+            effective_threshold: number;
+            /** @description The stock state of the last level report seen (null: none seen yet) */
+            state: ("ok" | "low" | "out") | null;
         };
     };
     responses: never;
@@ -6446,6 +6600,883 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["WebhookEndpoint"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid query or cursor */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Not accepted here (400): the answer holds the signing secret, which is never replayed. If an answer is lost, delete that endpoint and create another. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where events are POSTed: https only, never a private, loopback or link-local address (loopback over http only where WEBHOOKS_ALLOW_LOOPBACK is on) */
+                    url: string;
+                    /** @description The event types this endpoint receives */
+                    event_types: ("order.paid" | "order.cancelled" | "order.expired" | "order.refund_due" | "inventory.low" | "inventory.out_of_stock")[];
+                    /** @description What the endpoint is for (at most 200 characters) */
+                    description?: string;
+                    /**
+                     * @description A disabled endpoint is sent nothing (default true)
+                     * @default true
+                     */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its signing `secret` (shown only here) */
+            201: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        event_types: ("order.paid" | "order.cancelled" | "order.expired" | "order.refund_due" | "inventory.low" | "inventory.out_of_stock")[];
+                        description: string | null;
+                        enabled: boolean;
+                        /** @description RFC 3339 timestamp in UTC */
+                        created_at: string;
+                        /** @description RFC 3339 timestamp in UTC */
+                        updated_at: string;
+                        /** @description The signing secret (Standard Webhooks), shown in this answer only */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Invalid body, or an Idempotency-Key header */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description url_not_allowed: not https, or a private, loopback, link-local or reserved host */
+            422: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_url_not_allowed"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid endpoint id */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No such endpoint */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    replaceWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where events are POSTed: https only, never a private, loopback or link-local address (loopback over http only where WEBHOOKS_ALLOW_LOOPBACK is on) */
+                    url: string;
+                    /** @description The event types this endpoint receives */
+                    event_types: ("order.paid" | "order.cancelled" | "order.expired" | "order.refund_due" | "inventory.low" | "inventory.out_of_stock")[];
+                    /** @description What the endpoint is for (at most 200 characters) */
+                    description?: string;
+                    /**
+                     * @description A disabled endpoint is sent nothing (default true)
+                     * @default true
+                     */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint as it now is */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid body, or an Idempotency-Key header */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No such endpoint */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description url_not_allowed: not https, or a private, loopback, link-local or reserved host */
+            422: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_url_not_allowed"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid endpoint id */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No such endpoint */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only this endpoint's attempts */
+                endpoint?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of attempts */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["WebhookAttempt"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid query or cursor */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1–255 printable ASCII characters, scoped to your credential; exactly one header, and no ", " in the value (that is what two headers merged into one look like: 400). The same key with the same method, path and body within 24 h replays the first answer (with `idempotent-replayed: true`); with a different request it is 422 `idempotency_key_reused`; while the first is still running, 409 `idempotency_key_in_use`. Answers 400, 401, 413, 415, 429 and 5xx are not stored. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued: the attempts show in the delivery list */
+            202: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        delivery_id: string;
+                        event_id: string;
+                        /** @constant */
+                        status: "pending";
+                    };
+                };
+            };
+            /** @description Invalid delivery id */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No such delivery */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description idempotency_key_in_use */
+            409: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_idempotency_key_in_use"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description idempotency_key_reused */
+            422: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_idempotency_key_reused"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    getStockAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..) */
+                sku: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The SKU's threshold and stock state */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockAlert"];
+                };
+            };
+            /** @description Invalid SKU or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description method_not_allowed: HEAD is not served */
+            405: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_method_not_allowed"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    putStockAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..) */
+                sku: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description inventory.low fires when available drops to this or below; null: the LOW_STOCK_THRESHOLD default */
+                    low_stock_threshold: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The SKU's threshold and stock state */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockAlert"];
+                };
+            };
+            /** @description Invalid SKU or body */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"];
+                };
+            };
+            /** @description Missing or wrong admin token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
                 };
             };
             /** @description internal: an unexpected fault (the request id is logged) */

@@ -62,6 +62,7 @@ export const PROBLEMS = {
   unsupported_media_type: problem(415, {}, "Send the body as application/json"),
   quantity_limit_exceeded: problem(422, { limit: z.number().int().positive(), sku: sku.optional() }, "Over the per-line limit"),
   amount_too_large: problem(422, { sku: sku.optional() }, "The line total would not be an exact amount"),
+  url_not_allowed: problem(422, { errors: z.array(FieldError).optional() }, "This URL cannot receive webhooks: not https, or a private, loopback, link-local or reserved host"),
   idempotency_key_reused: problem(422, {}, "This Idempotency-Key was used for a different request"),
   rate_limited: problem(429, {}, "Too many requests from this client; see Retry-After"),
   internal: problem(500, {}, "An unexpected fault; quote the request id"),

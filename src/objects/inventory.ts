@@ -128,7 +128,12 @@ export class InventoryObject extends DurableObject<Env> {
     const report = this.#store.levelReport(now);
     if (report === null) return this.#store.markLevelReported(0);
     try {
-      await this.env.INVENTORY_QUEUE.send(report, { contentType: "json" });
+      // To Postgres (inventory_levels) and to the webhooks consumer (low / out-of-stock crossings);
+      // both keep the newest ledger position, so a report sent twice after a partial failure is harmless.
+      await Promise.all([
+        this.env.INVENTORY_QUEUE.send(report, { contentType: "json" }),
+        this.env.WEBHOOKS_QUEUE.send(report, { contentType: "json" }),
+      ]);
       this.#store.markLevelReported(report.ledger_seq);
     } catch (error) {
       log("warn", "inventory level report failed; retrying", { sku: report.sku, ...errorFields(error) });

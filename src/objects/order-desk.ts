@@ -163,7 +163,7 @@ export class OrderDesk {
   /** Expires a pending order whose payment window is over (its holds are released by the alarm). */
   expireIfDue(now: number): void {
     const order = this.orders.order();
-    if (order && paymentWindowOver(order, now)) this.orders.close("expired");
+    if (order && paymentWindowOver(order, now)) this.orders.close("expired", now);
   }
 
   /** Releases the holds of a cancelled or expired order (idempotent; the alarm retries). */
@@ -229,10 +229,10 @@ export class OrderDesk {
     for (const effect of effects) {
       switch (effect) {
         case "expire":
-          this.orders.close("expired");
+          this.orders.close("expired", now);
           break;
         case "cancel":
-          this.orders.close("cancelled");
+          this.orders.close("cancelled", now);
           break;
         case "release_holds":
           await this.releaseClosedOrderHolds();

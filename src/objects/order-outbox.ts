@@ -1,6 +1,6 @@
 /**
  * Sends what an order's outbox holds (order-store.ts explains the outbox): queue messages
- * (archival, refunds) wait for their receiver's confirmation and go again until it comes; registry
+ * (archival, refunds, webhook events) wait for their receiver's confirmation and go again until it comes; registry
  * entries are done once the day's PaidOrdersObject recorded them. Failures are retried with
  * backoff by the cart object's alarm.
  */
@@ -23,7 +23,9 @@ export class OrderOutbox {
           await paidOrdersStub(this.env, new Date(entry.paid_at).toISOString().slice(0, 10)).record(entry);
           this.orders.markDelivered(message.seq, Date.now());
         } else {
-          await this.env.ORDERS_QUEUE.send(JSON.parse(message.body), { contentType: "json" });
+          // Webhook events go to the webhooks queue; archival and refunds to the orders queue.
+          const queue = message.kind === "event" ? this.env.WEBHOOKS_QUEUE : this.env.ORDERS_QUEUE;
+          await queue.send(JSON.parse(message.body), { contentType: "json" });
           this.orders.markSent(message.seq, message.attempts + 1, Date.now());
         }
       } catch (error) {

@@ -95,5 +95,27 @@ export const ORDER_SCHEMA: StoreSchema = {
       ALTER TABLE order_lines ADD COLUMN tax_amount INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 4,
+    description: "outbox messages of kind event: the order's webhook events (paid, cancelled, expired, refund due)",
+    sql: `
+      CREATE TABLE outbox_v4 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        last_error TEXT,
+        kind TEXT NOT NULL DEFAULT 'archive' CHECK (kind IN ('archive', 'refund', 'registry', 'event')),
+        key TEXT NOT NULL DEFAULT 'archive',
+        confirmed_at INTEGER
+      );
+      INSERT INTO outbox_v4 (seq, body, created_at, attempts, next_attempt_at, sent_at, last_error, kind, key, confirmed_at)
+        SELECT seq, body, created_at, attempts, next_attempt_at, sent_at, last_error, kind, key, confirmed_at FROM outbox;
+      DROP TABLE outbox;
+      ALTER TABLE outbox_v4 RENAME TO outbox;
+    `,
+  },
   ],
 };

@@ -9,13 +9,17 @@
  *   archive   the paid order, to the archival queue (→ Postgres `orders`)
  *   refund    a payment to give back, to the same queue (→ Postgres `refunds_due`)
  *   registry  the order's entry in the day's PaidOrdersObject (the back office's backlog view)
+ *   event     a webhook event (order.paid, order.cancelled, order.expired, order.refund_due), to
+ *             the webhooks queue; confirmed once the fan-out stored it (sync/webhooks.ts)
  * A queued message is done only when its receiver confirms it (the consumer calls back once
  * Postgres committed it); until then the alarm sends it again, with backoff, without any limit on
  * how long the receiver may be away.
  */
-import type { OrderStatus } from "../contracts";
+import type { OrderStatus, WebhookEventPayload, WebhookEventV1 } from "../contracts";
 import { archivalMessage, type OrderLineState, type OrderPricing, type OrderState, type PaymentRecord, type RecordedPayment, refundDueMessage } from "../domain/order";
+import { orderClosedEvent, orderPaidEvent, refundDueEvent } from "../domain/webhooks";
 import { backoffMs } from "../platform/backoff";
+import { toHex } from "../platform/crypto";
 import { ORDER_SCHEMA } from "./order-schema";
 import { LazySchema } from "./sql-migrations";
 
@@ -26,7 +30,12 @@ export const CONFIRM_BACKOFF = { baseMs: 60_000, capMs: 3_600_000 };
 
 export { ORDER_SCHEMA };
 
-export type OutboxKind = "archive" | "refund" | "registry";
+export type OutboxKind = "archive" | "refund" | "registry" | "event";
+
+/** A new webhook event id (`webhook-id`); stored in the outbox body, so every resend carries it. */
+function newEventId(): string {
+  return `evt_${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
+}
 
 interface OrderRow extends Omit<OrderState, "pricing">, Record<string, SqlStorageValue> {
   holds_released: number;
@@ -125,9 +134,12 @@ export class OrderStore {
     this.sql.exec("UPDATE orders SET redemptions_settled = 1 WHERE id = 1");
   }
 
-  /** Moves a pending order to cancelled or expired. */
-  close(status: "cancelled" | "expired"): void {
-    this.sql.exec("UPDATE orders SET status = ? WHERE id = 1 AND status = 'pending_payment'", status);
+  /** Moves a pending order to cancelled or expired, with its webhook event in the same transaction. */
+  close(status: "cancelled" | "expired", now: number): void {
+    this.storage.transactionSync(() => {
+      const closed = this.sql.exec("UPDATE orders SET status = ? WHERE id = 1 AND status = 'pending_payment'", status).rowsWritten > 0;
+      if (closed) this.#enqueueEvent(orderClosedEvent(newEventId(), this.order()!, this.lines(), status, now), now);
+    });
   }
 
   /** Records that the holds of a closed order were released (so the alarm stops trying). */
@@ -151,11 +163,21 @@ export class OrderStore {
       const order = this.order()!;
       this.#enqueue("archive", "archive", archivalMessage(order, this.lines()), paidAt);
       this.#enqueue("registry", `registry:${paidAt}`, this.#registryEntry(order, null), paidAt);
+      if (status === "paid") this.#enqueueEvent(orderPaidEvent(newEventId(), order, this.lines()), paidAt);
       if (status === "paid_unfulfillable") {
         const payment = { paymentId: order.payment_id!, amount: order.total_amount, currency: order.currency };
-        this.#enqueue("refund", `refund:${payment.paymentId}`, refundDueMessage(order.order_id, payment, "unfulfillable", paidAt), paidAt);
+        const refund = refundDueMessage(order.order_id, payment, "unfulfillable", paidAt);
+        this.#enqueue("refund", `refund:${payment.paymentId}`, refund, paidAt);
+        this.#enqueueEvent(refundDueEvent(newEventId(), refund), paidAt);
       }
     });
+  }
+
+  /** Queues a webhook event (outbox key `event:<id>`, which the fan-out confirms). */
+  #enqueueEvent(event: WebhookEventPayload, now: number): void {
+    const key = `event:${event.id}`;
+    const message: WebhookEventV1 = { type: "webhook.event", version: 1, event, source: { cart_id: this.order()!.cart_id, key } };
+    this.#enqueue("event", key, message, now);
   }
 
   #registryEntry(order: OrderState, archivedAt: number | null): RegistryEntry {
@@ -212,7 +234,9 @@ export class OrderStore {
       const key = `refund:${event.paymentId}`;
       if (this.sql.exec("SELECT 1 FROM outbox WHERE key = ?", key).toArray().length > 0) return;
       const reason = event.outcome === "second_payment" ? "second_payment" : "order_not_payable";
-      this.#enqueue("refund", key, refundDueMessage(orderId, { paymentId: event.paymentId, amount: event.amount, currency: event.currency }, reason, now), now);
+      const refund = refundDueMessage(orderId, { paymentId: event.paymentId, amount: event.amount, currency: event.currency }, reason, now);
+      this.#enqueue("refund", key, refund, now);
+      this.#enqueueEvent(refundDueEvent(newEventId(), refund), now);
     });
   }
 

@@ -9,6 +9,10 @@ export const ORDERS_QUEUE = "edgecart-orders";
 export const ORDERS_DLQ = "edgecart-orders-dlq";
 /** Stock levels reported by the SKU objects (sync/levels.ts). */
 export const INVENTORY_QUEUE = "edgecart-inventory";
+/** Outgoing webhooks: order events, level reports and delivery attempts (sync/webhooks.ts). */
+export const WEBHOOKS_QUEUE = "edgecart-webhooks";
+/** Webhook deliveries that failed every attempt, and messages Queues gave up on (sync/webhooks.ts). */
+export const WEBHOOKS_DLQ = "edgecart-webhooks-dlq";
 
 /**
  * Every minute: republish catalog changes whose edge publish failed, then rebuild the KV catalog

@@ -98,11 +98,14 @@ export interface LedgerCheck {
   ledger_reserved: number;
   holds_reserved: number;
   ledger_sold: number;
+  /** Holds whose own ledger rows do not sum to their live quantity (0 for a hold that is gone). */
+  hold_mismatches: number;
 }
 
 /**
  * The SKU's invariants: on_hand, reserved and sold equal the ledger's sums, reserved equals the
- * live holds, and 0 ≤ reserved ≤ on_hand (so available is never negative).
+ * live holds, each hold's ledger rows sum to its quantity, and 0 ≤ reserved ≤ on_hand (so
+ * available is never negative).
  */
 export function ledgerAgrees(check: Omit<LedgerCheck, "ok">): boolean {
   return (
@@ -110,6 +113,7 @@ export function ledgerAgrees(check: Omit<LedgerCheck, "ok">): boolean {
     check.reserved === check.ledger_reserved &&
     check.reserved === check.holds_reserved &&
     check.sold === check.ledger_sold &&
+    check.hold_mismatches === 0 &&
     check.reserved <= check.on_hand &&
     check.reserved >= 0
   );

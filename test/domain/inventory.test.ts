@@ -92,11 +92,12 @@ describe("levels and the ledger", () => {
     expect(levels(10, 3)).toEqual({ on_hand: 10, reserved: 3, available: 7 });
   });
 
-  it("agrees only when state, ledger and holds say the same and reserved stays within on_hand", () => {
-    const good = { on_hand: 8, reserved: 3, sold: 2, ledger_on_hand: 8, ledger_reserved: 3, ledger_sold: 2, holds_reserved: 3 };
+  it("agrees only when state, ledger and holds (each on its own) say the same and reserved stays within on_hand", () => {
+    const good = { on_hand: 8, reserved: 3, sold: 2, ledger_on_hand: 8, ledger_reserved: 3, ledger_sold: 2, holds_reserved: 3, hold_mismatches: 0 };
     expect(ledgerAgrees(good)).toBe(true);
     expect(ledgerAgrees({ ...good, holds_reserved: 2 })).toBe(false);
     expect(ledgerAgrees({ ...good, ledger_sold: 1 })).toBe(false);
+    expect(ledgerAgrees({ ...good, hold_mismatches: 1 })).toBe(false);
     expect(ledgerAgrees({ ...good, reserved: 9, ledger_reserved: 9, holds_reserved: 9 })).toBe(false);
   });
 });

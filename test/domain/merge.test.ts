@@ -134,7 +134,8 @@ const cartArb = fc.uniqueArray(fc.record({ sku: fc.constantFrom(...SKUS), quanti
   selector: (l) => l.sku,
   maxLength: SKUS.length,
 });
-const limitsArb = fc.record({
+/** Per-SKU line limits; A's may be 0 (the line cannot be kept at all). */
+const limitsArb: fc.Arbitrary<Record<string, number>> = fc.record({
   A: fc.integer({ min: 0, max: 25 }),
   B: fc.integer({ min: 1, max: 25 }),
   C: fc.integer({ min: 1, max: 25 }),
@@ -142,13 +143,13 @@ const limitsArb = fc.record({
   E: fc.integer({ min: 1, max: 25 }),
   F: fc.integer({ min: 1, max: 25 }),
 });
-const scenarioArb = fc.record({
+type Scenario = { target: MergeLine[]; source: MergeLine[]; mode: MergeMode; limits: Record<string, number> };
+const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   target: cartArb,
   source: cartArb,
   mode: fc.constantFrom<MergeMode>("merge", "replace"),
   limits: limitsArb,
 });
-type Scenario = { target: MergeLine[]; source: MergeLine[]; mode: MergeMode; limits: Record<string, number> };
 
 const quantities = (lines: readonly MergeLine[]) => new Map(lines.map((l) => [l.sku, l.quantity]));
 const planOf = (s: Scenario) => planMerge(s.target, s.source, s.mode, ((sku: string) => s.limits[sku]!) satisfies LineLimit);

@@ -142,7 +142,8 @@ export class InventoryState {
     const onHandDelta = next.on_hand - before.on_hand;
     const reservedDelta = next.reserved - before.reserved;
     const logged = kind !== null && (onHandDelta !== 0 || reservedDelta !== 0 || kind === "adjust" || extra.seq !== undefined);
-    const rows = logged && kind !== null ? [{ kind, holdId: extra.holdId, operationId: extra.operationId, reason: extra.reason, onHandDelta, reservedDelta }] : [];
+    const row = { holdId: extra.holdId, operationId: extra.operationId, reason: extra.reason, onHandDelta, reservedDelta };
+    const rows = logged && kind !== null ? [{ kind, ...row }] : [];
     return this.commitRows(next, now, rows, write, extra.seq);
   }
 
@@ -157,7 +158,9 @@ export class InventoryState {
     const onHandDelta = next.on_hand - before.on_hand;
     const reservedDelta = next.reserved - before.reserved;
     const sum = (pick: (row: LedgerEntry) => number) => rows.reduce((n, row) => n + pick(row), 0);
-    if (sum((row) => row.onHandDelta) !== onHandDelta || sum((row) => row.reservedDelta) !== reservedDelta) throw new Error(`${this.sku}: ledger rows do not add up to the change`);
+    if (sum((row) => row.onHandDelta) !== onHandDelta || sum((row) => row.reservedDelta) !== reservedDelta) {
+      throw new Error(`${this.sku}: ledger rows do not add up to the change`);
+    }
     const first = Math.max(this.lastSeq, seqFloor) + 1;
     const result = this.storage.transactionSync(() => {
       const value = write();

@@ -82,6 +82,61 @@ export function decideHold(state: HoldState, ownerId: string, quantity: number, 
   return { ok: true, quantity, delta: quantity - current };
 }
 
+/** Refusals of a hold move or its undo, besides the hold refusals. */
+export type MoveRefusal =
+  | InventoryRefusal
+  /** The merge id already moved other holds, or another quantity, in this SKU. */
+  | { ok: false; reason: "merge_id_reused" }
+  /** The move was undone (or its undo came first): it never happens again under this merge id. */
+  | { ok: false; reason: "move_undone" }
+  /** Undo only: the holds changed since the move (the target's quantity or owner, or the source id is held again). */
+  | { ok: false; reason: "move_superseded" };
+
+/** Everything a hold move depends on, as the SKU object holds it. */
+export interface MoveState {
+  stock: { on_hand: number; reserved: number };
+  item: SkuPricing | null;
+  /** The live source hold (null: lapsed, released, or never taken). */
+  from: { owner_id: string; quantity: number } | null;
+  /** Whether the source hold id was sold. */
+  fromCommitted: boolean;
+  /** The live target hold, if any. */
+  to: { owner_id: string; quantity: number } | null;
+  /** Whether the target hold id was sold. */
+  toCommitted: boolean;
+  /** Units the asking client holds in this SKU's other holds (neither source nor target). */
+  clientHeld?: number;
+}
+
+/** What a move does: the target's hold becomes `quantity`, `taken` units come from stock, `released` go back. */
+export type MoveDecision = Ok<{ quantity: number; taken: number; released: number }> | InventoryRefusal;
+
+/**
+ * Decides moving the source hold into the target hold (owned by `toOwnerId`) so that the target
+ * holds exactly `quantity`: the two holds' live units are one pool, the source's going first;
+ * what the pool has beyond `quantity` returns to stock, and only units beyond the pool are new.
+ * New units need everything {@link decideHold} asks of a hold that grows (sellable SKU, line
+ * limit, the client's cap, free stock: `insufficient_stock` with `available`, the most the target
+ * could hold now); a move within the pool needs nothing, so it cannot fail on stock. A sold source
+ * or target is refused (`hold_committed`: a sold hold never moves or comes back), and so is a
+ * target held by another owner.
+ */
+export function decideMove(state: MoveState, toOwnerId: string, quantity: number, limits: HoldLimits = {}): MoveDecision {
+  if (state.fromCommitted || state.toCommitted) return { ok: false, reason: "hold_committed" };
+  if (state.to !== null && state.to.owner_id !== toOwnerId) return { ok: false, reason: "hold_owner_mismatch" };
+  const pool = (state.from?.quantity ?? 0) + (state.to?.quantity ?? 0);
+  const pooled: HoldState = {
+    stock: state.stock,
+    item: state.item,
+    existing: { owner_id: toOwnerId, quantity: pool },
+    committed: false,
+    clientHeld: state.clientHeld ?? 0,
+  };
+  const decision = decideHold(pooled, toOwnerId, quantity, limits);
+  if (!decision.ok) return decision;
+  return { ok: true, quantity, taken: Math.max(0, decision.delta), released: Math.max(0, -decision.delta) };
+}
+
 /** Decides a change of on_hand: it may never go below what is reserved (or below 0). */
 export function planOnHand(stock: { on_hand: number; reserved: number }, next: number): Ok | Extract<InventoryRefusal, { reason: "below_reserved" }> {
   if (next < stock.reserved || next < 0) return { ok: false, reason: "below_reserved", reserved: stock.reserved, on_hand: stock.on_hand };
@@ -98,11 +153,14 @@ export interface LedgerCheck {
   ledger_reserved: number;
   holds_reserved: number;
   ledger_sold: number;
+  /** Holds whose own ledger rows do not sum to their live quantity (0 for a hold that is gone). */
+  hold_mismatches: number;
 }
 
 /**
  * The SKU's invariants: on_hand, reserved and sold equal the ledger's sums, reserved equals the
- * live holds, and 0 ≤ reserved ≤ on_hand (so available is never negative).
+ * live holds, each hold's ledger rows sum to its quantity, and 0 ≤ reserved ≤ on_hand (so
+ * available is never negative).
  */
 export function ledgerAgrees(check: Omit<LedgerCheck, "ok">): boolean {
   return (
@@ -110,6 +168,7 @@ export function ledgerAgrees(check: Omit<LedgerCheck, "ok">): boolean {
     check.reserved === check.ledger_reserved &&
     check.reserved === check.holds_reserved &&
     check.sold === check.ledger_sold &&
+    check.hold_mismatches === 0 &&
     check.reserved <= check.on_hand &&
     check.reserved >= 0
   );

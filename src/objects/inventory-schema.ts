@@ -95,5 +95,43 @@ export const INVENTORY_SCHEMA: StoreSchema = {
     description: "the SKU's product category (promotions may target categories)",
     sql: "ALTER TABLE catalog ADD COLUMN category TEXT;",
   },
+  {
+    version: 7,
+    description: "hold moves (cart merge): ledger kinds move_out and move_in, and the record of each move by merge id",
+    // SQLite cannot change a CHECK in place: the ledger is copied into a table with the new kinds
+    // (once per object, in this migration's transaction; seq values are kept).
+    sql: `
+      CREATE TABLE ledger_v7 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('set', 'adjust', 'hold', 'release', 'expire', 'commit', 'move_out', 'move_in')),
+        hold_id TEXT,
+        operation_id TEXT UNIQUE,
+        on_hand_delta INTEGER NOT NULL,
+        reserved_delta INTEGER NOT NULL,
+        reason TEXT
+      );
+      INSERT INTO ledger_v7 (seq, at, kind, hold_id, operation_id, on_hand_delta, reserved_delta, reason)
+        SELECT seq, at, kind, hold_id, operation_id, on_hand_delta, reserved_delta, reason FROM ledger;
+      DROP TABLE ledger;
+      ALTER TABLE ledger_v7 RENAME TO ledger;
+      CREATE TABLE hold_moves (
+        merge_id TEXT PRIMARY KEY,
+        from_hold_id TEXT,
+        to_hold_id TEXT,
+        to_owner_id TEXT,
+        quantity INTEGER CHECK (quantity >= 0),
+        from_before TEXT,
+        to_before TEXT,
+        answer TEXT,
+        moved_at INTEGER,
+        undo_answer TEXT,
+        undone_at INTEGER,
+        CHECK ((answer IS NULL) = (moved_at IS NULL)),
+        CHECK ((undo_answer IS NULL) = (undone_at IS NULL)),
+        CHECK (answer IS NOT NULL OR undo_answer IS NOT NULL)
+      );
+    `,
+  },
   ],
 };

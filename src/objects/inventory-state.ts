@@ -10,8 +10,9 @@
  * (an unknown name on the public availability route) creates nothing.
  */
 import type { InventoryLevelV1, SkuPricing, StockLevels } from "../contracts";
-import { type LedgerCheck, ledgerAgrees, levels, type Ok } from "../domain/inventory";
+import { type LedgerCheck, levels, type Ok } from "../domain/inventory";
 import { backoffMs } from "../platform/backoff";
+import { appendLedger, type LedgerEntry, type LedgerKind, verifyLedger } from "./inventory-ledger";
 import { INVENTORY_SCHEMA } from "./inventory-schema";
 import { hasSchema, runSqlMigrations } from "./sql-migrations";
 
@@ -21,7 +22,7 @@ export const LEVEL_REPORT_DELAY_MS = 1000;
 /** Level report retries: 1 s doubling, at most a minute apart. */
 export const LEVEL_REPORT_BACKOFF = { baseMs: 1000, capMs: 60_000 };
 
-export type LedgerKind = "set" | "adjust" | "hold" | "release" | "expire" | "commit";
+export type { LedgerKind } from "./inventory-ledger";
 
 export interface Stock {
   on_hand: number;
@@ -139,12 +140,30 @@ export class InventoryState {
    * a ledger row when on_hand or reserved moved; memory takes `next` only once it succeeded.
    */
   protected commitChange<T>(next: Stock, now: number, kind: LedgerKind | null, extra: { holdId?: string; operationId?: string; reason?: string; seq?: number }, write: () => T): T {
-    this.ensureSchema();
     const before = this.stock ?? { on_hand: 0, reserved: 0, sold: 0 };
     const onHandDelta = next.on_hand - before.on_hand;
     const reservedDelta = next.reserved - before.reserved;
     const logged = kind !== null && (onHandDelta !== 0 || reservedDelta !== 0 || kind === "adjust" || extra.seq !== undefined);
-    const seq = Math.max(this.lastSeq, extra.seq ?? 0) + 1;
+    const row = { holdId: extra.holdId, operationId: extra.operationId, reason: extra.reason, onHandDelta, reservedDelta };
+    const rows = logged && kind !== null ? [{ kind, ...row }] : [];
+    return this.commitRows(next, now, rows, write, extra.seq);
+  }
+
+  /**
+   * Runs `write` (synchronous SQL) in one transaction with the stock row brought to `next` and
+   * the ledger `rows` appended after row `seqFloor` at the earliest; memory takes `next` only once
+   * it succeeded. The rows must add up to the change of on_hand and reserved.
+   */
+  protected commitRows<T>(next: Stock, now: number, rows: readonly LedgerEntry[], write: () => T, seqFloor = 0): T {
+    this.ensureSchema();
+    const before = this.stock ?? { on_hand: 0, reserved: 0, sold: 0 };
+    const onHandDelta = next.on_hand - before.on_hand;
+    const reservedDelta = next.reserved - before.reserved;
+    const sum = (pick: (row: LedgerEntry) => number) => rows.reduce((n, row) => n + pick(row), 0);
+    if (sum((row) => row.onHandDelta) !== onHandDelta || sum((row) => row.reservedDelta) !== reservedDelta) {
+      throw new Error(`${this.sku}: ledger rows do not add up to the change`);
+    }
+    const first = Math.max(this.lastSeq, seqFloor) + 1;
     const result = this.storage.transactionSync(() => {
       const value = write();
       if (this.stock === null || onHandDelta !== 0 || reservedDelta !== 0 || next.sold !== before.sold) {
@@ -156,23 +175,11 @@ export class InventoryState {
           next.sold,
         );
       }
-      if (logged) {
-        this.sql.exec(
-          "INSERT INTO ledger (seq, at, kind, hold_id, operation_id, on_hand_delta, reserved_delta, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          seq,
-          now,
-          kind,
-          extra.holdId ?? null,
-          extra.operationId ?? null,
-          onHandDelta,
-          reservedDelta,
-          extra.reason ?? null,
-        );
-      }
+      for (const [i, row] of rows.entries()) appendLedger(this.sql, first + i, now, row);
       return value;
     });
     this.stock = { ...next };
-    if (logged) this.lastSeq = seq;
+    if (rows.length > 0) this.lastSeq = first + rows.length - 1;
     return result;
   }
 
@@ -185,7 +192,6 @@ export class InventoryState {
   pricing(): SkuPricing | null {
     return this.item;
   }
-
 
   /**
    * Releases every hold whose expiry has passed (ledger `expire` rows). Runs at the start of each
@@ -213,12 +219,9 @@ export class InventoryState {
     return this.earliest;
   }
 
-
-
   protected isCommitted(holdId: string): boolean {
     return this.ready && this.sql.exec("SELECT 1 FROM committed_holds WHERE hold_id = ?", holdId).toArray().length > 0;
   }
-
 
   /** Units `client` holds in this SKU, not counting hold `except`. */
   protected heldBy(client: string | null, except: string): number {
@@ -234,12 +237,6 @@ export class InventoryState {
     if (previous !== null && previous.expires_at === this.earliest && hold.expires_at > previous.expires_at) this.earliest = this.earliestExpiry();
     else if (this.earliest === null || hold.expires_at < this.earliest) this.earliest = hold.expires_at;
   }
-
-
-
-
-
-
 
   /** The SKU's current levels with its ledger position, as reported to Postgres. */
   levelReport(now: number): LevelReport | null {
@@ -280,29 +277,8 @@ export class InventoryState {
     this.sql.exec("UPDATE level_reports SET attempts = ?, due_at = ? WHERE id = 1", this.reportAttempts, this.reportDue);
   }
 
-  /** Recomputes on_hand, reserved and sold from the ledger and checks them against the state (stored and in memory). */
+  /** Recomputes on_hand, reserved and sold (and each hold) from the ledger and checks them against the state (stored and in memory). */
   verify(): LedgerCheck {
-    const stored = this.ready ? this.sql.exec<Stock & Record<string, SqlStorageValue>>("SELECT on_hand, reserved, sold FROM stock WHERE id = 1").toArray()[0] : undefined;
-    const stock = stored ?? { on_hand: 0, reserved: 0, sold: 0 };
-    const sums = this.ready
-      ? this.sql
-          .exec<{ on_hand: number | null; reserved: number | null; sold: number | null }>(
-            "SELECT SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved, -SUM(CASE WHEN kind = 'commit' THEN on_hand_delta ELSE 0 END) AS sold FROM ledger",
-          )
-          .one()
-      : { on_hand: 0, reserved: 0, sold: 0 };
-    const held = this.ready ? (this.sql.exec<{ n: number | null }>("SELECT SUM(quantity) AS n FROM holds").one().n ?? 0) : 0;
-    const check = {
-      on_hand: stock.on_hand,
-      reserved: stock.reserved,
-      sold: stock.sold,
-      ledger_on_hand: sums.on_hand ?? 0,
-      ledger_reserved: sums.reserved ?? 0,
-      ledger_sold: sums.sold ?? 0,
-      holds_reserved: held,
-    };
-    const memory = this.stock ?? { on_hand: 0, reserved: 0, sold: 0 };
-    const inMemory = memory.on_hand === stock.on_hand && memory.reserved === stock.reserved && memory.sold === stock.sold && [...this.holds.values()].reduce((n, h) => n + h.quantity, 0) === held;
-    return { ok: ledgerAgrees(check) && inMemory, ...check };
+    return verifyLedger(this.ready ? this.sql : null, { stock: this.stock, holds: this.holds });
   }
 }

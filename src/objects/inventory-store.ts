@@ -1,16 +1,19 @@
 /**
  * The SKU object's operations (InventoryObject calls them): each one decides with
  * src/domain/inventory.ts and changes the state in one transaction. The state, its memory copy
- * and that transaction are in inventory-state.ts. Time is a parameter (`now`, ms since epoch).
+ * and that transaction are in inventory-state.ts; hold moves (cart merge) in inventory-moves.ts.
+ * Time is a parameter (`now`, ms since epoch).
  */
 import { type Hold, type InventorySnapshot, MAX_LISTED_HOLDS, type SkuPricing, type StockLevels } from "../contracts";
 import { decideHold, type HoldLimits, holdExpiry, type InventoryRefusal, type Ok, planOnHand } from "../domain/inventory";
-import { type HoldOutcome, type HoldRow, InventoryState, iso } from "./inventory-state";
+import { InventoryMoves } from "./inventory-moves";
+import { type HoldOutcome, type HoldRow, iso } from "./inventory-state";
 
+export { type MoveOutcome, type UndoOutcome } from "./inventory-moves";
 export { type HoldOutcome, LEVEL_REPORT_BACKOFF, LEVEL_REPORT_DELAY_MS, type LevelReport } from "./inventory-state";
 
-/** State access for one SKU. */
-export class InventoryStore extends InventoryState {
+/** State access for one SKU (hold moves in inventory-moves.ts, state and ledger in inventory-state.ts). */
+export class InventoryStore extends InventoryMoves {
   /**
    * Stores the SKU's catalog entry unless a newer version is already here (publishes may race or
    * be retried). Defining a SKU makes it exist with 0 on hand. Returns the entry now in force.

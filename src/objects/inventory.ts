@@ -9,10 +9,10 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { InventorySnapshot, SkuPricing, StockLevels } from "../contracts";
-import type { HoldLimits, InventoryRefusal, LedgerCheck, Ok } from "../domain/inventory";
+import type { HoldLimits, InventoryRefusal, LedgerCheck, MoveRefusal, Ok } from "../domain/inventory";
 import { errorFields, log } from "../platform/log";
 import { AlarmSlot } from "./alarm";
-import { type HoldOutcome, InventoryStore, type LevelReport } from "./inventory-store";
+import { type HoldOutcome, InventoryStore, type LevelReport, type MoveOutcome, type UndoOutcome } from "./inventory-store";
 
 export class InventoryObject extends DurableObject<Env> {
   #store: InventoryStore;
@@ -58,6 +58,40 @@ export class InventoryObject extends DurableObject<Env> {
    */
   async hold(holdId: string, ownerId: string, quantity: number, ttlSeconds: number, limits: HoldLimits = {}): Promise<HoldOutcome | InventoryRefusal> {
     return this.#mutate((now) => this.#store.hold(holdId, ownerId, quantity, Math.round(ttlSeconds * 1000), now, limits));
+  }
+
+  /**
+   * Cart merge: sets hold `toHoldId` (owned by `toOwnerId`) to exactly `quantity` units for
+   * `ttlSeconds`, taking hold `fromHoldId`'s units first (it disappears; what the two held beyond
+   * `quantity` returns to stock), in one transaction. Only units beyond what the two held need
+   * free stock: refused all or nothing (`insufficient_stock` with `available`, and the refusals
+   * of a growing hold); a lapsed source makes it an ordinary hold. `hold_committed` when either
+   * hold was sold, `hold_owner_mismatch` when the target is another owner's. Idempotent by
+   * `mergeId`: a replay answers as the first call did and changes nothing (`merge_id_reused` for
+   * other holds or another quantity; `move_undone` once undone). See inventory-moves.ts.
+   */
+  async moveHold(
+    mergeId: string,
+    fromHoldId: string,
+    toHoldId: string,
+    toOwnerId: string,
+    quantity: number,
+    ttlSeconds: number,
+    limits: HoldLimits = {},
+  ): Promise<MoveOutcome | MoveRefusal> {
+    const ttlMs = Math.round(ttlSeconds * 1000);
+    return this.#mutate((now) => this.#store.moveHold(mergeId, fromHoldId, toHoldId, toOwnerId, quantity, ttlMs, now, limits));
+  }
+
+  /**
+   * Undoes the move recorded under `mergeId`, all or nothing: both holds as they were before it
+   * (except one whose own expiry has passed since), if the holds are still as the move left them
+   * (`move_superseded`, `hold_committed` otherwise) and the units it needs back are free
+   * (`insufficient_stock`). Idempotent; afterwards a move under that id is refused. An id this SKU
+   * never moved is recorded as undone (`undone: false`). See inventory-moves.ts.
+   */
+  async undoMove(mergeId: string): Promise<UndoOutcome | MoveRefusal> {
+    return this.#mutate((now) => this.#store.undoMove(mergeId, now));
   }
 
   /** Stores the SKU's catalog entry (price, status, limit) unless a newer version is here. */

@@ -1,7 +1,7 @@
 // The SKU's stock rules (src/domain/inventory.ts), on their own: no object, no storage.
 import { describe, expect, it } from "vitest";
 import type { SkuPricing } from "../../src/contracts";
-import { decideHold, type HoldState, ledgerAgrees, levels, planOnHand } from "../../src/domain/inventory";
+import { decideHold, decideMove, type HoldState, ledgerAgrees, levels, type MoveState, planOnHand } from "../../src/domain/inventory";
 
 const item = (overrides: Partial<SkuPricing> = {}): SkuPricing => ({
   sku: "SKU-1",
@@ -79,6 +79,40 @@ describe("decideHold", () => {
   });
 });
 
+describe("decideMove", () => {
+  const move = (overrides: Partial<MoveState> = {}): MoveState => ({
+    stock: { on_hand: 10, reserved: 10 },
+    item: item(),
+    from: { owner_id: "guest", quantity: 3 },
+    fromCommitted: false,
+    to: { owner_id: "shopper", quantity: 2 },
+    toCommitted: false,
+    ...overrides,
+  });
+
+  it("needs no free stock within what both holds have, and returns what they had beyond the result", () => {
+    expect(decideMove(move(), "shopper", 5)).toEqual({ ok: true, quantity: 5, taken: 0, released: 0 });
+    expect(decideMove(move(), "shopper", 3)).toEqual({ ok: true, quantity: 3, taken: 0, released: 2 });
+    expect(decideMove(move(), "shopper", 0)).toEqual({ ok: true, quantity: 0, taken: 0, released: 5 });
+    expect(decideMove(move({ item: item({ status: "archived", max_line_quantity: 1 }) }), "shopper", 5, { maxLineQuantity: 1 }).ok).toBe(true);
+  });
+
+  it("takes only the units beyond both holds from stock, all or nothing, as a hold that grows", () => {
+    const lapsed = move({ stock: { on_hand: 10, reserved: 6 }, from: null });
+    expect(decideMove(lapsed, "shopper", 6)).toEqual({ ok: true, quantity: 6, taken: 4, released: 0 });
+    expect(decideMove(lapsed, "shopper", 7)).toEqual({ ok: false, reason: "insufficient_stock", available: 6 });
+    expect(decideMove(lapsed, "shopper", 4, { maxLineQuantity: 3 })).toEqual({ ok: false, reason: "quantity_limit_exceeded", limit: 3 });
+    expect(decideMove({ ...lapsed, item: item({ status: "archived" }) }, "shopper", 3)).toEqual({ ok: false, reason: "unknown_sku" });
+    expect(decideMove({ ...lapsed, clientHeld: 4 }, "shopper", 3, { clientLimit: 6 })).toEqual({ ok: false, reason: "client_hold_limit", limit: 6, held: 4 });
+  });
+
+  it("never moves a sold hold or into another owner's hold", () => {
+    expect(decideMove(move({ from: null, fromCommitted: true }), "shopper", 1)).toEqual({ ok: false, reason: "hold_committed" });
+    expect(decideMove(move({ to: null, toCommitted: true }), "shopper", 1)).toEqual({ ok: false, reason: "hold_committed" });
+    expect(decideMove(move(), "someone-else", 1)).toEqual({ ok: false, reason: "hold_owner_mismatch" });
+  });
+});
+
 describe("planOnHand", () => {
   it("allows on_hand down to exactly what is reserved and refuses one less", () => {
     expect(planOnHand({ on_hand: 10, reserved: 4 }, 4)).toEqual({ ok: true });
@@ -92,11 +126,21 @@ describe("levels and the ledger", () => {
     expect(levels(10, 3)).toEqual({ on_hand: 10, reserved: 3, available: 7 });
   });
 
-  it("agrees only when state, ledger and holds say the same and reserved stays within on_hand", () => {
-    const good = { on_hand: 8, reserved: 3, sold: 2, ledger_on_hand: 8, ledger_reserved: 3, ledger_sold: 2, holds_reserved: 3 };
+  it("agrees only when state, ledger and holds (each on its own) say the same and reserved stays within on_hand", () => {
+    const good = {
+      on_hand: 8,
+      reserved: 3,
+      sold: 2,
+      ledger_on_hand: 8,
+      ledger_reserved: 3,
+      ledger_sold: 2,
+      holds_reserved: 3,
+      hold_mismatches: 0,
+    };
     expect(ledgerAgrees(good)).toBe(true);
     expect(ledgerAgrees({ ...good, holds_reserved: 2 })).toBe(false);
     expect(ledgerAgrees({ ...good, ledger_sold: 1 })).toBe(false);
+    expect(ledgerAgrees({ ...good, hold_mismatches: 1 })).toBe(false);
     expect(ledgerAgrees({ ...good, reserved: 9, ledger_reserved: 9, holds_reserved: 9 })).toBe(false);
   });
 });

@@ -7,7 +7,11 @@
  * cart must know (currency, region, creation time) and an HMAC-SHA256 over those and the cart's
  * id under the Worker's `CART_TOKEN_SECRET`:
  *
- *     ct1.<currency>.<region or ->.<created ms, base36>.<base64url HMAC, 256 bits>
+ *     ct2.<cart id, base64url>.<currency>.<region or ->.<created ms, base36>.<base64url HMAC, 256 bits>
+ *
+ * The token names its cart, so a token alone identifies it (a cart merge takes the source cart's
+ * token and nothing else). Tokens minted before that (`ct1.<currency>.<region>.<created>.<HMAC>`)
+ * are still verified against the cart id of the request; they just cannot name their cart.
  *
  * The Worker checks the MAC (constant time) before any object is touched, so a wrong token costs
  * no object at all; the token is never stored anywhere. `CART_TOKEN_SECRET` may list several
@@ -30,19 +34,34 @@ export interface CartClaims {
 /** How a request proves it may use a cart: verified claims, or an old-style token's hash for the object to check. */
 export type CartAccess = { kind: "claims"; claims: CartClaims } | { kind: "legacy"; credential: string };
 
-const VERSION = "ct1";
-const TOKEN = /^ct1\.([A-Z]{3})\.(eu|-)\.([0-9a-z]{1,11})\.([A-Za-z0-9_-]{43})$/;
+const VERSION = "ct2";
+const TOKEN_V2 = /^ct2\.([A-Za-z0-9_-]{43})\.([A-Z]{3})\.(eu|-)\.([0-9a-z]{1,11})\.([A-Za-z0-9_-]{43})$/;
+const TOKEN_V1 = /^ct1\.([A-Z]{3})\.(eu|-)\.([0-9a-z]{1,11})\.([A-Za-z0-9_-]{43})$/;
 
-function macInput(claims: CartClaims): string {
-  return [VERSION, claims.cartId, claims.currency, claims.region ?? "-", claims.createdAt.toString(36)].join("\n");
+function macInput(version: "ct1" | "ct2", claims: CartClaims): string {
+  return [version, claims.cartId, claims.currency, claims.region ?? "-", claims.createdAt.toString(36)].join("\n");
 }
+
+const hexToBase64Url = (hex: string) => base64UrlEncode(Uint8Array.from(hex.match(/../g)!.map((byte) => Number.parseInt(byte, 16))));
 
 /** Mints the token of a new cart. Throws when no secret is configured (a deployment error). */
 export async function mintCartToken(secrets: readonly string[], claims: CartClaims): Promise<string> {
   const secret = secrets[0];
   if (secret === undefined) throw new Error("CART_TOKEN_SECRET is not set");
-  const mac = base64UrlEncode(await hmacSha256(secret, macInput(claims)));
-  return [VERSION, claims.currency, claims.region ?? "-", claims.createdAt.toString(36), mac].join(".");
+  const mac = base64UrlEncode(await hmacSha256(secret, macInput(VERSION, claims)));
+  return [VERSION, hexToBase64Url(claims.cartId), claims.currency, claims.region ?? "-", claims.createdAt.toString(36), mac].join(".");
+}
+
+/** The cart a token names (64 lowercase hex), or null when it names none (an older token). Not a check: verify with `cartAccess`. */
+export function cartIdOfToken(token: string): string | null {
+  const match = TOKEN_V2.exec(token);
+  if (match === null) return null;
+  try {
+    const bytes = base64UrlDecode(match[1]!);
+    return bytes.length === 32 ? [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("") : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -51,9 +70,13 @@ export async function mintCartToken(secrets: readonly string[], claims: CartClai
  * cart's token).
  */
 export async function cartAccess(secrets: readonly string[], cartId: string, token: string): Promise<CartAccess | null> {
-  const match = TOKEN.exec(token);
-  if (match === null) return token.startsWith(`${VERSION}.`) ? null : { kind: "legacy", credential: await legacyCredential(token) };
+  const v2 = TOKEN_V2.exec(token);
+  const match = v2 === null ? TOKEN_V1.exec(token) : v2.slice(1);
+  if (match === null) return /^ct\d\./.test(token) ? null : { kind: "legacy", credential: await legacyCredential(token) };
+  // A token that names a cart proves nothing about another.
+  if (v2 !== null && cartIdOfToken(token) !== cartId) return null;
   const [, currency, region, created, mac] = match;
+  const version = v2 === null ? "ct1" : "ct2";
   const claims: CartClaims = { cartId, currency: currency!, region: region === "eu" ? "eu" : null, createdAt: Number.parseInt(created!, 36) };
   let presented: Uint8Array;
   try {
@@ -62,7 +85,7 @@ export async function cartAccess(secrets: readonly string[], cartId: string, tok
     return null;
   }
   for (const secret of secrets) {
-    if (bytesEqual(presented, await hmacSha256(secret, macInput(claims)))) return { kind: "claims", claims };
+    if (bytesEqual(presented, await hmacSha256(secret, macInput(version, claims)))) return { kind: "claims", claims };
   }
   return null;
 }

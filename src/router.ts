@@ -27,7 +27,7 @@ import {
   replaceWebhookEndpoint,
 } from "./routes/admin-webhooks";
 import { deleteTaxRateRoute, getTaxRateRoute, getTaxSettings, listTaxRatesRoute, putTaxRate } from "./routes/admin-tax";
-import { createCart, deleteCartItem, deleteCartPromotion, getCart, putCartItem, putCartPromotion, putCartShipTo } from "./routes/carts";
+import { createCart, deleteCartItem, deleteCartPromotion, getCart, mergeCarts, putCartItem, putCartPromotion, putCartShipTo } from "./routes/carts";
 import { getAvailability, getInventory, postAdjustment, postRestore, putInventory } from "./routes/inventory";
 import { getHealth, openApiRoute } from "./routes/meta";
 import { cancelOrder, checkout, getOrder, getOrderForAdmin } from "./routes/orders";
@@ -49,6 +49,7 @@ export const routes: readonly RouteSpec[] = [
   putCartPromotion,
   deleteCartPromotion,
   putCartShipTo,
+  mergeCarts,
   deleteCartItem,
   checkout,
   getOrder,

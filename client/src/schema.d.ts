@@ -176,6 +176,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/carts/{cart_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merge another cart (e.g. the guest cart at sign-in) into this one: holds move, the source becomes merged */
+        post: operations["mergeCart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/carts/{cart_id}/checkout": {
         parameters: {
             query?: never;
@@ -1140,6 +1157,145 @@ export interface components {
             /** @description The code as entered */
             promotion_code: string;
         };
+        MergedCart: {
+            id: string;
+            /** @enum {string} */
+            status: "open" | "checked_out" | "expired" | "merged";
+            currency: string;
+            region: "eu" | null;
+            version: number;
+            items: {
+                /** @description Stock keeping unit, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..) */
+                sku: string;
+                /** @description Product id, 1–64 chars of A-Z a-z 0-9 . _ - (not . or ..) */
+                product_id: string;
+                title: string;
+                quantity: number;
+                unit_price: {
+                    amount: number;
+                    currency: string;
+                };
+                line_total: {
+                    amount: number;
+                    currency: string;
+                };
+                /** @description Every promotion's share of this line */
+                discount: {
+                    amount: number;
+                    currency: string;
+                };
+                /** @description The line's tax (contained in line_total − discount when tax_inclusive) */
+                tax: {
+                    amount: number;
+                    currency: string;
+                };
+            }[];
+            subtotal: {
+                amount: number;
+                currency: string;
+            };
+            /** @description The promotions that apply, in the order they were applied */
+            discounts: {
+                promotion_id: string;
+                /** @description The code, upper case; null for an automatic promotion */
+                code: string | null;
+                amount: {
+                    amount: number;
+                    currency: string;
+                };
+            }[];
+            /** @description The codes entered on this cart */
+            promotion_codes: {
+                code: string;
+                applied: boolean;
+                /** @description Why the code does not apply now (null when it does) */
+                reason: ("not_active" | "does_not_match_cart" | "usage_limit_reached" | "not_combinable") | null;
+            }[];
+            discount_total: {
+                amount: number;
+                currency: string;
+            };
+            tax_total: {
+                amount: number;
+                currency: string;
+            };
+            /** @description Whether tax_total is contained in the prices rather than added to them */
+            tax_inclusive: boolean;
+            /**
+             * @description not_applicable: TAX_MODE is none; pending: the cart needs a destination (PUT ship-to) or its tax is computed when the cart is read; calculated: tax_total is the tax; unavailable: the tax service failed or was late, tax_total is not the tax and checkout answers 503 tax_unavailable
+             * @enum {string}
+             */
+            tax_status: "not_applicable" | "pending" | "calculated" | "unavailable";
+            /** @description subtotal − discount_total, plus tax_total unless tax_inclusive: what checkout charges */
+            total: {
+                amount: number;
+                currency: string;
+            };
+            ship_to: {
+                country: string;
+                region: string | null;
+                postal_code: string | null;
+            } | null;
+            /** @description RFC 3339 timestamp in UTC */
+            expires_at: string;
+            /** @description RFC 3339 timestamp in UTC */
+            created_at: string;
+            order_id: string | null;
+            /** @description The cart this one was merged into (status merged) */
+            merged_into: string | null;
+            merge_report: {
+                sku: string;
+                /**
+                 * @description merged: the line has what the rule asked; reduced: fewer units, at least one; dropped: none
+                 * @enum {string}
+                 */
+                outcome: "merged" | "reduced" | "dropped";
+                requested: number;
+                quantity: number;
+                /**
+                 * @description Why fewer units than asked
+                 * @enum {string}
+                 */
+                reason?: "line_limit" | "insufficient_stock" | "client_hold_limit" | "unavailable";
+            }[];
+        };
+        /** @description This route needs an Idempotency-Key header */
+        Problem_idempotency_key_required: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 400;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "idempotency_key_required";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+        };
+        /** @description These two carts cannot be merged */
+        Problem_carts_incompatible: {
+            /** @description tag:edgecart.dev,2026:problems/<code> */
+            type: string;
+            title: string;
+            /** @constant */
+            status: 409;
+            detail: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "carts_incompatible";
+            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
+            request_id: string;
+            /**
+             * @description What differs between the two carts (or that they are the same cart)
+             * @enum {string}
+             */
+            field: "currency" | "region" | "same_cart";
+        };
         Order: {
             id: string;
             cart_id: string;
@@ -1204,22 +1360,6 @@ export interface components {
             /** @description RFC 3339 timestamp in UTC */
             created_at: string;
             paid_at: string | null;
-        };
-        /** @description This route needs an Idempotency-Key header */
-        Problem_idempotency_key_required: {
-            /** @description tag:edgecart.dev,2026:problems/<code> */
-            type: string;
-            title: string;
-            /** @constant */
-            status: 400;
-            detail: string;
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            code: "idempotency_key_required";
-            /** @description This request's id (x-request-id); in a replayed answer, the first request's */
-            request_id: string;
         };
         /** @description A price moved since the items were added; review the cart and check out again */
         Problem_price_changed: {
@@ -3232,6 +3372,146 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem_rate_limited"];
+                };
+            };
+            /** @description internal: an unexpected fault (the request id is logged) */
+            500: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_internal"];
+                };
+            };
+        };
+    };
+    mergeCart: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1–255 printable ASCII characters, scoped to your credential; exactly one header, and no ", " in the value (that is what two headers merged into one look like: 400). The same key with the same method, path and body within 24 h replays the first answer (with `idempotent-replayed: true`); with a different request it is 422 `idempotency_key_reused`; while the first is still running, 409 `idempotency_key_in_use`. Answers 400, 401, 413, 415, 429 and 5xx are not stored. */
+                "idempotency-key": string;
+            };
+            path: {
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The token of the cart to merge in (e.g. the guest cart) */
+                    source_token: string;
+                    /**
+                     * @description merge: a SKU in both carts keeps the larger quantity (never the sum); replace: this cart's lines become the source's
+                     * @default merge
+                     * @enum {string}
+                     */
+                    mode?: "merge" | "replace";
+                    /** @description The source cart's id; needed only for tokens issued before tokens named their cart */
+                    source_cart_id?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description This cart after the merge, with merge_report: what became of each SKU of the source */
+            200: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description The cart version as an entity tag, e.g. "4" */
+                    etag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergedCart"];
+                };
+            };
+            /** @description Invalid body, or a source token that names no cart without source_cart_id; idempotency_key_required */
+            400: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_invalid_request"] | components["schemas"]["Problem_idempotency_key_required"];
+                };
+            };
+            /** @description No bearer token */
+            401: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unauthorized"];
+                };
+            };
+            /** @description No such cart, or the source token is not the source cart's */
+            404: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_not_found"];
+                };
+            };
+            /** @description carts_incompatible (another currency or region, or the same cart), cart_not_open (either cart is checked out, merged or expired), or hold_conflict; idempotency_key_in_use */
+            409: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_carts_incompatible"] | components["schemas"]["Problem_cart_not_open"] | components["schemas"]["Problem_hold_conflict"] | components["schemas"]["Problem_idempotency_key_in_use"];
+                };
+            };
+            /** @description payload_too_large: the body is over 64 KiB */
+            413: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_payload_too_large"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not JSON */
+            415: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_unsupported_media_type"];
+                };
+            };
+            /** @description idempotency_key_reused */
+            422: {
+                headers: {
+                    /** @description Identifies the request in the server log. */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem_idempotency_key_reused"];
                 };
             };
             /** @description internal: an unexpected fault (the request id is logged) */

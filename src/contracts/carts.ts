@@ -98,3 +98,22 @@ export const Cart = z
 export type Cart = z.infer<typeof Cart>;
 
 export const CreatedCart = Cart.extend({ token: z.string().describe("The cart's secret bearer token, shown only here") });
+
+/** `POST /v1/carts/{cart_id}/merge` body: the cart to fold in, by its token; holding both tokens is the authorisation. */
+export const MergeBody = z.strictObject({
+  source_token: z.string().min(1).max(512).describe("The token of the cart to merge in (e.g. the guest cart)"),
+  mode: z.enum(["merge", "replace"]).default("merge").describe("merge: a SKU in both carts keeps the larger quantity (never the sum); replace: this cart's lines become the source's"),
+  source_cart_id: CartId.optional().describe("The source cart's id; needed only for tokens issued before tokens named their cart"),
+});
+export type MergeBody = z.infer<typeof MergeBody>;
+
+export const MergeReportEntry = z.object({
+  sku: z.string(),
+  outcome: z.enum(["merged", "reduced", "dropped"]).describe("merged: the line has what the rule asked; reduced: fewer units, at least one; dropped: none"),
+  requested: z.number().int().min(0),
+  quantity: z.number().int().min(0),
+  reason: z.enum(["line_limit", "insufficient_stock", "client_hold_limit", "unavailable"]).optional().describe("Why fewer units than asked"),
+});
+
+/** The merged cart, with what became of each SKU of the source. */
+export const MergedCart = Cart.extend({ merge_report: z.array(MergeReportEntry) }).meta({ id: "MergedCart" });

@@ -104,7 +104,7 @@ export function planLineChange(
   ifMatch: string | null,
   remove = false,
 ): LinePlan {
-  if (cart.status === "checked_out") return { kind: "refused", reason: "cart_not_open", status: cart.status };
+  if (cart.status === "checked_out" || cart.status === "merged") return { kind: "refused", reason: "cart_not_open", status: cart.status };
   if (!ifMatchSatisfied(ifMatch, cart.version)) return { kind: "refused", reason: "version_mismatch", version: cart.version };
   const others = lines.filter((line) => line.sku !== sku);
   if (cart.status === "expired" && remove) return others.length === lines.length ? { kind: "unchanged" } : { kind: "drop_lapsed", sku };

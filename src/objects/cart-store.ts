@@ -7,6 +7,7 @@
 import type { CartStatus, ShipTo } from "../contracts";
 import type { CartLineState, CartState } from "../domain/cart";
 import type { CartPromotion } from "../domain/cart-pricing";
+import type { HoldMove, MergeMode, MergeReportEntry } from "../domain/merge";
 import type { Promotion, RedemptionRefusal } from "../domain/promotion";
 import { LazySchema, type StoreSchema } from "./sql-migrations";
 
@@ -106,12 +107,73 @@ export const CART_SCHEMA: StoreSchema = {
       );
     `,
     },
+    {
+      version: 6,
+      description: "cart merges this cart drives (as the target): their state, plan and report",
+      sql: `
+      CREATE TABLE merges (
+        merge_id TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('merge', 'replace')),
+        state TEXT NOT NULL CHECK (state IN ('locking', 'moving', 'done', 'aborted')),
+        moves TEXT,
+        report TEXT,
+        refusal TEXT,
+        source_settled INTEGER NOT NULL DEFAULT 0,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+    `,
+    },
   ],
 };
 
 interface CartRow extends Omit<CartState, "merged_into">, Record<string, SqlStorageValue> {
   token_hash: string;
   merged_into: string | null;
+}
+
+/** A merge this cart drives as the target (cart-merge.ts). */
+export interface MergeRecord {
+  merge_id: string;
+  source_id: string;
+  mode: MergeMode;
+  state: "locking" | "moving" | "done" | "aborted";
+  /** The planned moves, each updated with the quantity its SKU object settled on. */
+  moves: Array<HoldMove & { done?: boolean }> | null;
+  report: MergeReportEntry[] | null;
+  /** Why it was aborted, as answered. */
+  refusal: Record<string, unknown> | null;
+  source_settled: boolean;
+  /** How many earlier attempts of this pair were aborted: the SKU objects see one merge id per attempt. */
+  attempt: number;
+}
+
+interface MergeRow extends Record<string, SqlStorageValue> {
+  merge_id: string;
+  source_id: string;
+  mode: string;
+  state: string;
+  moves: string | null;
+  report: string | null;
+  refusal: string | null;
+  source_settled: number;
+  attempt: number;
+}
+
+function mergeOf(row: MergeRow): MergeRecord {
+  const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+  return {
+    merge_id: row.merge_id,
+    source_id: row.source_id,
+    mode: row.mode as MergeMode,
+    state: row.state as MergeRecord["state"],
+    moves: parse(row.moves),
+    report: parse(row.report),
+    refusal: parse(row.refusal),
+    source_settled: row.source_settled === 1,
+    attempt: row.attempt,
+  };
 }
 
 /** A promotion the cart keeps, with when its redemption hold lapses (null: it holds none). */
@@ -245,6 +307,48 @@ export class CartStore {
   /** Records a redemption hold's new expiry (the alarm renewed it). */
   redemptionRenewed(name: string, heldUntil: number): void {
     this.sql.exec("UPDATE promotions SET held_until = ? WHERE name = ?", heldUntil, name);
+  }
+
+  /** A merge this cart drives, by id, or null. */
+  mergeRecord(mergeId: string): MergeRecord | null {
+    if (!this.#schema.ready) return null;
+    const row = this.sql.exec<MergeRow>("SELECT * FROM merges WHERE merge_id = ?", mergeId).toArray()[0];
+    return row ? mergeOf(row) : null;
+  }
+
+  /** Merges still owed work: unfinished, or finished with the source not yet told. */
+  pendingMerges(): MergeRecord[] {
+    if (!this.#schema.ready) return [];
+    return this.sql.exec<MergeRow>("SELECT * FROM merges WHERE state IN ('locking', 'moving') OR (state = 'done' AND source_settled = 0) ORDER BY created_at").toArray().map(mergeOf);
+  }
+
+  /** Writes a merge's record (call inside `write`'s `also` when it goes with a cart change). */
+  saveMerge(record: MergeRecord, now: number): void {
+    this.sql.exec(
+      `INSERT INTO merges (merge_id, source_id, mode, state, moves, report, refusal, source_settled, attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (merge_id) DO UPDATE SET mode = excluded.mode, state = excluded.state, moves = excluded.moves, report = excluded.report, refusal = excluded.refusal,
+         source_settled = excluded.source_settled, attempt = excluded.attempt`,
+      record.merge_id,
+      record.source_id,
+      record.mode,
+      record.state,
+      record.moves === null ? null : JSON.stringify(record.moves),
+      record.report === null ? null : JSON.stringify(record.report),
+      record.refusal === null ? null : JSON.stringify(record.refusal),
+      record.source_settled ? 1 : 0,
+      record.attempt,
+      now,
+    );
+  }
+
+  /** Marks the cart merged into `targetId` (it takes no more writes), or back from it (`null`: `status` again). */
+  setMerged(targetId: string | null, status: CartStatus, version: number, now: number): void {
+    this.sql.exec("UPDATE cart SET merged_into = ?, status = ?, version = ?, updated_at = ? WHERE id = 1", targetId, status, version, now);
+  }
+
+  /** Drops every line (their holds moved to the merge's target). */
+  dropLines(): void {
+    this.sql.exec("DELETE FROM lines");
   }
 
   /** Where the goods go, or null before the shopper said. */

@@ -14,14 +14,18 @@ import { DurableObject } from "cloudflare:workers";
 import { settings } from "../config";
 import type { AdminOrder, Cart, Order, ShipTo } from "../contracts";
 import { type CartAccess, legacyHolderMatches } from "../domain/cart-access";
-import { type CartResult, type CartState, cartAt, holdIdFor, planLineChange, unwrittenCart } from "../domain/cart";
+import { type CartRefusal, type CartResult, type CartState, cartAt, holdIdFor, planLineChange, unwrittenCart } from "../domain/cart";
 import { cartView } from "../domain/cart-pricing";
 import { cartExpiryAfter, holdsToRenew } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
+import type { MergeMode, MergeReportEntry } from "../domain/merge";
 import { log } from "../platform/log";
 import { AlarmSlot } from "./alarm";
 import { CartPricer, type TaxPolicy } from "./cart-pricer";
 import { type CartPromotions as CartPromotionsType, CartPromotions, type CodeRefusal } from "./cart-promotions";
+import { CartHolds } from "./cart-holds";
+import { CartMerger, type MergeLock, type MergeResult, mergeIdOf } from "./cart-merge";
+import { MergeSource } from "./cart-merge-source";
 import { CartStore, type KeptPromotion, type LineWrite, type StoredCart } from "./cart-store";
 import { type CancelResult, type CheckoutResult, OrderDesk, type PaymentInput, type PaymentResult } from "./order-desk";
 import { OrderStore } from "./order-store";
@@ -37,6 +41,9 @@ export class CartObject extends DurableObject<Env> {
   #alarm: AlarmSlot;
   #pricer: CartPricer;
   #promotions: CartPromotionsType;
+  #holds: CartHolds;
+  #merger: CartMerger;
+  #source: MergeSource;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -46,6 +53,9 @@ export class CartObject extends DurableObject<Env> {
     this.#pricer = new CartPricer(env, this.#carts);
     this.#promotions = new CartPromotions(env, this.#carts, this.#pricer, () => settings(env).taxMode);
     this.#desk = new OrderDesk(env, ctx.storage, this.#carts, this.#orders, this.#promotions, () => this.#arm(), (now) => this.#show(now, "cached"));
+    this.#holds = new CartHolds(env, this.#carts);
+    this.#merger = new CartMerger(env, this.#carts, (at) => this.#alarm.want(at));
+    this.#source = new MergeSource(env, this.#carts);
     this.#alarm = new AlarmSlot(ctx.storage);
     ctx.blockConcurrencyWhile(() => this.#alarm.load());
   }
@@ -69,6 +79,7 @@ export class CartObject extends DurableObject<Env> {
     }
     const desk = this.#desk.nextWake(now);
     if (desk !== null) times.push(desk);
+    if (this.#merger.pending()) times.push(now + 5000);
     await this.#alarm.want(times.length === 0 ? null : Math.min(...times));
   }
 
@@ -279,46 +290,46 @@ export class CartObject extends DurableObject<Env> {
   }
 
   /**
-   * Renews line holds that would lapse before the cart does. A hold found gone is taken again;
-   * if its stock went elsewhere meanwhile, the cart lapses as a whole (all its holds go back),
-   * exactly as if its time had run out: it never shows lines it does not hold.
+   * Merges the source cart (its token proved `sourceAccess`) into this one: see CartMerger. The
+   * answer is this cart and what became of each SKU of the source.
    */
-  async #renewHolds(now: number): Promise<void> {
-    const stored = this.#carts.cart();
-    if (stored === null) return;
-    const cart = cartAt(stored, now);
-    await this.#promotions.renew(cart, settings(this.env).holdTtlSeconds, now);
-    const due = holdsToRenew(cart, this.#carts.lines(), settings(this.env).holdTtlSeconds).filter(({ at }) => at <= now);
-    if (due.length === 0) return;
-    const ttl = Math.max(1, (cart.expires_at - now) / 1000);
-    const { maxHoldSeconds } = settings(this.env);
-    const renewed = await Promise.all(
-      due.map(async ({ line }) => {
-        const stub = inventoryStub(this.env, line.sku);
-        const holdId = holdIdFor(cart.cart_id, line.sku);
-        const extended = await stub.extend(holdId, ttl, maxHoldSeconds);
-        const expiresAt = extended.ok ? Date.parse(extended.expires_at) : await this.#retake(stub, holdId, cart, line.quantity, ttl, maxHoldSeconds);
-        // A hold that could not reach the cart's expiry met its lifetime cap: the cart lapses with it.
-        return expiresAt === null ? null : { sku: line.sku, hold_expires_at: expiresAt, hold_final: expiresAt < cart.expires_at };
-      }),
-    );
-    if (renewed.every((r) => r !== null)) {
-      this.#carts.renewed(renewed, Math.min(cart.expires_at, ...renewed.filter((r) => r.hold_final).map((r) => r.hold_expires_at)));
-      return;
-    }
-    log("warn", "a cart hold lapsed before it could be renewed; the cart lapses", { cart_id: cart.cart_id });
-    await this.#releaseAll(cart.cart_id);
-    this.#carts.write(stored, [], { status: "expired", expires_at: now, version: cart.version + 1 }, now);
+  async merge(access: CartAccess, sourceId: string, sourceAccess: CartAccess, mode: MergeMode): Promise<{ ok: true; cart: Cart; report: MergeReportEntry[] } | CartRefusal | Exclude<MergeResult, { ok: true }>> {
+    return this.#serial(async () => {
+      const stored = await this.#resolve(access);
+      if (stored === null) return NOT_FOUND;
+      const now = Date.now();
+      const cart = cartAt(stored, now);
+      if (sourceId === cart.cart_id) return { ok: false, reason: "carts_incompatible", field: "same_cart" } as const;
+      if (cart.status !== "open" && this.#carts.mergeRecord(mergeIdOf(cart.cart_id, sourceId))?.state !== "done") return { ok: false, reason: "cart_not_open", status: cart.status };
+      const result = await this.#merger.run(stored, cart, sourceId, sourceAccess, mode, now);
+      await this.#arm();
+      return result.ok ? { ok: true, cart: await this.#show(now, "cached"), report: result.report } : result;
+    });
   }
 
-  /** Takes a lapsed line hold again; its new expiry, or null when the stock went elsewhere. */
-  async #retake(stub: ReturnType<typeof inventoryStub>, holdId: string, cart: { cart_id: string; currency: string }, quantity: number, ttl: number, maxHoldSeconds: number): Promise<number | null> {
-    const retaken = await stub.hold(holdId, cart.cart_id, quantity, ttl, { currency: cart.currency, maxHoldSeconds });
-    return retaken.ok && retaken.expires_at !== null ? Date.parse(retaken.expires_at) : null;
+  /** Source side: locks this cart for a merge into `target` and hands over its lines (see MergeSource). */
+  async lockForMerge(access: CartAccess, targetId: string, currency: string, region: "eu" | null): Promise<MergeLock> {
+    return this.#serial(async () => {
+      const stored = await this.#resolve(access);
+      if (stored === null) return NOT_FOUND;
+      const now = Date.now();
+      return this.#source.lock(stored, cartAt(stored, now), { id: targetId, currency, region }, now);
+    });
   }
 
-  async #releaseAll(cartId: string): Promise<void> {
-    await Promise.all(this.#carts.lines().map((line) => inventoryStub(this.env, line.sku).release(holdIdFor(cartId, line.sku))));
+  /** Source side, for the target's alarm: the lines handed over if this cart is locked for `targetId`. */
+  async mergeLockState(targetId: string): Promise<MergeLock> {
+    return this.#source.lockState(targetId);
+  }
+
+  /** Source side: the merge into `targetId` is done. */
+  async finishMerge(targetId: string): Promise<void> {
+    return this.#serial(() => this.#source.finish(targetId));
+  }
+
+  /** Source side: the merge into `targetId` was abandoned or undone; the cart reopens. */
+  async abortMerge(targetId: string): Promise<void> {
+    return this.#serial(async () => this.#source.abort(targetId, Date.now()));
   }
 
   /**
@@ -333,15 +344,17 @@ export class CartObject extends DurableObject<Env> {
       const stored = this.#carts.cart();
       if (stored && cartAt(stored, now).status === "expired" && this.#carts.checkoutInProgress() !== null) {
         // A checkout extended the holds and never finished: the lapsed cart holds nothing.
-        await this.#releaseAll(stored.cart_id);
+        await this.#holds.releaseAll(stored.cart_id);
         this.#carts.markCheckoutStarted(null);
       }
+      await this.#merger.resume(stored, stored ? cartAt(stored, now) : null, now);
       this.#desk.expireIfDue(now);
       await this.#desk.releaseClosedOrderHolds();
       await this.#desk.resumePayment(now);
       await this.#desk.drainOutbox(now);
       // Last: if a SKU object fails here, the alarm throws and the runtime retries it with backoff.
-      await this.#renewHolds(now);
+      if (stored) await this.#promotions.renew(cartAt(stored, now), settings(this.env).holdTtlSeconds, now);
+      await this.#holds.renew(now);
       await this.#arm();
     });
   }

@@ -4,12 +4,13 @@
  */
 import { z } from "zod";
 import { settings } from "../config";
-import { Cart, CartItemParams, CartParams, CreateCartBody, CreatedCart, PromotionCodeParams, SetItemBody, ShipToBody } from "../contracts";
-import { mintCartToken } from "../domain/cart-access";
+import { Cart, CartItemParams, CartParams, CreateCartBody, CreatedCart, MergeBody, MergedCart, PromotionCodeParams, SetItemBody, ShipToBody } from "../contracts";
+import { cartIdOfToken, mintCartToken } from "../domain/cart-access";
 import { type CartResult, etagOf, unwrittenCart } from "../domain/cart";
 import { cartView, emptyPricing } from "../domain/cart-pricing";
 import { cartProblem, codeProblem } from "../http/outcomes";
-import { notFound } from "../http/problem";
+import { cartAccessOf } from "../http/cart-auth";
+import { ApiError, notFound } from "../http/problem";
 import { clientIp, enforceRateLimit } from "../http/rate-limit";
 import { defineRoute, json } from "../http/route";
 import { cartStub, newCartId } from "../objects/stubs";
@@ -215,5 +216,46 @@ export const putCartShipTo = defineRoute({
     await enforceRateLimit(env, request, "cart_write");
     const shipTo = { country: body.country, region: body.region ?? null, postal_code: body.postal_code ?? null };
     return cartResponse(await stubFor(env, params.cart_id).setShipTo(access!, shipTo, request.headers.get("if-match")));
+  },
+});
+
+export const mergeCarts = defineRoute({
+  method: "POST",
+  path: "/v1/carts/{cart_id}/merge",
+  operationId: "mergeCart",
+  summary: "Merge another cart (e.g. the guest cart at sign-in) into this one: holds move, the source becomes merged",
+  tag: "carts",
+  auth: "cart",
+  idempotency: "required",
+  params: CartParams,
+  body: MergeBody,
+  responses: {
+    200: { description: "This cart after the merge, with merge_report: what became of each SKU of the source", schema: MergedCart, headers: CART_HEADERS },
+    400: { description: "Invalid body, or a source token that names no cart without source_cart_id" },
+    401: { description: "No bearer token" },
+    404: { description: "No such cart, or the source token is not the source cart's" },
+    409: {
+      description: "carts_incompatible (another currency or region, or the same cart), cart_not_open (either cart is checked out, merged or expired), or hold_conflict",
+      problems: ["carts_incompatible", "cart_not_open", "hold_conflict"],
+    },
+  },
+  cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
+  async handler({ env, request, params, body, access }) {
+    await enforceRateLimit(env, request, "cart_write");
+    const sourceId = cartIdOfToken(body.source_token) ?? body.source_cart_id;
+    if (sourceId === undefined) throw new ApiError(400, "invalid_request", "This source token does not name its cart: send source_cart_id too.", { errors: [{ path: "source_cart_id", message: "required for this token" }] });
+    const sourceAccess = await cartAccessOf(env, sourceId, body.source_token);
+    const source = stubFor(env, sourceId);
+    if (sourceAccess.kind === "legacy" && !(await source.isLegacyHolder(sourceAccess.credential))) throw notFound("cart");
+    const result = await stubFor(env, params.cart_id).merge(access!, sourceId, sourceAccess, body.mode);
+    if (result.ok) return json({ ...result.cart, merge_report: result.report }, 200, { etag: etagOf(result.cart.version), "cache-control": "no-store" });
+    switch (result.reason) {
+      case "carts_incompatible":
+        throw new ApiError(409, "carts_incompatible", result.field === "same_cart" ? "A cart cannot be merged into itself." : `The carts differ in ${result.field}; they cannot be merged.`, { field: result.field });
+      case "hold_conflict":
+        throw new ApiError(409, "hold_conflict", `The hold on ${result.sku} belongs to a finished order; nothing was merged.`, { sku: result.sku });
+      default:
+        throw cartProblem(result);
+    }
   },
 });

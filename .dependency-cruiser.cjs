@@ -59,7 +59,8 @@ module.exports = {
     {
       name: "services-below-objects",
       severity: "error",
-      comment: "services/ (the edge's clients of outside things: settings in KV, the tax service) sit below objects and sync: they import only config, domain, contracts and platform.",
+      comment:
+        "services/ (the edge's clients of outside things: settings in KV, the tax service) sit below objects and sync: they import only config, domain, contracts and platform.",
       from: { path: "^src/services/" },
       to: { path: "^src/(objects|sync|db|http|routes)/|^src/(router|index)\\.ts$" },
     },
@@ -123,7 +124,10 @@ module.exports = {
     doNotFollow: { path: "node_modules" },
     parser: "swc",
     tsConfig: { fileName: "tsconfig.json" },
-    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default", "types", "workerd", "worker"] },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default", "types", "workerd", "worker"],
+    },
     builtInModules: { add: ["cloudflare:workers", "cloudflare:test", "cloudflare:sockets"] },
   },
 };

@@ -1,6 +1,12 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig, defineProject } from "vitest/config";
-import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_STRIPE_WEBHOOK_SECRET, TEST_TAX_SERVICE_SECRET, TEST_WEBHOOK_SECRET } from "./test/secrets.ts";
+import {
+  TEST_ADMIN_TOKEN,
+  TEST_CART_TOKEN_SECRET,
+  TEST_STRIPE_WEBHOOK_SECRET,
+  TEST_TAX_SERVICE_SECRET,
+  TEST_WEBHOOK_SECRET,
+} from "./test/secrets.ts";
 
 /**
  * One project of tests in the Workers runtime, with its own Postgres, relay and tax service stub

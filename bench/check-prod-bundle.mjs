@@ -13,7 +13,16 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildProductionBundle, bundleModules, bundleReport } from "./lib/bundle.mjs";
 
-export const FORBIDDEN = ["/bench/", "benchHolds", "benchTimeHolds", "benchConfigure", "BenchInventoryObject", "edgecart_bench", "BENCH_ROUTES", "BENCH_LOG"];
+export const FORBIDDEN = [
+  "/bench/",
+  "benchHolds",
+  "benchTimeHolds",
+  "benchConfigure",
+  "BenchInventoryObject",
+  "edgecart_bench",
+  "BENCH_ROUTES",
+  "BENCH_LOG",
+];
 
 const { values } = parseArgs({ options: { outdir: { type: "string" }, help: { type: "boolean", short: "h" } } });
 if (values.help) {
@@ -39,14 +48,18 @@ try {
       let at = text.indexOf(needle);
       let shown = 0;
       while (at >= 0 && shown < 3) {
-        found.push(`${name}: "${needle}" at byte ${at}: …${text.slice(Math.max(0, at - 50), at + needle.length + 50).replace(/\s+/g, " ")}…`);
+        found.push(
+          `${name}: "${needle}" at byte ${at}: …${text.slice(Math.max(0, at - 50), at + needle.length + 50).replace(/\s+/g, " ")}…`,
+        );
         shown++;
         at = text.indexOf(needle, at + needle.length);
       }
     }
   }
   const report = bundleReport(outdir, { wranglerStdout: stdout });
-  console.log(`production bundle: ${report.modules.join(", ")}: ${(report.bytes / 1024).toFixed(1)} KiB, gzip ${(report.gzip_bytes / 1024).toFixed(1)} KiB`);
+  console.log(
+    `production bundle: ${report.modules.join(", ")}: ${(report.bytes / 1024).toFixed(1)} KiB, gzip ${(report.gzip_bytes / 1024).toFixed(1)} KiB`,
+  );
   if (found.length > 0) {
     console.error(`FAIL: the production bundle contains bench code (${FORBIDDEN.join(", ")} are forbidden):`);
     for (const line of found) console.error(`  ${line}`);

@@ -40,8 +40,12 @@ async function main() {
   const info = machine();
   const command = `npm run bench${opts.argv.length > 0 ? ` -- ${opts.argv.join(" ")}` : ""}`;
   const cells = plan(opts);
-  log(`${opts.mode}: ${opts.rounds} round(s) of ${cells.reduce((n, c) => n + c.engines.length, 0)} runs; RTT ${opts.rtts.join(", ")} ms; ${opts.concurrency} in flight`);
-  log(`load average ${info.load_avg_start.join(" ")} on ${info.cores} cores; commit ${info.git_commit?.slice(0, 12)}${info.git_dirty ? " + uncommitted changes" : ""}`);
+  log(
+    `${opts.mode}: ${opts.rounds} round(s) of ${cells.reduce((n, c) => n + c.engines.length, 0)} runs; RTT ${opts.rtts.join(", ")} ms; ${opts.concurrency} in flight`,
+  );
+  log(
+    `load average ${info.load_avg_start.join(" ")} on ${info.cores} cores; commit ${info.git_commit?.slice(0, 12)}${info.git_dirty ? " + uncommitted changes" : ""}`,
+  );
 
   const micro = {};
   if (opts.bundle) {
@@ -106,8 +110,19 @@ async function main() {
       const label = `${roundNo === 0 ? "calibrate" : `round ${roundNo}`} ${cell.phase} ${engineName}${cell.rtt ? ` @${cell.rtt}ms` : ""}`;
       const progress = new Progress(label, ops);
       try {
-        const run = await runPhase({ ...base, phase: cell.phase, engineName, engine: ENGINES[engineName], ops, rttMs: cell.rtt, tag, progress });
-        progress.finish(`${run.ops_per_s}/s p50 ${round1(run.p50_ms)} p99 ${round1(run.p99_ms)} ms${run.errors ? ` ${run.errors} errors` : ""}${run.oversell ? ` OVERSOLD ${run.oversell}` : ""}`);
+        const run = await runPhase({
+          ...base,
+          phase: cell.phase,
+          engineName,
+          engine: ENGINES[engineName],
+          ops,
+          rttMs: cell.rtt,
+          tag,
+          progress,
+        });
+        progress.finish(
+          `${run.ops_per_s}/s p50 ${round1(run.p50_ms)} p99 ${round1(run.p99_ms)} ms${run.errors ? ` ${run.errors} errors` : ""}${run.oversell ? ` OVERSOLD ${run.oversell}` : ""}`,
+        );
         return { round: roundNo, ...run };
       } catch (error) {
         progress.finish(`FAILED: ${error.message}`);
@@ -156,8 +171,10 @@ async function main() {
     await client.close();
     const reloads = service.reloads();
     const rpcWarnings = service.rpcWarnings();
-    if (reloads > 0) warnings.push(`wrangler dev reloaded the Worker ${reloads} time(s) during the run (a watched file changed): rerun for clean figures`);
-    if (rpcWarnings > 0) warnings.push(`workerd logged ${rpcWarnings} "RPC connection broken" warning(s): see bench/results/server-log.tmp`);
+    if (reloads > 0)
+      warnings.push(`wrangler dev reloaded the Worker ${reloads} time(s) during the run (a watched file changed): rerun for clean figures`);
+    if (rpcWarnings > 0)
+      warnings.push(`workerd logged ${rpcWarnings} "RPC connection broken" warning(s): see bench/results/server-log.tmp`);
     await service.stop();
   }
 

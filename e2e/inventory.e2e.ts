@@ -63,7 +63,10 @@ describe("inventory page", () => {
     await page.getByLabel("Change (units, negative to remove)").fill("5");
     await page.getByLabel("Reason").fill("delivery");
     await page.getByRole("button", { name: "Adjust", exact: true }).click();
-    await page.getByRole("status").filter({ hasText: "Adjusted by +5 (delivery) — the server answered 200: on_hand 15, reserved 4, available 11." }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: "Adjusted by +5 (delivery) — the server answered 200: on_hand 15, reserved 4, available 11." })
+      .waitFor();
     await waitForText(field("on_hand"), "15");
     const adjustment = browser.apiRequests.find((r) => r.method === "POST" && r.url.endsWith(`/v1/admin/inventory/${sku}/adjustments`));
     expect(adjustment?.headers["idempotency-key"]).toMatch(/^[0-9a-f-]{36}$/);
@@ -84,9 +87,14 @@ describe("inventory page", () => {
 
     await page.getByLabel("New on hand").fill("6");
     await page.getByRole("button", { name: "Set on hand" }).click();
-    await page.getByRole("status").filter({ hasText: "Stock set to 6 — the server answered 200: on_hand 6, reserved 4, available 2." }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: "Stock set to 6 — the server answered 200: on_hand 6, reserved 4, available 2." })
+      .waitFor();
     await waitForText(field("available"), "2");
-    expect((await call<{ on_hand: number; available: number }>("GET", `/v1/admin/inventory/${sku}`, { token: "admin" })).body).toMatchObject({ on_hand: 6, available: 2 });
+    expect(
+      (await call<{ on_hand: number; available: number }>("GET", `/v1/admin/inventory/${sku}`, { token: "admin" })).body,
+    ).toMatchObject({ on_hand: 6, available: 2 });
     await screenshot(page, "22-inventory-set");
   });
 });

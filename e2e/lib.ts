@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { inject } from "vitest";
 
 export const BASE = inject("baseUrl");
@@ -64,7 +64,8 @@ export async function openBrowser(options: { width?: number; height?: number; ti
   });
   page.on("pageerror", (error) => violations.push(`page error: ${error.message}`));
   page.on("request", (request) => {
-    if (new URL(request.url()).pathname.startsWith("/v1/")) apiRequests.push({ method: request.method(), url: request.url(), headers: request.headers() });
+    if (new URL(request.url()).pathname.startsWith("/v1/"))
+      apiRequests.push({ method: request.method(), url: request.url(), headers: request.headers() });
   });
   return {
     context,
@@ -108,11 +109,19 @@ export interface Answer<T = Record<string, unknown>> {
 }
 
 /** Calls the API; `token` "admin" sends the admin token. */
-export async function call<T = Record<string, unknown>>(method: string, pathname: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
+export async function call<T = Record<string, unknown>>(
+  method: string,
+  pathname: string,
+  options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+): Promise<Answer<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token === "admin" ? ADMIN_TOKEN : options.token}`;
   if (options.body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${BASE}${pathname}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const response = await fetch(`${BASE}${pathname}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
 }
@@ -139,11 +148,16 @@ export async function createProduct(variants: Variant[], options: { title?: stri
       description: "Made by the end-to-end tests.",
       category: "e2e",
       status: "active",
-      variants: variants.map((v) => ({ sku: v.sku, title: v.title ?? `Variant ${v.sku}`, price: { amount: v.amount, currency: v.currency ?? "USD" } })),
+      variants: variants.map((v) => ({
+        sku: v.sku,
+        title: v.title ?? `Variant ${v.sku}`,
+        price: { amount: v.amount, currency: v.currency ?? "USD" },
+      })),
     },
   });
   expectStatus(put, 201);
-  for (const v of variants) expectStatus(await call("PUT", `/v1/admin/inventory/${v.sku}`, { token: "admin", body: { on_hand: options.stock ?? 50 } }), 200);
+  for (const v of variants)
+    expectStatus(await call("PUT", `/v1/admin/inventory/${v.sku}`, { token: "admin", body: { on_hand: options.stock ?? 50 } }), 200);
   return id;
 }
 

@@ -3,7 +3,20 @@
  * the day's sale drawn on the overview's chart.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type Browser, call, checkout, createProduct, eventually, openBrowser, openCart, pay, screenshot, setLine, signIn, unique } from "./lib";
+import {
+  type Browser,
+  call,
+  checkout,
+  createProduct,
+  eventually,
+  openBrowser,
+  openCart,
+  pay,
+  screenshot,
+  setLine,
+  signIn,
+  unique,
+} from "./lib";
 
 let browser: Browser | undefined;
 afterEach(async ({ task }) => {
@@ -19,7 +32,11 @@ type Listed = { data: Array<{ id: string }>; next_cursor: string | null };
 async function archived(orderId: string, day: string): Promise<boolean> {
   let cursor: string | null = null;
   do {
-    const page: { body: Listed } = await call<Listed>("GET", `/v1/admin/orders?status=paid&from=${day}&to=${day}&limit=100${cursor ? `&cursor=${cursor}` : ""}`, { token: "admin" });
+    const page: { body: Listed } = await call<Listed>(
+      "GET",
+      `/v1/admin/orders?status=paid&from=${day}&to=${day}&limit=100${cursor ? `&cursor=${cursor}` : ""}`,
+      { token: "admin" },
+    );
     if (page.body.data.some((o) => o.id === orderId)) return true;
     cursor = page.body.next_cursor;
   } while (cursor !== null);
@@ -68,7 +85,9 @@ describe("orders page", () => {
     expect(await lines.textContent()).toContain("$25.99");
     // Times are shown in the browser's zone (Tokyo here), the instant kept in datetime.
     const created = page.locator(`time[datetime="${order.created_at}"]`).first();
-    const tokyo = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "medium", timeZone: "Asia/Tokyo" }).format(new Date(order.created_at));
+    const tokyo = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "medium", timeZone: "Asia/Tokyo" }).format(
+      new Date(order.created_at),
+    );
     expect(await created.textContent()).toBe(tokyo);
     expect(await page.locator('[data-field="payment"]').textContent()).toMatch(/^Paid /);
     await screenshot(page, "31-order-detail");

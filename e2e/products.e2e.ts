@@ -13,7 +13,12 @@ afterEach(async ({ task }) => {
   expect(seen, "CSP violations or page errors").toEqual([]);
 });
 
-type Product = { title: string; status: string; version: number; variants: Array<{ sku: string; price: { amount: number; currency: string } }> };
+type Product = {
+  title: string;
+  status: string;
+  version: number;
+  variants: Array<{ sku: string; price: { amount: number; currency: string } }>;
+};
 
 describe("products page", () => {
   it("edits a title and a variant price, and the storefront answers the new price; then archives the product", async () => {

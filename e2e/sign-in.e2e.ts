@@ -18,7 +18,14 @@ describe("sign-in", () => {
     const { page } = browser;
     const response = await page.goto(`${BASE}/admin/`);
     const csp = response!.headers()["content-security-policy"] ?? "";
-    for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "object-src 'none'"]) {
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "connect-src 'self'",
+      "frame-ancestors 'none'",
+      "object-src 'none'",
+    ]) {
       expect(csp).toContain(directive);
     }
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
@@ -81,7 +88,10 @@ describe("small screens and keyboards", () => {
     ] as const) {
       // Tab through the page until the section's link has focus, then follow it with Enter.
       for (let i = 0; i < 200; i++) {
-        const focused = await page.evaluate(() => ({ text: document.activeElement?.textContent?.trim(), nav: document.activeElement?.closest("nav")?.getAttribute("aria-label") }));
+        const focused = await page.evaluate(() => ({
+          text: document.activeElement?.textContent?.trim(),
+          nav: document.activeElement?.closest("nav")?.getAttribute("aria-label"),
+        }));
         if (focused.text === link && focused.nav === "Sections") break;
         await page.keyboard.press("Tab");
       }
@@ -89,11 +99,20 @@ describe("small screens and keyboards", () => {
       await page.getByRole("heading", { level: 1, name: heading }).waitFor();
       // Focus moves to the new page's heading.
       await page.waitForFunction((h) => document.activeElement?.tagName === "H1" && document.activeElement.textContent === h, heading);
-      const layout = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }));
+      const layout = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        width: document.documentElement.clientWidth,
+      }));
       expect(layout.scroll, `${name} overflows sideways`).toBeLessThanOrEqual(layout.width);
       const unlabelled = await page.evaluate(() =>
         [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>("input, select, button")]
-          .filter((el) => !(el.labels && el.labels.length > 0) && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby") && !(el.tagName === "BUTTON" && el.textContent?.trim()))
+          .filter(
+            (el) =>
+              !(el.labels && el.labels.length > 0) &&
+              !el.getAttribute("aria-label") &&
+              !el.getAttribute("aria-labelledby") &&
+              !(el.tagName === "BUTTON" && el.textContent?.trim()),
+          )
           .map((el) => el.outerHTML),
       );
       expect(unlabelled, `${name}: unlabelled controls`).toEqual([]);

@@ -66,7 +66,10 @@ function writeLicenses(metafile) {
     const text = file ? fs.readFileSync(path.join(dir, file), "utf8").trim() : `(${license})`;
     return `${name} ${version} (${license})\n\n${text}\n`;
   });
-  fs.writeFileSync(path.join(outDir, "licenses.txt"), `Third-party software in app.js and app.css\n\n${sections.join("\n" + "-".repeat(72) + "\n\n")}`);
+  fs.writeFileSync(
+    path.join(outDir, "licenses.txt"),
+    `Third-party software in app.js and app.css\n\n${sections.join(`\n${"-".repeat(72)}\n\n`)}`,
+  );
 }
 
 /** Byte sizes of the built files, raw and gzipped, for the log. */
@@ -129,7 +132,9 @@ export async function buildAdmin({ watch = false, log = console.log } = {}) {
     await context.dispose();
     throw error;
   }
-  log(`[admin] built build/assets/admin in ${Math.round(performance.now() - started)} ms (rebuilt on changes): ${(await sizes()).join(", ")}`);
+  log(
+    `[admin] built build/assets/admin in ${Math.round(performance.now() - started)} ms (rebuilt on changes): ${(await sizes()).join(", ")}`,
+  );
   try {
     await buildDocs({ log });
   } catch (error) {

@@ -69,7 +69,9 @@ async function main() {
       await withTimeout(pg.close(), 5000, "embedded Postgres did not close in 5 s");
       log("embedded Postgres stopped");
     });
-    log(`embedded Postgres (PGlite, ${reopened ? "reopened" : "new"} ${path.relative(root, dataDir)}) on 127.0.0.1:${pg.port} in ${ms(databaseStarted)}`);
+    log(
+      `embedded Postgres (PGlite, ${reopened ? "reopened" : "new"} ${path.relative(root, dataDir)}) on 127.0.0.1:${pg.port} in ${ms(databaseStarted)}`,
+    );
     vars.DATABASE_URL = pg.url;
     databaseHost = "127.0.0.1";
   } else {
@@ -119,7 +121,13 @@ async function main() {
   // A file left by a run that was killed outright (its port is free again) is replaced, never
   // reused: "wx" creates it anew with mode 600.
   fs.rmSync(envFile, { force: true });
-  fs.writeFileSync(envFile, Object.entries(vars).map(([name, value]) => `${name}=${JSON.stringify(String(value))}`).join("\n") + "\n", { mode: 0o600, flag: "wx" });
+  fs.writeFileSync(
+    envFile,
+    `${Object.entries(vars)
+      .map(([name, value]) => `${name}=${JSON.stringify(String(value))}`)
+      .join("\n")}\n`,
+    { mode: 0o600, flag: "wx" },
+  );
   // --test-scheduled: wrangler dev does not fire crons itself; the timer below does, through it.
   const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--env-file", envFile, "--test-scheduled"];
   if (process.env.DEV_PERSIST_TO) args.push("--persist-to", process.env.DEV_PERSIST_TO);

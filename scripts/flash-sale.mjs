@@ -21,7 +21,11 @@ const chosenSku = flag(argv, "sku");
 const admin = { authorization: `Bearer ${setting("ADMIN_TOKEN")}` };
 
 async function request(method, path, body, headers = {}) {
-  const response = await fetch(`${url}${path}`, { method, headers: { "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
@@ -30,9 +34,11 @@ async function request(method, path, body, headers = {}) {
 async function pool(items, limit, work) {
   let next = 0;
   let go = true;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (go && next < items.length) if ((await work(items[next++])) === false) go = false;
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (go && next < items.length) if ((await work(items[next++])) === false) go = false;
+    }),
+  );
 }
 
 /** The active product variant with this SKU (walks the public catalog), or null. */
@@ -75,11 +81,18 @@ async function chooseSku() {
   const product = await request(
     "PUT",
     `/v1/admin/products/${ownProduct}`,
-    { title: "Flash sale (npm run flash-sale)", category: "flash-sale", status: "active", variants: [{ sku: own, title: "One", price: { amount: 4900, currency: "USD" } }] },
+    {
+      title: "Flash sale (npm run flash-sale)",
+      category: "flash-sale",
+      status: "active",
+      variants: [{ sku: own, title: "One", price: { amount: 4900, currency: "USD" } }],
+    },
     admin,
   );
   if (product.status !== 201) throw new Error(`create product: ${product.status} ${JSON.stringify(product.body)}`);
-  console.log(`flash-sale: no ${FLASH_SALE.sku} in the catalog (run npm run seed to use it): selling ${own} of product ${ownProduct}, archived at the end`);
+  console.log(
+    `flash-sale: no ${FLASH_SALE.sku} in the catalog (run npm run seed to use it): selling ${own} of product ${ownProduct}, archived at the end`,
+  );
   return { sku: own, currency: "USD", ownProduct };
 }
 
@@ -106,7 +119,12 @@ async function main() {
         return false;
       }
       if (cart.status !== 201) return void other(`cart ${cart.status}`);
-      const put = await request("PUT", `/v1/carts/${cart.body.id}/items/${sku}`, { quantity: 1 }, { authorization: `Bearer ${cart.body.token}` });
+      const put = await request(
+        "PUT",
+        `/v1/carts/${cart.body.id}/items/${sku}`,
+        { quantity: 1 },
+        { authorization: `Bearer ${cart.body.token}` },
+      );
       requests++;
       if (put.status === 200) {
         outcomes.granted++;
@@ -123,7 +141,11 @@ async function main() {
     console.log(`flash-sale: ${requests} requests in ${seconds.toFixed(2)} s = ${(requests / seconds).toFixed(0)} requests/s`);
     console.log(`flash-sale: SKU ${sku} reserved ${before.reserved} → ${after.reserved}, available ${stock} → ${after.available}`);
     ok = outcomes.granted === expected && after.reserved - before.reserved === expected && after.available === stock - expected;
-    console.log(ok ? `flash-sale: OK — exactly ${expected} granted, never oversold` : "flash-sale: FAILED — the numbers do not add up (or something else changed this SKU meanwhile)");
+    console.log(
+      ok
+        ? `flash-sale: OK — exactly ${expected} granted, never oversold`
+        : "flash-sale: FAILED — the numbers do not add up (or something else changed this SKU meanwhile)",
+    );
   } finally {
     // Leave the SKU as it was found: the shoppers' units released, on_hand put back.
     await pool(granted, concurrency, (cart) =>
@@ -133,11 +155,15 @@ async function main() {
     );
     if (ownProduct) {
       const archived = await request("DELETE", `/v1/admin/products/${ownProduct}`, undefined, admin);
-      console.log(`flash-sale: product ${ownProduct} ${archived.status === 204 ? "archived" : `not archived: ${archived.status} ${JSON.stringify(archived.body)}`}`);
+      console.log(
+        `flash-sale: product ${ownProduct} ${archived.status === 204 ? "archived" : `not archived: ${archived.status} ${JSON.stringify(archived.body)}`}`,
+      );
     } else {
       await setOnHand(sku, before.on_hand).catch((error) => console.error(`flash-sale: ${error.message}`));
       const final = await levels(sku);
-      console.log(`flash-sale: ${granted.length} held units released; ${sku} back to on_hand ${final.on_hand}, reserved ${final.reserved}, available ${final.available}`);
+      console.log(
+        `flash-sale: ${granted.length} held units released; ${sku} back to on_hand ${final.on_hand}, reserved ${final.reserved}, available ${final.available}`,
+      );
     }
   }
   process.exit(ok ? 0 : 1);

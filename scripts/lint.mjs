@@ -12,5 +12,10 @@ const run = (label, args) => {
 };
 
 const biome = run("biome check (format + lint)", ["node_modules/@biomejs/biome/bin/biome", "check", "--error-on-warnings", "."]);
-const layers = run("dependency-cruiser (layers, no cycles)", ["node_modules/dependency-cruiser/bin/dependency-cruiser.mjs", "src", "--config", ".dependency-cruiser.cjs"]);
+const layers = run("dependency-cruiser (layers, no cycles)", [
+  "node_modules/dependency-cruiser/bin/dependency-cruiser.mjs",
+  "src",
+  "--config",
+  ".dependency-cruiser.cjs",
+]);
 process.exit(biome && layers ? 0 : 1);

@@ -15,7 +15,11 @@ const target = path.join(root, "docs", "openapi.json");
 export async function produce() {
   const out = path.join(root, "node_modules", ".cache", "edgecart-openapi.mjs");
   await build({
-    stdin: { contents: 'export { routes } from "./src/router.ts"; export { buildOpenApi } from "./src/http/openapi.ts";', resolveDir: root, loader: "ts" },
+    stdin: {
+      contents: 'export { routes } from "./src/router.ts"; export { buildOpenApi } from "./src/http/openapi.ts";',
+      resolveDir: root,
+      loader: "ts",
+    },
     bundle: true,
     format: "esm",
     platform: "node",

@@ -20,5 +20,6 @@ if (!response.ok) {
   console.error(`restore: ${response.status} ${JSON.stringify(result)}`);
   process.exit(1);
 }
-for (const row of result.data) console.log(`restore: ${row.sku} on_hand=${row.on_hand} ${row.outcome}${row.reason ? ` (${row.reason})` : ""}`);
+for (const row of result.data)
+  console.log(`restore: ${row.sku} on_hand=${row.on_hand} ${row.outcome}${row.reason ? ` (${row.reason})` : ""}`);
 console.log(`restore: ${result.restored} restored, ${result.skipped} skipped`);

@@ -10,15 +10,39 @@ const token = setting("ADMIN_TOKEN");
 const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 
 const CATALOG = {
-  apparel: { currency: "USD", items: ["Classic tee", "Heavy hoodie", "Rain jacket", "Wool socks"], variants: ["Black / S", "Black / M", "Black / L"], base: 1999 },
+  apparel: {
+    currency: "USD",
+    items: ["Classic tee", "Heavy hoodie", "Rain jacket", "Wool socks"],
+    variants: ["Black / S", "Black / M", "Black / L"],
+    base: 1999,
+  },
   home: { currency: "USD", items: ["Linen throw", "Desk lamp", "Ceramic vase", "Wall clock"], variants: ["Sand", "Slate"], base: 3499 },
-  kitchen: { currency: "USD", items: ["Chef knife", "Cast iron pan", "Pour-over kettle", "Oak board"], variants: ["Standard", "Large"], base: 4599 },
-  outdoors: { currency: "EUR", items: ["Trail pack", "Camp stove", "Trekking poles", "Headlamp"], variants: ["Green", "Orange", "Grey"], base: 5900 },
+  kitchen: {
+    currency: "USD",
+    items: ["Chef knife", "Cast iron pan", "Pour-over kettle", "Oak board"],
+    variants: ["Standard", "Large"],
+    base: 4599,
+  },
+  outdoors: {
+    currency: "EUR",
+    items: ["Trail pack", "Camp stove", "Trekking poles", "Headlamp"],
+    variants: ["Green", "Orange", "Grey"],
+    base: 5900,
+  },
   books: { currency: "EUR", items: ["Field guide", "Cookbook", "Atlas", "Sketchbook"], variants: ["Paperback", "Hardcover"], base: 1800 },
-  electronics: { currency: "EUR", items: ["Flash-sale earbuds", "Power bank", "USB-C hub", "Smart plug"], variants: ["White", "Black"], base: 2900 },
+  electronics: {
+    currency: "EUR",
+    items: ["Flash-sale earbuds", "Power bank", "USB-C hub", "Smart plug"],
+    variants: ["White", "Black"],
+    base: 2900,
+  },
 };
 
-const slug = (text) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+const slug = (text) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
 const skuOf = (category, item, variant) => `${slug(category).slice(0, 3)}-${slug(item)}-${slug(variant)}`.toUpperCase().slice(0, 64);
 
 /** The demo products, deterministic so re-seeding writes the same thing. */
@@ -63,8 +87,12 @@ async function main() {
   const catalog = products();
   // npm run flash-sale relies on this SKU: fail here, not there, if the catalog above drifts.
   const flash = catalog.find((p) => p.id === FLASH_SALE.productId);
-  if (!flash?.body.variants.some((v) => v.sku === FLASH_SALE.sku)) throw new Error(`the demo catalog lacks ${FLASH_SALE.productId} / ${FLASH_SALE.sku}`);
-  let created = 0, replaced = 0, stocked = 0, skus = 0;
+  if (!flash?.body.variants.some((v) => v.sku === FLASH_SALE.sku))
+    throw new Error(`the demo catalog lacks ${FLASH_SALE.productId} / ${FLASH_SALE.sku}`);
+  let created = 0,
+    replaced = 0,
+    stocked = 0,
+    skus = 0;
   for (const product of catalog) {
     const put = await request("PUT", `/v1/admin/products/${product.id}`, product.body);
     if (put.status === 201) created++;

@@ -6,10 +6,21 @@ import { log } from "./platform/log";
 
 const Settings = z.object({
   HOLD_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).catch(900),
-  PAYMENT_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).catch(1800),
+  PAYMENT_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .catch(1800),
   MAX_LINE_QUANTITY: z.coerce.number().int().min(1).max(1000).catch(10),
   RATE_LIMITS: z.enum(["on", "off"]).catch("on"),
-  MAX_HOLD_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).optional().catch(undefined),
+  MAX_HOLD_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .optional()
+    .catch(undefined),
   CLIENT_HOLD_LIMIT: z.coerce.number().int().min(1).max(1_000_000).catch(10),
 });
 

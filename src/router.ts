@@ -4,7 +4,7 @@
  * It also supplies the HTTP layer's one dependency on an object: where Idempotency-Key records
  * live.
  */
-import { IttyRouter, type IRequest } from "itty-router";
+import { type IRequest, IttyRouter } from "itty-router";
 import { type RouteServices, runRoute } from "./http/dispatch";
 import type { IdempotencyRecords } from "./http/idempotency";
 import { ApiError } from "./http/problem";
@@ -17,6 +17,7 @@ import { deletePromotionRoute, getPromotionRoute, listPromotionsRoute, putPromot
 import { listRefundsDue } from "./routes/admin-refunds";
 import { lowStockReport, salesReport, topSkusReport } from "./routes/admin-reports";
 import { getStockAlertRoute, putStockAlert } from "./routes/admin-stock-alerts";
+import { deleteTaxRateRoute, getTaxRateRoute, getTaxSettings, listTaxRatesRoute, putTaxRate } from "./routes/admin-tax";
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
@@ -26,8 +27,16 @@ import {
   redeliverWebhook,
   replaceWebhookEndpoint,
 } from "./routes/admin-webhooks";
-import { deleteTaxRateRoute, getTaxRateRoute, getTaxSettings, listTaxRatesRoute, putTaxRate } from "./routes/admin-tax";
-import { createCart, deleteCartItem, deleteCartPromotion, getCart, mergeCarts, putCartItem, putCartPromotion, putCartShipTo } from "./routes/carts";
+import {
+  createCart,
+  deleteCartItem,
+  deleteCartPromotion,
+  getCart,
+  mergeCarts,
+  putCartItem,
+  putCartPromotion,
+  putCartShipTo,
+} from "./routes/carts";
 import { getAvailability, getInventory, postAdjustment, postRestore, putInventory } from "./routes/inventory";
 import { getHealth, openApiRoute } from "./routes/meta";
 import { cancelOrder, checkout, getOrder, getOrderForAdmin } from "./routes/orders";
@@ -120,15 +129,23 @@ const patterns = routes.map((route) => ({ route, pattern: pathPattern(route.path
 type Args = [env: Env, ctx: ExecutionContext, requestId: string];
 const router = IttyRouter<IRequest, Args>();
 for (const route of routes) {
-  router[route.method.toLowerCase() as "get"](ittyPath(route.path), (request: IRequest, env: Env, ctx: ExecutionContext, requestId: string) =>
-    runRoute(route, request as unknown as Request, request.params, env, ctx, requestId, services),
+  router[route.method.toLowerCase() as "get"](
+    ittyPath(route.path),
+    (request: IRequest, env: Env, ctx: ExecutionContext, requestId: string) =>
+      runRoute(route, request as unknown as Request, request.params, env, ctx, requestId, services),
   );
 }
 router.all("*", (request: IRequest) => {
   const pathname = new URL(request.url).pathname;
   const allowed = patterns.filter(({ pattern }) => pattern.test(pathname)).map(({ route }) => route.method);
   if (allowed.length === 0) throw new ApiError(404, "not_found", `No route matches ${request.method} ${pathname}.`);
-  throw new ApiError(405, "method_not_allowed", `${request.method} is not allowed here; use ${allowed.join(", ")}.`, {}, { allow: allowed.join(", ") });
+  throw new ApiError(
+    405,
+    "method_not_allowed",
+    `${request.method} is not allowed here; use ${allowed.join(", ")}.`,
+    {},
+    { allow: allowed.join(", ") },
+  );
 });
 
 /** Routes a request to its handler (the caller supplies the error seam). */

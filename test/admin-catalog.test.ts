@@ -42,7 +42,13 @@ describe("GET /v1/admin/products", () => {
     const ids = [`${prefix}-b`, `${prefix}-a`, `${prefix}-c`];
     const saved = new Map<string, Product>();
     for (const [i, id] of ids.entries()) {
-      const body = productBody([{ sku: unique("LIST"), amount: 1000 + i, currency: i === 2 ? "JPY" : "USD" }, { sku: unique("LIST"), amount: 2000 + i, max_line_quantity: 3 }], { title: `Product ${i}`, category: "tests" });
+      const body = productBody(
+        [
+          { sku: unique("LIST"), amount: 1000 + i, currency: i === 2 ? "JPY" : "USD" },
+          { sku: unique("LIST"), amount: 2000 + i, max_line_quantity: 3 },
+        ],
+        { title: `Product ${i}`, category: "tests" },
+      );
       if (i === 2) body.variants[1]!.price.currency = "JPY";
       saved.set(id, await put(id, body, 201));
     }
@@ -109,7 +115,10 @@ describe("GET /v1/admin/products", () => {
     ];
     for (const [query, path] of cases) {
       const body = await expectProblem(await call("GET", `/v1/admin/products?${query}`, { headers: ADMIN }), 400, "invalid_request");
-      expect((body.errors as Array<{ path: string }>).map((e) => e.path), query).toContain(path);
+      expect(
+        (body.errors as Array<{ path: string }>).map((e) => e.path),
+        query,
+      ).toContain(path);
     }
     await expectProblem(await call("GET", "/v1/admin/products"), 401, "unauthorized");
   });

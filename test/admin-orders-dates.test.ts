@@ -33,7 +33,14 @@ function hex64(): string {
 async function archived(createdAt: string): Promise<OrderArchivedV1> {
   const cartId = hex64();
   const sku = unique("DATES");
-  const line = { sku, product_id: `product-${sku}`, title: sku, quantity: 1, unit_price: { amount: 700, currency: "USD" }, line_total: { amount: 700, currency: "USD" } };
+  const line = {
+    sku,
+    product_id: `product-${sku}`,
+    title: sku,
+    quantity: 1,
+    unit_price: { amount: 700, currency: "USD" },
+    line_total: { amount: 700, currency: "USD" },
+  };
   const message: OrderArchivedV1 = {
     type: "order.paid",
     version: 1,
@@ -107,7 +114,8 @@ describe("GET /v1/admin/orders from/to", () => {
   it("pages within the range with the cursor, neither skipping nor repeating", async () => {
     const { day, at } = days(1);
     const made = [];
-    for (const time of ["01:00:00.000", "02:00:00.000", "03:00:00.000", "04:00:00.000", "05:00:00.000"]) made.push(await archived(at(0, time)));
+    for (const time of ["01:00:00.000", "02:00:00.000", "03:00:00.000", "04:00:00.000", "05:00:00.000"])
+      made.push(await archived(at(0, time)));
     const { ids, pages } = await all(`from=${day(0)}&to=${day(0)}&limit=2`);
     expect(ids).toEqual(made.map((m) => m.order.id).reverse());
     expect(pages).toBe(3);
@@ -126,14 +134,23 @@ describe("GET /v1/admin/orders from/to", () => {
     ];
     for (const [query, path] of cases) {
       const body = await expectProblem(await call("GET", `/v1/admin/orders?${query}`, { headers: ADMIN }), 400, "invalid_request");
-      expect((body.errors as Array<{ path: string }>).map((e) => e.path), query).toContain(path);
+      expect(
+        (body.errors as Array<{ path: string }>).map((e) => e.path),
+        query,
+      ).toContain(path);
     }
     await expectProblem(await call("GET", "/v1/admin/orders?from=2031-03-01"), 401, "unauthorized");
   });
 
   it("is documented in the OpenAPI document as optional query parameters", async () => {
     const doc = (await (await call("GET", "/v1/openapi.json")).json()) as {
-      paths: Record<string, Record<string, { parameters: Array<{ name: string; in: string; required: boolean; description?: string; schema: Record<string, unknown> }> }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { parameters: Array<{ name: string; in: string; required: boolean; description?: string; schema: Record<string, unknown> }> }
+        >
+      >;
     };
     const parameters = doc.paths["/v1/admin/orders"]!.get!.parameters;
     for (const name of ["from", "to"]) {

@@ -5,8 +5,8 @@ import type { OrderArchivedV1 } from "../src/contracts";
 import { withDb } from "../src/db/client";
 import { deadLetters, inventoryLevels, orderLines, orders } from "../src/db/schema";
 import worker from "../src/index";
-import { retryDelaySeconds } from "../src/sync/archival";
 import { inventoryStub } from "../src/objects/stubs";
+import { retryDelaySeconds } from "../src/sync/archival";
 import { ADMIN, call, createStockedProduct, eventually, unique } from "./helpers";
 
 function hex64(): string {
@@ -30,7 +30,16 @@ function paidOrder(overrides: Partial<OrderArchivedV1["order"]> = {}): OrderArch
       created_at: "2026-11-28T10:00:00.000Z",
       paid_at: "2026-11-28T10:05:00.000Z",
       payment_expires_at: "2026-11-28T10:30:00.000Z",
-      lines: [{ sku, product_id: "p", title: "T", quantity: 2, unit_price: { amount: 1250, currency: "USD" }, line_total: { amount: 2500, currency: "USD" } }],
+      lines: [
+        {
+          sku,
+          product_id: "p",
+          title: "T",
+          quantity: 2,
+          unit_price: { amount: 1250, currency: "USD" },
+          line_total: { amount: 2500, currency: "USD" },
+        },
+      ],
       ...overrides,
     } as OrderArchivedV1["order"],
   };
@@ -108,7 +117,18 @@ describe("concurrent database work", () => {
     const ids = Array.from({ length: 30 }, () => unique("conc"));
     const messages = Array.from({ length: 10 }, () => paidOrder());
     const [puts] = await Promise.all([
-      Promise.all(ids.map((id) => call("PUT", `/v1/admin/products/${id}`, { body: { title: "C", status: "active", variants: [{ sku: id.toUpperCase(), title: "V", price: { amount: 100, currency: "USD" } }] }, headers: ADMIN }))),
+      Promise.all(
+        ids.map((id) =>
+          call("PUT", `/v1/admin/products/${id}`, {
+            body: {
+              title: "C",
+              status: "active",
+              variants: [{ sku: id.toUpperCase(), title: "V", price: { amount: 100, currency: "USD" } }],
+            },
+            headers: ADMIN,
+          }),
+        ),
+      ),
       Promise.all(messages.map((m) => deliver([m]))),
     ]);
     expect(puts.map((r) => r.status)).toEqual(ids.map(() => 201));
@@ -127,9 +147,23 @@ describe("inventory levels in Postgres", () => {
     await createStockedProduct([sku], 40);
     const stub = inventoryStub(env, sku);
     await Promise.all(Array.from({ length: 25 }, (_, i) => stub.hold(`h${i}`, `c${i}`, 1, 900)));
-    const row = await eventually(() => level(sku), (r) => r?.reserved === 25, 200);
+    const row = await eventually(
+      () => level(sku),
+      (r) => r?.reserved === 25,
+      200,
+    );
     expect(row).toMatchObject({ sku, onHand: 40, reserved: 25, available: 15, sold: 0 });
-    const staleReport = { type: "inventory.level", version: 1, sku, on_hand: 1, reserved: 0, available: 1, sold: 0, ledger_seq: 1, reported_at: new Date().toISOString() };
+    const staleReport = {
+      type: "inventory.level",
+      version: 1,
+      sku,
+      on_hand: 1,
+      reserved: 0,
+      available: 1,
+      sold: 0,
+      ledger_seq: 1,
+      reported_at: new Date().toISOString(),
+    };
     const batch = createMessageBatch("edgecart-inventory", [{ id: "stale", timestamp: new Date(), attempts: 1, body: staleReport }]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);

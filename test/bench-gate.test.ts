@@ -44,7 +44,11 @@ describe("the production Worker serves no bench route", () => {
       it(`answers ${method} ${path} with the 404 of an unknown path`, async () => {
         const response = await send(method, path);
         const body = (await response.json()) as { code?: string; detail?: string };
-        expect({ status: response.status, code: body.code, allow: response.headers.get("allow") }).toEqual({ status: 404, code: "not_found", allow: null });
+        expect({ status: response.status, code: body.code, allow: response.headers.get("allow") }).toEqual({
+          status: 404,
+          code: "not_found",
+          allow: null,
+        });
         expect(response.headers.get("content-type")).toBe("application/problem+json");
         expect(body.detail).toBe(`No route matches ${method} ${new URL(path, BASE).pathname}.`);
       });

@@ -10,11 +10,16 @@ import { cartStub } from "../src/objects/stubs";
 import { stockedSku } from "./helpers";
 import { available, cartWith, expectedLines, expectLedgers, linesOf, merge, view } from "./lib/merge-carts";
 
-type Step = { on: "moveHold"; call: number; when: "before" | "after" } | { on: "lockForMerge" | "finishMerge"; call: 1; when: "before" | "after" };
+type Step =
+  | { on: "moveHold"; call: number; when: "before" | "after" }
+  | { on: "lockForMerge" | "finishMerge"; call: 1; when: "before" | "after" };
 
 /** Arms one fault: the `call`-th call of `on` throws before or after doing its work. */
 function arm(step: Step): void {
-  const proto = (step.on === "moveHold" ? InventoryObject.prototype : CartObject.prototype) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const proto = (step.on === "moveHold" ? InventoryObject.prototype : CartObject.prototype) as unknown as Record<
+    string,
+    (...args: unknown[]) => Promise<unknown>
+  >;
   const original = proto[step.on]!;
   let calls = 0;
   vi.spyOn(proto, step.on).mockImplementation(async function (this: unknown, ...args: unknown[]) {

@@ -1,10 +1,10 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { holdIdFor } from "../src/domain/cart";
 import { inventoryStub } from "../src/objects/stubs";
-import { env } from "cloudflare:test";
 import { call, expectProblem, stockedSku } from "./helpers";
-import { putLine } from "./lib/promotions";
 import { available, cartWith, expectedLines, expectLedgers, linesOf, type MergedJson, merge, view } from "./lib/merge-carts";
+import { putLine } from "./lib/promotions";
 
 const sorted = (lines: Record<string, number>) => Object.fromEntries(Object.entries(lines).sort(([a], [b]) => (a < b ? -1 : 1)));
 
@@ -18,10 +18,12 @@ describe("merging a guest cart into the shopper's cart", () => {
     expect(response.status).toBe(200);
     const merged = (await response.json()) as MergedJson;
     expect(sorted(linesOf(merged))).toEqual(sorted({ [a]: 3, [b]: 1, [c]: 2 }));
-    expect(merged.merge_report).toEqual([
-      { sku: a, outcome: "merged", requested: 3, quantity: 3 },
-      { sku: c, outcome: "merged", requested: 2, quantity: 2 },
-    ].sort((x, y) => (x.sku < y.sku ? -1 : 1)));
+    expect(merged.merge_report).toEqual(
+      [
+        { sku: a, outcome: "merged", requested: 3, quantity: 3 },
+        { sku: c, outcome: "merged", requested: 2, quantity: 2 },
+      ].sort((x, y) => (x.sku < y.sku ? -1 : 1)),
+    );
     // Nothing is taken from stock: SKUs in one cart only keep their available, and the SKU in both
     // gives back the smaller hold's units (the line keeps the larger quantity, not the sum).
     expect(await available([a, b, c])).toEqual({ [a]: before[a]! + 2, [b]: before[b], [c]: before[c] });
@@ -29,7 +31,11 @@ describe("merging a guest cart into the shopper's cart", () => {
 
     const closed = await view(source);
     expect(closed).toMatchObject({ status: "merged", merged_into: target.id, items: [] });
-    await expectProblem(await call("PUT", `/v1/carts/${source.id}/items/${a}`, { body: { quantity: 1 }, headers: source.headers }), 409, "cart_not_open");
+    await expectProblem(
+      await call("PUT", `/v1/carts/${source.id}/items/${a}`, { body: { quantity: 1 }, headers: source.headers }),
+      409,
+      "cart_not_open",
+    );
     // The same pair again (another key) is the same merge: its answer again, nothing moves twice.
     const again = await merge(target, source);
     expect(again.status).toBe(200);

@@ -40,12 +40,18 @@ describe("cart expiry", () => {
     expect(await runDurableObjectAlarm(inventoryStub(env, a))).toBe(true);
     const expired = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as CartJson;
     expect(expired.status).toBe("expired");
-    expect(expired.items.map((i) => [i.sku, i.quantity])).toEqual([[a, 2], [b, 3]]);
+    expect(expired.items.map((i) => [i.sku, i.quantity])).toEqual([
+      [a, 2],
+      [b, 3],
+    ]);
     expect([await available(a), await available(b)]).toEqual([5, 5]);
 
     const reopened = (await (await put(cart, a, 1)).json()) as CartJson;
     expect(reopened.status).toBe("open");
-    expect(reopened.items.map((i) => [i.sku, i.quantity])).toEqual([[a, 1], [b, 3]]);
+    expect(reopened.items.map((i) => [i.sku, i.quantity])).toEqual([
+      [a, 1],
+      [b, 3],
+    ]);
     expect([await available(a), await available(b)]).toEqual([4, 2]);
     expect(Date.parse(reopened.expires_at)).toBeGreaterThan(Date.now());
   });
@@ -63,7 +69,10 @@ describe("cart expiry", () => {
     expect(problem).toMatchObject({ sku: b, available: 1 });
     const after = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as CartJson;
     expect(after.status).toBe("expired");
-    expect(after.items.map((i) => [i.sku, i.quantity])).toEqual([[a, 1], [b, 3]]);
+    expect(after.items.map((i) => [i.sku, i.quantity])).toEqual([
+      [a, 1],
+      [b, 3],
+    ]);
     expect((await holdsOf(a)).get(cart.id)).toBeUndefined();
     expect((await holdsOf(b)).get(cart.id)).toBeUndefined();
     expect([await available(a), await available(b)]).toEqual([3, 1]);
@@ -86,7 +95,9 @@ describe("interrupted line changes", () => {
     expect(await available(sku)).toBe(5);
     // A lost write the client never retries: the orphan hold lapses with the cart, and the stock returns.
     await inventoryStub(env, other).hold(holdIdFor(cart.id, other), cart.id, 3, 900);
-    expect(((await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as CartJson).items.map((i) => i.sku)).toEqual([sku]);
+    expect(
+      ((await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as CartJson).items.map((i) => i.sku),
+    ).toEqual([sku]);
     await timeTravelPastExpiry(cart.id, [sku, other]);
     expect([await available(sku), await available(other)]).toEqual([10, 10]);
     expect((await holdsOf(other)).get(cart.id)).toBeUndefined();

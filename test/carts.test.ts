@@ -9,12 +9,22 @@ describe("creating carts", () => {
     const response = await call("POST", "/v1/carts", { headers: clientIpHeader() });
     expect(response.status).toBe(201);
     const cart = (await response.json()) as CartJson;
-    expect(cart).toMatchObject({ status: "open", currency: "USD", region: null, version: 1, items: [], subtotal: { amount: 0, currency: "USD" }, order_id: null });
+    expect(cart).toMatchObject({
+      status: "open",
+      currency: "USD",
+      region: null,
+      version: 1,
+      items: [],
+      subtotal: { amount: 0, currency: "USD" },
+      order_id: null,
+    });
     expect(cart.id).toMatch(/^[0-9a-f]{64}$/);
     // The token carries the cart's claims and a 256-bit HMAC (43 base64url characters).
     expect(cart.token).toMatch(/^ct2\.[A-Za-z0-9_-]{43}\.USD\.-\.[0-9a-z]+\.[A-Za-z0-9_-]{43}$/);
     expect(response.headers.get("etag")).toBe('"1"');
-    const fetched = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: { authorization: `Bearer ${cart.token}` } })).json()) as CartJson;
+    const fetched = (await (
+      await call("GET", `/v1/carts/${cart.id}`, { headers: { authorization: `Bearer ${cart.token}` } })
+    ).json()) as CartJson;
     expect(fetched.token).toBeUndefined();
     expect(Date.parse(cart.expires_at) - Date.parse(cart.created_at)).toBe(900_000);
   });
@@ -42,7 +52,12 @@ describe("creating carts", () => {
     const cart = await newCart();
     const tables = () =>
       runInDurableObject(cartStub(env, cart.id)!, (_i, state) =>
-        state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").toArray().map((t) => t.name),
+        state.storage.sql
+          .exec<{ name: string }>(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+          )
+          .toArray()
+          .map((t) => t.name),
       );
     expect(await tables()).toEqual([]);
     expect((await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).status).toBe(200);
@@ -51,7 +66,12 @@ describe("creating carts", () => {
     const sku = await stockedSku("TOKEN", 5);
     expect((await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 }, headers: cart.headers })).status).toBe(200);
     const dump = await runInDurableObject(cartStub(env, cart.id)!, (_i, state) => {
-      const names = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").toArray().map((t) => t.name);
+      const names = state.storage.sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+        )
+        .toArray()
+        .map((t) => t.name);
       return JSON.stringify(names.map((name) => state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray()));
     });
     expect(dump).toContain(cart.id);
@@ -92,8 +112,26 @@ describe("cart lines hold stock", () => {
     response = await put(cart, b, 3);
     const body = (await response.json()) as CartJson;
     expect(body.items).toEqual([
-      { sku: a, product_id: expect.any(String), title: `Variant ${a}`, quantity: 2, unit_price: { amount: 1999, currency: "USD" }, line_total: { amount: 3998, currency: "USD" }, discount: { amount: 0, currency: "USD" }, tax: { amount: 0, currency: "USD" } },
-      { sku: b, product_id: expect.any(String), title: `Variant ${b}`, quantity: 3, unit_price: { amount: 350, currency: "USD" }, line_total: { amount: 1050, currency: "USD" }, discount: { amount: 0, currency: "USD" }, tax: { amount: 0, currency: "USD" } },
+      {
+        sku: a,
+        product_id: expect.any(String),
+        title: `Variant ${a}`,
+        quantity: 2,
+        unit_price: { amount: 1999, currency: "USD" },
+        line_total: { amount: 3998, currency: "USD" },
+        discount: { amount: 0, currency: "USD" },
+        tax: { amount: 0, currency: "USD" },
+      },
+      {
+        sku: b,
+        product_id: expect.any(String),
+        title: `Variant ${b}`,
+        quantity: 3,
+        unit_price: { amount: 350, currency: "USD" },
+        line_total: { amount: 1050, currency: "USD" },
+        discount: { amount: 0, currency: "USD" },
+        tax: { amount: 0, currency: "USD" },
+      },
     ]);
     expect(body.subtotal).toEqual({ amount: 5048, currency: "USD" });
     expect(body.version).toBe(3);
@@ -122,7 +160,12 @@ describe("cart lines hold stock", () => {
     const problem = await expectProblem(await put(cart, sku, 4), 409, "insufficient_stock");
     expect(problem).toMatchObject({ available: 2, sku });
     expect(await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()).toEqual(before);
-    expect(await holdsOf(sku)).toEqual(new Map([[other.id, 3], [cart.id, 1]]));
+    expect(await holdsOf(sku)).toEqual(
+      new Map([
+        [other.id, 3],
+        [cart.id, 1],
+      ]),
+    );
   });
 
   it("refuses unknown and archived SKUs with 404 and the wrong currency with 409", async () => {
@@ -142,7 +185,14 @@ describe("cart lines hold stock", () => {
     const [plain, limited] = [unique("PLAIN"), unique("LIMITED")];
     await createStockedProduct([plain], 50);
     const id = unique("limited");
-    await call("PUT", `/v1/admin/products/${id}`, { body: { title: "Limited", status: "active", variants: [{ sku: limited, title: "L", price: { amount: 100, currency: "USD" }, max_line_quantity: 2 }] }, headers: ADMIN });
+    await call("PUT", `/v1/admin/products/${id}`, {
+      body: {
+        title: "Limited",
+        status: "active",
+        variants: [{ sku: limited, title: "L", price: { amount: 100, currency: "USD" }, max_line_quantity: 2 }],
+      },
+      headers: ADMIN,
+    });
     await call("PUT", `/v1/admin/inventory/${limited}`, { body: { on_hand: 50 }, headers: ADMIN });
     const cart = await newCart();
     expect((await put(cart, plain, 10)).status).toBe(200);
@@ -181,7 +231,9 @@ describe("cart lines hold stock", () => {
     expect(alarm).not.toBeNull();
     expect(alarm!).toBeLessThan(aBefore);
     // When that moment comes (the cart believes a's hold lapses in 5 s), the alarm renews it to the cart's expiry.
-    await runInDurableObject(cartStub(env, cart.id)!, (_i, state) => state.storage.sql.exec("UPDATE lines SET hold_expires_at = ? WHERE sku = ?", Date.now() + 5000, a));
+    await runInDurableObject(cartStub(env, cart.id)!, (_i, state) =>
+      state.storage.sql.exec("UPDATE lines SET hold_expires_at = ? WHERE sku = ?", Date.now() + 5000, a),
+    );
     expect(await runDurableObjectAlarm(cartStub(env, cart.id)!)).toBe(true);
     for (const sku of [a, b]) expect(Math.abs((await holdExpiry(sku)) - Date.parse(after.expires_at))).toBeLessThan(1000);
     expect(await holdsOf(a)).toEqual(new Map([[cart.id, 1]]));

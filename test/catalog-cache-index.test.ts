@@ -10,7 +10,16 @@ import type { Product } from "../src/contracts";
 import { indexKey, MARKER_KEY, PUBLISH_TTL, productKey } from "../src/sync/catalog-cache";
 import { publish, rebuildCatalogIndex, retireProduct, saveProduct } from "../src/sync/catalog-publish";
 import { call, productBody, unique } from "./helpers";
-import { dropOutboxRow, insertUnpublished, kv, kvWithHookAfterList, listAll, putProduct, rebuildComplete, refusingKv } from "./lib/catalog-cache";
+import {
+  dropOutboxRow,
+  insertUnpublished,
+  kv,
+  kvWithHookAfterList,
+  listAll,
+  putProduct,
+  rebuildComplete,
+  refusingKv,
+} from "./lib/catalog-cache";
 
 describe("index repair: only Postgres drops a listing entry", () => {
   it("reading a stale archived copy never drops the entry of a product Postgres lists", async () => {

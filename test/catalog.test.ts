@@ -1,15 +1,21 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { productKey } from "../src/sync/catalog-cache";
-import { saveProduct } from "../src/sync/catalog-publish";
 import { withDb } from "../src/db/client";
 import { catalogPublishQueue } from "../src/db/schema";
 import worker from "../src/index";
 import { inventoryStub } from "../src/objects/stubs";
+import { productKey } from "../src/sync/catalog-cache";
+import { saveProduct } from "../src/sync/catalog-publish";
 import { ADMIN, call, eventually, expectProblem, productBody, unique } from "./helpers";
 
-type ProductJson = { id: string; status: string; category: string | null; version: number; variants: Array<{ sku: string; price: { amount: number; currency: string } }> };
+type ProductJson = {
+  id: string;
+  status: string;
+  category: string | null;
+  version: number;
+  variants: Array<{ sku: string; price: { amount: number; currency: string } }>;
+};
 
 async function putProduct(id: string, body: unknown) {
   return call("PUT", `/v1/admin/products/${id}`, { body, headers: ADMIN });
@@ -66,7 +72,12 @@ describe("admin product writes", () => {
     await putProduct(id, productBody([{ sku, amount: 1200 }]));
     expect((await inventoryStub(env, sku).pricing())?.price).toEqual({ amount: 1200, currency: "USD" });
     await putProduct(id, productBody([{ sku, amount: 1500, max_line_quantity: 3 }]));
-    expect(await inventoryStub(env, sku).pricing()).toMatchObject({ price: { amount: 1500, currency: "USD" }, max_line_quantity: 3, version: 2, status: "active" });
+    expect(await inventoryStub(env, sku).pricing()).toMatchObject({
+      price: { amount: 1500, currency: "USD" },
+      max_line_quantity: 3,
+      version: 2,
+      status: "active",
+    });
   });
 
   it("refuses a SKU owned by another product with 409 sku_conflict and writes nothing", async () => {
@@ -99,7 +110,11 @@ describe("admin product writes", () => {
   });
 
   it("needs the admin token", async () => {
-    await expectProblem(await call("PUT", `/v1/admin/products/${unique("p")}`, { body: productBody([{ sku: unique("S") }]) }), 401, "unauthorized");
+    await expectProblem(
+      await call("PUT", `/v1/admin/products/${unique("p")}`, { body: productBody([{ sku: unique("S") }]) }),
+      401,
+      "unauthorized",
+    );
     await expectProblem(await call("DELETE", `/v1/admin/products/${unique("p")}`), 401, "unauthorized");
   });
 
@@ -143,7 +158,12 @@ describe("storefront catalog reads", () => {
     await env.CATALOG.delete(productKey(id));
     const response = await call("GET", `/v1/products/${id}`);
     expect(await response.json()).toEqual(written);
-    expect(await eventually(() => env.CATALOG.get(productKey(id), "json"), (v) => v !== null)).toEqual(written);
+    expect(
+      await eventually(
+        () => env.CATALOG.get(productKey(id), "json"),
+        (v) => v !== null,
+      ),
+    ).toEqual(written);
   });
 
   it("treats a cache entry that fails validation as a miss", async () => {
@@ -190,7 +210,12 @@ describe("catalog publish retry", () => {
   it("keeps the change in the outbox when KV refuses, and the cron converges the edge", async () => {
     const id = unique("retry");
     const sku = unique("RETRY");
-    const outcome = await saveProduct(env, id, { title: "Retry", status: "active", variants: [{ sku, title: "One", price: { amount: 700, currency: "EUR" } }] }, refusingKv(env.CATALOG));
+    const outcome = await saveProduct(
+      env,
+      id,
+      { title: "Retry", status: "active", variants: [{ sku, title: "One", price: { amount: 700, currency: "EUR" } }] },
+      refusingKv(env.CATALOG),
+    );
     expect(outcome.ok).toBe(true);
     // The SKU object has the price even though KV refused.
     expect((await inventoryStub(env, sku).pricing())?.price).toEqual({ amount: 700, currency: "EUR" });

@@ -5,7 +5,17 @@ import type { Cart, Order } from "../src/contracts";
 import { withDb } from "../src/db/client";
 import { orderLines, orders } from "../src/db/schema";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
-import { ADMIN, call, createStockedProduct, eventually, expectProblem, newCart, sendPayment, signedWebhookHeaders, unique } from "./helpers";
+import {
+  ADMIN,
+  call,
+  createStockedProduct,
+  eventually,
+  expectProblem,
+  newCart,
+  sendPayment,
+  signedWebhookHeaders,
+  unique,
+} from "./helpers";
 
 type CartHandle = Awaited<ReturnType<typeof newCart>>;
 
@@ -66,7 +76,16 @@ describe("the whole purchase", () => {
       paid_at: null,
     });
     expect(order.lines).toEqual([
-      { sku, product_id: expect.any(String), title: `Variant ${sku}`, quantity: 2, unit_price: { amount: 1999, currency: "USD" }, line_total: { amount: 3998, currency: "USD" }, discount: { amount: 0, currency: "USD" }, tax: { amount: 0, currency: "USD" } },
+      {
+        sku,
+        product_id: expect.any(String),
+        title: `Variant ${sku}`,
+        quantity: 2,
+        unit_price: { amount: 1999, currency: "USD" },
+        line_total: { amount: 3998, currency: "USD" },
+        discount: { amount: 0, currency: "USD" },
+        tax: { amount: 0, currency: "USD" },
+      },
     ]);
     expect(Date.parse(order.payment_expires_at) - Date.parse(order.created_at)).toBe(1800_000);
     const closed = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as Cart;
@@ -82,8 +101,13 @@ describe("the whole purchase", () => {
     expect(await stock(sku)).toEqual({ on_hand: 8, reserved: 0, available: 8 });
     expect(await inventoryStub(env, sku).verify()).toMatchObject({ ok: true, sold: 2 });
 
-    const row = await eventually(() => archived(order.id), (r) => r.orders.length > 0);
-    expect(row.orders).toMatchObject([{ id: order.id, status: "paid", totalAmount: 3998, currency: "USD", email: "shopper@example.com", paymentId: "pi_test" }]);
+    const row = await eventually(
+      () => archived(order.id),
+      (r) => r.orders.length > 0,
+    );
+    expect(row.orders).toMatchObject([
+      { id: order.id, status: "paid", totalAmount: 3998, currency: "USD", email: "shopper@example.com", paymentId: "pi_test" },
+    ]);
     expect(row.lines).toMatchObject([{ sku, quantity: 2, unitAmount: 1999, lineAmount: 3998 }]);
   });
 });
@@ -94,7 +118,14 @@ describe("checkout", () => {
     await expectProblem(await checkout(cart, null), 400, "idempotency_key_required");
     const empty = await newCart();
     await expectProblem(await checkout(empty), 409, "cart_empty");
-    await expectProblem(await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "not-an-email" }, headers: { ...cart.headers, "idempotency-key": "k" } }), 400, "invalid_request");
+    await expectProblem(
+      await call("POST", `/v1/carts/${cart.id}/checkout`, {
+        body: { email: "not-an-email" },
+        headers: { ...cart.headers, "idempotency-key": "k" },
+      }),
+      400,
+      "invalid_request",
+    );
   });
 
   it("replays a retried checkout, refuses the key with another body, and places one order", async () => {
@@ -105,19 +136,31 @@ describe("checkout", () => {
     expect(await again.text()).toBe(await first.text());
     await expectProblem(await checkout(cart, "checkout-1", "other@example.com"), 422, "idempotency_key_reused");
     await expectProblem(await checkout(cart, "checkout-2"), 409, "cart_not_open");
-    await expectProblem(await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 }, headers: cart.headers }), 409, "cart_not_open");
+    await expectProblem(
+      await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 }, headers: cart.headers }),
+      409,
+      "cart_not_open",
+    );
     expect(await stock(sku)).toEqual({ on_hand: 10, reserved: 3, available: 7 });
   });
 
   it("answers price_changed with the updated cart when a price moved, and places no order", async () => {
     const { sku, productId, cart } = await filledCart(2);
     await call("PUT", `/v1/admin/products/${productId}`, {
-      body: { title: "Test product", status: "active", variants: [{ sku, title: `Variant ${sku}`, price: { amount: 1499, currency: "USD" } }] },
+      body: {
+        title: "Test product",
+        status: "active",
+        variants: [{ sku, title: `Variant ${sku}`, price: { amount: 1499, currency: "USD" } }],
+      },
       headers: ADMIN,
     });
     const problem = await expectProblem(await checkout(cart), 409, "price_changed");
     const updated = problem.cart as Cart;
-    expect(updated.items[0]).toMatchObject({ sku, unit_price: { amount: 1499, currency: "USD" }, line_total: { amount: 2998, currency: "USD" } });
+    expect(updated.items[0]).toMatchObject({
+      sku,
+      unit_price: { amount: 1499, currency: "USD" },
+      line_total: { amount: 2998, currency: "USD" },
+    });
     expect(updated.status).toBe("open");
     const order = (await (await checkout(cart)).json()) as Order;
     expect(order.total).toEqual({ amount: 2998, currency: "USD" });
@@ -141,18 +184,32 @@ describe("payment webhooks", () => {
     expect((await sendPayment(order.id, 3998, "USD", { id })).status).toBe(204);
     expect((await sendPayment(order.id, 3998, "USD", { id })).status).toBe(204);
     expect(await stock(sku)).toEqual({ on_hand: 8, reserved: 0, available: 8 });
-    const row = await eventually(() => archived(order.id), (r) => r.orders.length > 0);
+    const row = await eventually(
+      () => archived(order.id),
+      (r) => r.orders.length > 0,
+    );
     expect(row.orders).toHaveLength(1);
   });
 
   it("refuses forged, unsigned and stale webhooks with 401 invalid_signature, changing nothing", async () => {
     const { sku, order } = await placedOrder(1);
-    const body = JSON.stringify({ type: "payment.succeeded", data: { order_id: order.id, amount: 1999, currency: "USD", payment_id: "pi_x" } });
-    const forged = signedWebhookHeaders(body, { secret: "whsec_" + btoa("not-the-secret-at-all-000000") });
+    const body = JSON.stringify({
+      type: "payment.succeeded",
+      data: { order_id: order.id, amount: 1999, currency: "USD", payment_id: "pi_x" },
+    });
+    const forged = signedWebhookHeaders(body, { secret: `whsec_${btoa("not-the-secret-at-all-000000")}` });
     await expectProblem(await call("POST", "/v1/webhooks/payments", { body, headers: forged }), 401, "invalid_signature");
     const tampered = signedWebhookHeaders(body);
-    await expectProblem(await call("POST", "/v1/webhooks/payments", { body: body.replace("1999", "1"), headers: tampered }), 401, "invalid_signature");
-    await expectProblem(await call("POST", "/v1/webhooks/payments", { body, headers: { "content-type": "application/json" } }), 401, "invalid_signature");
+    await expectProblem(
+      await call("POST", "/v1/webhooks/payments", { body: body.replace("1999", "1"), headers: tampered }),
+      401,
+      "invalid_signature",
+    );
+    await expectProblem(
+      await call("POST", "/v1/webhooks/payments", { body, headers: { "content-type": "application/json" } }),
+      401,
+      "invalid_signature",
+    );
     const stale = signedWebhookHeaders(body, { at: new Date(Date.now() - 6 * 60_000) });
     await expectProblem(await call("POST", "/v1/webhooks/payments", { body, headers: stale }), 401, "invalid_signature");
     const future = signedWebhookHeaders(body, { at: new Date(Date.now() + 6 * 60_000) });
@@ -162,9 +219,13 @@ describe("payment webhooks", () => {
 
   it("leaves the order untouched on an amount or currency mismatch (409)", async () => {
     const { sku, cart, order } = await placedOrder(2);
-    expect(await expectProblem(await sendPayment(order.id, 3000, "USD"), 409, "amount_mismatch")).toMatchObject({ expected: { amount: 3998, currency: "USD" } });
+    expect(await expectProblem(await sendPayment(order.id, 3000, "USD"), 409, "amount_mismatch")).toMatchObject({
+      expected: { amount: 3998, currency: "USD" },
+    });
     await expectProblem(await sendPayment(order.id, 3998, "EUR"), 409, "amount_mismatch");
-    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe("pending_payment");
+    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe(
+      "pending_payment",
+    );
     expect(await stock(sku)).toEqual({ on_hand: 10, reserved: 2, available: 8 });
   });
 
@@ -178,7 +239,9 @@ describe("payment webhooks", () => {
   it("records payment.failed and keeps the order payable; a reordered failure after success changes nothing", async () => {
     const { sku, cart, order } = await placedOrder(1);
     expect((await sendPayment(order.id, 1999, "USD", { type: "payment.failed" })).status).toBe(204);
-    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe("pending_payment");
+    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe(
+      "pending_payment",
+    );
     expect((await sendPayment(order.id, 1999, "USD")).status).toBe(204);
     expect((await sendPayment(order.id, 1999, "USD", { type: "payment.failed" })).status).toBe(204);
     expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe("paid");
@@ -212,7 +275,9 @@ describe("order access and expiry", () => {
 
   it("expires an unpaid order when its payment window ends and returns its stock", async () => {
     const { sku, cart, order } = await placedOrder(3);
-    await runInDurableObject(cartStub(env, cart.id)!, (_i, state) => state.storage.sql.exec("UPDATE orders SET payment_expires_at = ?", Date.now() - 1));
+    await runInDurableObject(cartStub(env, cart.id)!, (_i, state) =>
+      state.storage.sql.exec("UPDATE orders SET payment_expires_at = ?", Date.now() - 1),
+    );
     expect(await runDurableObjectAlarm(cartStub(env, cart.id)!)).toBe(true);
     expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe("expired");
     expect(await stock(sku)).toEqual({ on_hand: 10, reserved: 0, available: 10 });
@@ -225,7 +290,10 @@ describe("archival outbox", () => {
   it("sends the archival message after an eviction between the paid commit and the send, archiving once", async () => {
     const { cart, order } = await placedOrder(1);
     expect((await sendPayment(order.id, 1999, "USD")).status).toBe(204);
-    await eventually(() => archived(order.id), (r) => r.orders.length > 0);
+    await eventually(
+      () => archived(order.id),
+      (r) => r.orders.length > 0,
+    );
     // As if the Worker died after the paid transaction and before the queue send.
     await runInDurableObject(cartStub(env, cart.id)!, async (_i, state) => {
       state.storage.sql.exec("UPDATE outbox SET sent_at = NULL, confirmed_at = NULL, attempts = 0, next_attempt_at = ?", Date.now());
@@ -233,7 +301,10 @@ describe("archival outbox", () => {
     });
     await evictDurableObject(cartStub(env, cart.id)!);
     expect(await runDurableObjectAlarm(cartStub(env, cart.id)!)).toBe(true);
-    const unsent = await runInDurableObject(cartStub(env, cart.id)!, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL").one().n);
+    const unsent = await runInDurableObject(
+      cartStub(env, cart.id)!,
+      (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL").one().n,
+    );
     expect(unsent).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await archived(order.id)).orders).toHaveLength(1);

@@ -14,7 +14,24 @@ import { withDb } from "../src/db/client";
 import { orderLines, orders } from "../src/db/schema";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
 import { ADMIN, accessOf, call, defineSku, eventually, newCart, signedWebhookHeaders, unique } from "./helpers";
-import { chance, countFault, deliverFailingAfterInsert, deliverUntilAcked, evictQuietly, faults, holdOf, type InterceptedMethod, injection, installInterceptors, type Mode, pick, runCartAlarm, type Shopper, skewed, untilAnswered } from "./lib/faults";
+import {
+  chance,
+  countFault,
+  deliverFailingAfterInsert,
+  deliverUntilAcked,
+  evictQuietly,
+  faults,
+  holdOf,
+  type InterceptedMethod,
+  injection,
+  installInterceptors,
+  type Mode,
+  pick,
+  runCartAlarm,
+  type Shopper,
+  skewed,
+  untilAnswered,
+} from "./lib/faults";
 
 const ROUNDS = 14;
 const SHOPPERS = 5;
@@ -75,7 +92,10 @@ describe("faults across the purchase flow", () => {
         }
         if (chance(0.15)) {
           const sku = pick(skus);
-          const response = await call("POST", `/v1/admin/inventory/${sku}/adjustments`, { body: { delta: 1, reason: "restock" }, headers: ADMIN });
+          const response = await call("POST", `/v1/admin/inventory/${sku}/adjustments`, {
+            body: { delta: 1, reason: "restock" },
+            headers: ADMIN,
+          });
           expect(response.status).toBe(200);
           adjustments.set(sku, adjustments.get(sku)! + 1);
         }
@@ -106,7 +126,8 @@ describe("faults across the purchase flow", () => {
           shoppers.map(async (s) => {
             const want = s.wants[line];
             if (!want) return;
-            const send = () => call("PUT", `/v1/carts/${s.cart.id}/items/${want.sku}`, { body: { quantity: want.quantity }, headers: s.cart.headers });
+            const send = () =>
+              call("PUT", `/v1/carts/${s.cart.id}/items/${want.sku}`, { body: { quantity: want.quantity }, headers: s.cart.headers });
             const response = await untilAnswered(send, async () => {
               await evictQuietly(cartStub(env, s.cart.id)!);
               await evictQuietly(inventoryStub(env, want.sku));
@@ -121,8 +142,14 @@ describe("faults across the purchase flow", () => {
             if (!first) continue;
             // The cart now believes its first line's hold lapses in 5 s: renewal is due.
             await runInDurableObject(cartStub(env, s.cart.id)!, (_i, state) => {
-              const lines = state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lines'").toArray().length > 0;
-              if (lines) state.storage.sql.exec("UPDATE lines SET hold_expires_at = MIN(hold_expires_at, ?) WHERE sku = ?", Date.now() + 5000, first);
+              const lines =
+                state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lines'").toArray().length > 0;
+              if (lines)
+                state.storage.sql.exec(
+                  "UPDATE lines SET hold_expires_at = MIN(hold_expires_at, ?) WHERE sku = ?",
+                  Date.now() + 5000,
+                  first,
+                );
             });
             await runCartAlarm(s.cart.id);
           }
@@ -132,10 +159,18 @@ describe("faults across the purchase flow", () => {
       }
 
       // Step 3: checkout, retried with the same Idempotency-Key after a crash.
-      arm([{ method: "pricing", mode: "expire_holds", grab: true }, ...crashes("hold"), { method: "pricing", mode: "expire_holds", grab: false }]);
+      arm([
+        { method: "pricing", mode: "expire_holds", grab: true },
+        ...crashes("hold"),
+        { method: "pricing", mode: "expire_holds", grab: false },
+      ]);
       await Promise.all(
         shoppers.map(async (s) => {
-          const send = () => call("POST", `/v1/carts/${s.cart.id}/checkout`, { body: { email: "fault@example.com" }, headers: { ...s.cart.headers, "idempotency-key": s.checkoutKey } });
+          const send = () =>
+            call("POST", `/v1/carts/${s.cart.id}/checkout`, {
+              body: { email: "fault@example.com" },
+              headers: { ...s.cart.headers, "idempotency-key": s.checkoutKey },
+            });
           const response = await untilAnswered(send, restartAll);
           if (response.status === 201) s.order = (await response.json()) as Order;
           else {
@@ -156,13 +191,24 @@ describe("faults across the purchase flow", () => {
         shoppers.map(async (s) => {
           if (s.order === null) return;
           if (s.ending === "cancel") {
-            const response = await untilAnswered(() => call("POST", `/v1/orders/${s.order!.id}/cancel`, { headers: s.cart.headers }), restartAll);
+            const response = await untilAnswered(
+              () => call("POST", `/v1/orders/${s.order!.id}/cancel`, { headers: s.cart.headers }),
+              restartAll,
+            );
             expect(response.status).toBe(200);
             await response.body?.cancel();
             return;
           }
           if (s.ending === "abandon") return;
-          const body = JSON.stringify({ type: "payment.succeeded", data: { order_id: s.order.id, amount: s.order.total.amount, currency: s.order.total.currency, payment_id: `pi_${s.cart.id.slice(0, 12)}` } });
+          const body = JSON.stringify({
+            type: "payment.succeeded",
+            data: {
+              order_id: s.order.id,
+              amount: s.order.total.amount,
+              currency: s.order.total.currency,
+              payment_id: `pi_${s.cart.id.slice(0, 12)}`,
+            },
+          });
           const send = () => call("POST", "/v1/webhooks/payments", { body, headers: signedWebhookHeaders(body, { id: s.webhookId }) });
           const first = await send();
           if (first.status >= 500) {
@@ -201,8 +247,11 @@ describe("faults across the purchase flow", () => {
         if (order) finalOrders.set(s.cart.id, order);
         const outbox = await runInDurableObject(stub, (_i, state) => {
           // The order's tables exist once an order was placed.
-          const placed = state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").toArray().length > 0;
-          return placed ? state.storage.sql.exec<{ body: string; sent_at: number | null }>("SELECT body, sent_at FROM outbox").toArray() : [];
+          const placed =
+            state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").toArray().length > 0;
+          return placed
+            ? state.storage.sql.exec<{ body: string; sent_at: number | null }>("SELECT body, sent_at FROM outbox").toArray()
+            : [];
         });
         // 0 lost on the real path: the outbox sent everything it holds.
         expect(outbox.filter((m) => m.sent_at === null)).toEqual([]);
@@ -236,7 +285,10 @@ describe("faults across the purchase flow", () => {
         () =>
           withDb(env, async (db) => ({
             orders: await db.select({ id: orders.id }).from(orders).where(inArray(orders.id, roundOrderIds)),
-            lines: await db.select({ orderId: orderLines.orderId, sku: orderLines.sku, quantity: orderLines.quantity }).from(orderLines).where(inArray(orderLines.orderId, roundOrderIds)),
+            lines: await db
+              .select({ orderId: orderLines.orderId, sku: orderLines.sku, quantity: orderLines.quantity })
+              .from(orderLines)
+              .where(inArray(orderLines.orderId, roundOrderIds)),
           })),
         (r) => JSON.stringify(r.orders.map((o) => o.id).sort()) === JSON.stringify(paidIds),
         20,
@@ -251,12 +303,19 @@ describe("faults across the purchase flow", () => {
       for (const sku of skus) {
         const check = await inventoryStub(env, sku).verify();
         expect(check.ok, JSON.stringify(check)).toBe(true);
-        const soldToOrders = paid.flatMap((o) => o.lines).filter((l) => l.sku === sku).reduce((n, l) => n + l.quantity, 0);
+        const soldToOrders = paid
+          .flatMap((o) => o.lines)
+          .filter((l) => l.sku === sku)
+          .reduce((n, l) => n + l.quantity, 0);
         const soldInPostgres = archived.lines.filter((l) => l.sku === sku).reduce((n, l) => n + l.quantity, 0);
         const stock = initial.get(sku)! + adjustments.get(sku)!;
         if (check.on_hand < 0 || check.sold > stock || check.sold !== soldToOrders) summary.oversold++;
         if (check.on_hand + check.sold !== stock) summary.unconserved++;
-        expect({ sold: check.sold, inPostgres: soldInPostgres, onHandPlusSold: check.on_hand + check.sold }).toEqual({ sold: soldToOrders, inPostgres: soldToOrders, onHandPlusSold: stock });
+        expect({ sold: check.sold, inPostgres: soldInPostgres, onHandPlusSold: check.on_hand + check.sold }).toEqual({
+          sold: soldToOrders,
+          inPostgres: soldToOrders,
+          onHandPlusSold: stock,
+        });
         expect(check.on_hand).toBeGreaterThanOrEqual(check.reserved);
 
         for (const s of shoppers) {
@@ -276,7 +335,8 @@ describe("faults across the purchase flow", () => {
         // Anything else held belongs to the competitor a fault let in.
         const snapshot = await inventoryStub(env, sku).snapshot();
         if (!snapshot.ok) throw new Error(snapshot.reason);
-        for (const hold of snapshot.snapshot.holds) expect(cartIds.has(hold.owner_id) || hold.owner_id === "competitor", `unexpected hold ${hold.hold_id}`).toBe(true);
+        for (const hold of snapshot.snapshot.holds)
+          expect(cartIds.has(hold.owner_id) || hold.owner_id === "competitor", `unexpected hold ${hold.hold_id}`).toBe(true);
       }
     }
 
@@ -285,10 +345,29 @@ describe("faults across the purchase flow", () => {
       `faults: ${total} injected over ${summary.rounds} rounds (${summary.shoppers} shoppers, ${summary.paid} orders paid, ${summary.refusedAtCheckout} checkouts refused after their holds lapsed): ${JSON.stringify(Object.fromEntries([...faults].sort()))}; ` +
         `oversold ${summary.oversold}, stock not conserved ${summary.unconserved}, lost orders ${summary.lost}, duplicate orders ${summary.duplicates}`,
     );
-    expect({ oversold: summary.oversold, unconserved: summary.unconserved, lost: summary.lost, duplicates: summary.duplicates }).toEqual({ oversold: 0, unconserved: 0, lost: 0, duplicates: 0 });
+    expect({ oversold: summary.oversold, unconserved: summary.unconserved, lost: summary.lost, duplicates: summary.duplicates }).toEqual({
+      oversold: 0,
+      unconserved: 0,
+      lost: 0,
+      duplicates: 0,
+    });
     expect(summary.paid).toBeGreaterThan(0);
     expect(total).toBeGreaterThanOrEqual(ROUNDS * 4);
-    for (const kind of ["crash before hold", "crash after hold", "crash before extend", "crash after extend", "crash before commit", "crash after commit", "crash between paid commit and outbox send", "holds expired during checkout", "evict cart objects", "evict SKU objects", "abort all objects", "consumer failed after its insert", "queue message delivered again"]) {
+    for (const kind of [
+      "crash before hold",
+      "crash after hold",
+      "crash before extend",
+      "crash after extend",
+      "crash before commit",
+      "crash after commit",
+      "crash between paid commit and outbox send",
+      "holds expired during checkout",
+      "evict cart objects",
+      "evict SKU objects",
+      "abort all objects",
+      "consumer failed after its insert",
+      "queue message delivered again",
+    ]) {
       expect(faults.get(kind) ?? 0, `fault kind "${kind}" never fired`).toBeGreaterThan(0);
     }
   }, 180_000);

@@ -9,8 +9,8 @@ import type { TestProject } from "vitest/node";
 import { createScratchDatabase, migrate, startEmbeddedPostgres } from "../scripts/lib/postgres.mjs";
 import { startRelay } from "../scripts/lib/relay.mjs";
 import { startTaxStub } from "../scripts/tax-stub.mjs";
-import { TEST_TAX_RATE_BP, TEST_TAX_SERVICE_SECRET } from "./secrets.ts";
 import { startWebhookReceiver } from "./lib/webhook-receiver";
+import { TEST_TAX_RATE_BP, TEST_TAX_SERVICE_SECRET } from "./secrets.ts";
 
 declare module "vitest" {
   interface ProvidedContext {

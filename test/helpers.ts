@@ -2,11 +2,11 @@
  * Test helpers: requests through the real Worker entry (`exports.default.fetch`), in the runtime.
  */
 import { env, exports } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
 import type { SkuPricing } from "../src/contracts";
 import { type CartAccess, cartAccess } from "../src/domain/cart-access";
 import { inventoryStub } from "../src/objects/stubs";
-import { Webhook } from "standardwebhooks";
 import { expectContract } from "./lib/contract";
 import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_WEBHOOK_SECRET } from "./secrets";
 
@@ -14,7 +14,11 @@ export const BASE = "http://edgecart.test";
 export const ADMIN = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 /** Sends a request to the Worker. `body` objects are sent as JSON. */
-export async function call(method: string, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+export async function call(
+  method: string,
+  path: string,
+  init: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { ...init.headers };
   let body: BodyInit | undefined;
   if (init.body !== undefined) {
@@ -63,7 +67,10 @@ export async function defineSku(sku: string, overrides: Partial<SkuPricing> = {}
 }
 
 /** A product body for `PUT /v1/admin/products/{id}`. */
-export function productBody(variants: Array<{ sku: string; amount?: number; currency?: string; max_line_quantity?: number }>, extra: Record<string, unknown> = {}) {
+export function productBody(
+  variants: Array<{ sku: string; amount?: number; currency?: string; max_line_quantity?: number }>,
+  extra: Record<string, unknown> = {},
+) {
   return {
     title: "Test product",
     status: "active",
@@ -78,9 +85,20 @@ export function productBody(variants: Array<{ sku: string; amount?: number; curr
 }
 
 /** Creates a product through the admin API and stocks each SKU; returns the product id. */
-export async function createStockedProduct(skus: string[], onHand = 100, extra: Record<string, unknown> = {}, price: { amount?: number; currency?: string } = {}): Promise<string> {
+export async function createStockedProduct(
+  skus: string[],
+  onHand = 100,
+  extra: Record<string, unknown> = {},
+  price: { amount?: number; currency?: string } = {},
+): Promise<string> {
   const id = unique("product");
-  const response = await call("PUT", `/v1/admin/products/${id}`, { body: productBody(skus.map((sku) => ({ sku, ...price })), extra), headers: ADMIN });
+  const response = await call("PUT", `/v1/admin/products/${id}`, {
+    body: productBody(
+      skus.map((sku) => ({ sku, ...price })),
+      extra,
+    ),
+    headers: ADMIN,
+  });
   expect(response.status).toBe(201);
   for (const sku of skus) {
     const stocked = await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: onHand }, headers: ADMIN });
@@ -92,14 +110,22 @@ export async function createStockedProduct(skus: string[], onHand = 100, extra: 
 /** A client IP header unique to the caller, so per-IP rate limits of one test do not touch another. */
 export function clientIpHeader(): Record<string, string> {
   const n = crypto.getRandomValues(new Uint8Array(3));
-  return { "cf-connecting-ip": `198.18.${n[0]}.${n[1]! % 254 + 1}`, "x-test-client": String(n[2]) };
+  return { "cf-connecting-ip": `198.18.${n[0]}.${(n[1]! % 254) + 1}`, "x-test-client": String(n[2]) };
 }
 
 /** Creates a cart through the API; returns its id, token and the headers to act as its holder. */
 export async function newCart(body: Record<string, unknown> = {}, ip: Record<string, string> = clientIpHeader()) {
   const response = await call("POST", "/v1/carts", { body, headers: ip });
   expect(response.status).toBe(201);
-  const cart = (await response.json()) as { id: string; token: string; version: number; currency: string; region: string | null; expires_at: string; status: string };
+  const cart = (await response.json()) as {
+    id: string;
+    token: string;
+    version: number;
+    currency: string;
+    region: string | null;
+    expires_at: string;
+    status: string;
+  };
   return { ...cart, headers: { authorization: `Bearer ${cart.token}`, ...ip } };
 }
 
@@ -108,12 +134,26 @@ export function signedWebhookHeaders(body: string, options: { id?: string; at?: 
   const id = options.id ?? `msg_${crypto.randomUUID()}`;
   const at = options.at ?? new Date();
   const signature = new Webhook(options.secret ?? TEST_WEBHOOK_SECRET).sign(id, at, body);
-  return { "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": signature, "content-type": "application/json" };
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+    "webhook-signature": signature,
+    "content-type": "application/json",
+  };
 }
 
 /** Sends a signed payment webhook for an order. */
-export async function sendPayment(orderId: string, amount: number, currency: string, options: { type?: string; id?: string; paymentId?: string; at?: Date } = {}): Promise<Response> {
-  const body = JSON.stringify({ type: options.type ?? "payment.succeeded", data: { order_id: orderId, amount, currency, payment_id: options.paymentId ?? "pi_test" }, provider_field: "ignored" });
+export async function sendPayment(
+  orderId: string,
+  amount: number,
+  currency: string,
+  options: { type?: string; id?: string; paymentId?: string; at?: Date } = {},
+): Promise<Response> {
+  const body = JSON.stringify({
+    type: options.type ?? "payment.succeeded",
+    data: { order_id: orderId, amount, currency, payment_id: options.paymentId ?? "pi_test" },
+    provider_field: "ignored",
+  });
   return call("POST", "/v1/webhooks/payments", { body, headers: signedWebhookHeaders(body, options) });
 }
 

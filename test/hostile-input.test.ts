@@ -31,7 +31,7 @@ describe("identifiers that do not survive a URL path", () => {
     expect((await expectProblem(restore, 400, "invalid_request")).errors).toEqual([{ path: "skus.0", message: expect.any(String) }]);
   });
 
-  it("still accepts dots that do survive a URL: ..., .a, a.b, a.. (\"...\" is routed as an id)", async () => {
+  it('still accepts dots that do survive a URL: ..., .a, a.b, a.. ("..." is routed as an id)', async () => {
     // Only "." and ".." are normalised away; any longer run of dots is an id. A fixed "..." would be
     // one SKU for the whole run's database (another file, or the fuzzer, may own it), so the length
     // is drawn: 40–63 dots, a SKU nothing else makes.

@@ -13,7 +13,8 @@ import { call, clientIpHeader, createStockedProduct, expectProblem, newCart, sto
 type CartJson = { id: string; status: string; expires_at: string; items: Array<{ sku: string; quantity: number }> };
 const put = (cart: { id: string; headers: Record<string, string> }, sku: string, quantity: number) =>
   call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity }, headers: cart.headers });
-const available = async (sku: string) => ((await (await call("GET", `/v1/skus/${sku}/availability`)).json()) as { available: number }).available;
+const available = async (sku: string) =>
+  ((await (await call("GET", `/v1/skus/${sku}/availability`)).json()) as { available: number }).available;
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -57,7 +58,9 @@ describe("inventory denial", () => {
     const cart = await newCart();
     expect((await put(cart, sku, 2)).status).toBe(200);
     // The hold was first taken 29 min 50 s ago (MAX_HOLD_SECONDS defaults to 2 × 900 s).
-    await runInDurableObject(inventoryStub(env, sku), (_i, state) => state.storage.sql.exec("UPDATE holds SET held_since = ? WHERE hold_id = ?", Date.now() - 1_790_000, holdIdFor(cart.id, sku)));
+    await runInDurableObject(inventoryStub(env, sku), (_i, state) =>
+      state.storage.sql.exec("UPDATE holds SET held_since = ? WHERE hold_id = ?", Date.now() - 1_790_000, holdIdFor(cart.id, sku)),
+    );
     await evictDurableObject(inventoryStub(env, sku));
     const again = (await (await put(cart, sku, 2)).json()) as CartJson;
     const left = Date.parse(again.expires_at) - Date.now();
@@ -85,9 +88,13 @@ describe("expired carts", () => {
     const cart = await newCart();
     expect((await put(cart, a, 2)).status).toBe(200);
     expect((await put(cart, b, 2)).status).toBe(200);
-    await runInDurableObject(cartStub(env, cart.id)!, (_i, state) => state.storage.sql.exec("UPDATE cart SET expires_at = ?", Date.now() - 1000));
+    await runInDurableObject(cartStub(env, cart.id)!, (_i, state) =>
+      state.storage.sql.exec("UPDATE cart SET expires_at = ?", Date.now() - 1000),
+    );
     for (const sku of [a, b]) {
-      await runInDurableObject(inventoryStub(env, sku), (_i, state) => state.storage.sql.exec("UPDATE holds SET expires_at = ?", Date.now() - 1000));
+      await runInDurableObject(inventoryStub(env, sku), (_i, state) =>
+        state.storage.sql.exec("UPDATE holds SET expires_at = ?", Date.now() - 1000),
+      );
       await evictDurableObject(inventoryStub(env, sku));
       const rival = await newCart();
       expect((await put(rival, sku, 2)).status).toBe(200);
@@ -107,7 +114,12 @@ describe("cancel", () => {
     const sku = await stockedSku("CXL", 5);
     const cart = await newCart();
     expect((await put(cart, sku, 2)).status).toBe(200);
-    const order = (await (await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "c@b.example" }, headers: { ...cart.headers, "idempotency-key": unique("k") } })).json()) as Order;
+    const order = (await (
+      await call("POST", `/v1/carts/${cart.id}/checkout`, {
+        body: { email: "c@b.example" },
+        headers: { ...cart.headers, "idempotency-key": unique("k") },
+      })
+    ).json()) as Order;
     const release = InventoryObject.prototype.release;
     let failures = 1;
     vi.spyOn(InventoryObject.prototype, "release").mockImplementation(function (this: InventoryObject, ...args: [string]) {
@@ -128,10 +140,15 @@ describe("idempotency records", () => {
     const cart = await newCart();
     const key = unique("key");
     for (const token of ["made-up-token", `ct1.USD.-.abc.${"A".repeat(43)}`]) {
-      const response = await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "a@b.example" }, headers: { authorization: `Bearer ${token}`, "idempotency-key": key } });
+      const response = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+        body: { email: "a@b.example" },
+        headers: { authorization: `Bearer ${token}`, "idempotency-key": key },
+      });
       expect(response.status).toBe(404);
       const record = idempotencyStub(env, await sha256Hex(`cart:${token}`), await sha256Hex(key));
-      const tables = await runInDurableObject(record, (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'").toArray());
+      const tables = await runInDurableObject(record, (_i, state) =>
+        state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'").toArray(),
+      );
       expect(tables).toEqual([]);
     }
   });

@@ -29,11 +29,16 @@ afterEach(() => {
 describe("opening a cart", () => {
   it("answers the empty cart from its token alone, and shows it expired once its time is up", async () => {
     const cart = await newCart({ currency: "EUR" });
-    const fetched = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as CartJson & { currency: string };
+    const fetched = (await (await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers })).json()) as CartJson & {
+      currency: string;
+    };
     expect(fetched).toMatchObject({ id: cart.id, status: "open", currency: "EUR", version: 1, items: [] });
     expect(await tablesOf(cartStub(env, cart.id)!)).toEqual([]);
     // A checkout of a cart that was never changed needs nothing stored either.
-    const checkout = await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "a@b.example" }, headers: { ...cart.headers, "idempotency-key": unique("k") } });
+    const checkout = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+      body: { email: "a@b.example" },
+      headers: { ...cart.headers, "idempotency-key": unique("k") },
+    });
     await expectProblem(checkout, 409, "cart_empty");
   });
 
@@ -42,7 +47,11 @@ describe("opening a cart", () => {
     const other = await newCart();
     const edited = mine.token.replace(".USD.", ".EUR.");
     await expectProblem(await call("GET", `/v1/carts/${mine.id}`, { headers: { authorization: `Bearer ${edited}` } }), 404, "not_found");
-    await expectProblem(await call("GET", `/v1/carts/${mine.id}`, { headers: { authorization: `Bearer ${other.token}` } }), 404, "not_found");
+    await expectProblem(
+      await call("GET", `/v1/carts/${mine.id}`, { headers: { authorization: `Bearer ${other.token}` } }),
+      404,
+      "not_found",
+    );
     const forged = `${mine.token.slice(0, -43)}${"A".repeat(43)}`;
     await expectProblem(await put({ id: mine.id, headers: { authorization: `Bearer ${forged}` } }, "ANY", 1), 404, "not_found");
     expect(await tablesOf(cartStub(env, mine.id)!)).toEqual([]);
@@ -123,7 +132,9 @@ describe("carts opened before tokens carried claims", () => {
       sql.exec(`CREATE TABLE orders (id INTEGER PRIMARY KEY CHECK (id = 1), order_id TEXT NOT NULL, cart_id TEXT NOT NULL, status TEXT NOT NULL,
         email TEXT NOT NULL, currency TEXT NOT NULL, total_amount INTEGER NOT NULL, checkout_key TEXT NOT NULL, created_at INTEGER NOT NULL,
         payment_expires_at INTEGER NOT NULL, paid_at INTEGER, payment_id TEXT, holds_released INTEGER NOT NULL DEFAULT 0)`);
-      sql.exec("CREATE TABLE order_lines (sku TEXT PRIMARY KEY, product_id TEXT NOT NULL, title TEXT NOT NULL, quantity INTEGER NOT NULL, unit_amount INTEGER NOT NULL)");
+      sql.exec(
+        "CREATE TABLE order_lines (sku TEXT PRIMARY KEY, product_id TEXT NOT NULL, title TEXT NOT NULL, quantity INTEGER NOT NULL, unit_amount INTEGER NOT NULL)",
+      );
       sql.exec(`CREATE TABLE payment_events (webhook_id TEXT PRIMARY KEY, type TEXT NOT NULL, payment_id TEXT, amount INTEGER, currency TEXT,
         outcome TEXT NOT NULL, refund_due INTEGER NOT NULL DEFAULT 0, received_at INTEGER NOT NULL)`);
       sql.exec(`CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,

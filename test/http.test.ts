@@ -37,7 +37,9 @@ describe("request ids", () => {
   });
 
   it("gives every response, errors included, a distinct id", async () => {
-    const ids = await Promise.all([call("GET", "/health"), call("GET", "/nope"), call("DELETE", "/health")].map(async (r) => (await r).headers.get("x-request-id")));
+    const ids = await Promise.all(
+      [call("GET", "/health"), call("GET", "/nope"), call("DELETE", "/health")].map(async (r) => (await r).headers.get("x-request-id")),
+    );
     expect(new Set(ids).size).toBe(3);
   });
 });
@@ -72,7 +74,11 @@ describe("error seam", () => {
 
   it("answers a 200 KB body with 413, by Content-Length and when streamed without one", async () => {
     const big = JSON.stringify({ on_hand: 1, pad: "x".repeat(200 * 1024) });
-    await expectProblem(await call("PUT", `/v1/admin/inventory/${unique("SKU")}`, { body: big, headers: { ...ADMIN, "content-type": "application/json" } }), 413, "payload_too_large");
+    await expectProblem(
+      await call("PUT", `/v1/admin/inventory/${unique("SKU")}`, { body: big, headers: { ...ADMIN, "content-type": "application/json" } }),
+      413,
+      "payload_too_large",
+    );
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         for (let i = 0; i < 50; i++) controller.enqueue(new TextEncoder().encode("x".repeat(4096)));
@@ -81,7 +87,12 @@ describe("error seam", () => {
     });
     const { exports } = await import("cloudflare:workers");
     const response = await exports.default.fetch(
-      new Request(`http://edgecart.test/v1/admin/inventory/${unique("SKU")}`, { method: "PUT", body: stream, headers: { ...ADMIN, "content-type": "application/json" }, duplex: "half" } as RequestInit),
+      new Request(`http://edgecart.test/v1/admin/inventory/${unique("SKU")}`, {
+        method: "PUT",
+        body: stream,
+        headers: { ...ADMIN, "content-type": "application/json" },
+        duplex: "half",
+      } as RequestInit),
     );
     await expectProblem(response, 413, "payload_too_large");
   });
@@ -126,7 +137,11 @@ describe("error seam", () => {
 describe("CORS for browser storefronts", () => {
   it("answers a preflight from an allowed origin with the methods and headers the API uses", async () => {
     const response = await call("OPTIONS", "/v1/carts", {
-      headers: { origin: "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type, idempotency-key" },
+      headers: {
+        origin: "https://shop.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, idempotency-key",
+      },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get("access-control-allow-origin")).toBe("*");

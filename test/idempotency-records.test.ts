@@ -48,12 +48,9 @@ describe("idempotency scopes and route modes", () => {
     const b = await post(key, "192.0.2.11");
     const aAgain = await post(key, "192.0.2.10");
     const unknownIp = await post(key, null);
-    const [aBody, bBody, aAgainBody, unknownBody] = (await Promise.all([a, b, aAgain, unknownIp].map((r) => r.json()))) as Array<{ execution: number }> as [
-      { execution: number },
-      { execution: number },
-      { execution: number },
-      { execution: number },
-    ];
+    const [aBody, bBody, aAgainBody, unknownBody] = (await Promise.all([a, b, aAgain, unknownIp].map((r) => r.json()))) as Array<{
+      execution: number;
+    }> as [{ execution: number }, { execution: number }, { execution: number }, { execution: number }];
     expect(bBody.execution).not.toBe(aBody.execution);
     expect(unknownBody.execution).not.toBe(aBody.execution);
     expect(aAgainBody).toEqual(aBody);
@@ -69,7 +66,8 @@ describe("idempotency scopes and route modes", () => {
       runs += 1;
       return json({ run: runs }, 201);
     };
-    for (const scope of ["cart:token-A", "cart:token-B", "cart:token-A"]) await withIdempotency(idempotencyRecords, env, { scope, key, fingerprint }, "req", run);
+    for (const scope of ["cart:token-A", "cart:token-B", "cart:token-A"])
+      await withIdempotency(idempotencyRecords, env, { scope, key, fingerprint }, "req", run);
     expect(runs).toBe(2);
 
     const stub = await idempotencyRecord(env, "cart:secret-token-123", key);

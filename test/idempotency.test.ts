@@ -4,7 +4,18 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { inventoryStub } from "../src/objects/stubs";
 import { ADMIN, call, defineSku, expectProblem, unique } from "./helpers";
-import { ADMIN_SCOPE, adjust, adjustFingerprint, adjustPath, delayAlarm, idempotencyRecord, onHand, sleep, stocked, stored } from "./lib/idempotency";
+import {
+  ADMIN_SCOPE,
+  adjust,
+  adjustFingerprint,
+  adjustPath,
+  delayAlarm,
+  idempotencyRecord,
+  onHand,
+  sleep,
+  stocked,
+  stored,
+} from "./lib/idempotency";
 
 describe("Idempotency-Key on POST routes", () => {
   it("replays the first answer byte for byte (status, body, content-type) and adjusts once", async () => {
@@ -75,12 +86,18 @@ describe("Idempotency-Key on POST routes", () => {
     const sku = await stocked(100);
     const key = unique("key");
     const responses = await Promise.all(Array.from({ length: 50 }, () => adjust(sku, { delta: -1, reason: "sold offline" }, key)));
-    const answers = await Promise.all(responses.map(async (r) => ({ status: r.status, replayed: r.headers.get("idempotent-replayed"), body: await r.text() })));
+    const answers = await Promise.all(
+      responses.map(async (r) => ({ status: r.status, replayed: r.headers.get("idempotent-replayed"), body: await r.text() })),
+    );
     const executed = answers.filter((a) => a.status === 200 && a.replayed === null);
     expect(executed).toHaveLength(1);
     for (const answer of answers) {
       if (answer.status === 200) expect(answer.body).toBe(executed[0]!.body);
-      else expect({ status: answer.status, code: (JSON.parse(answer.body) as { code: string }).code }).toEqual({ status: 409, code: "idempotency_key_in_use" });
+      else
+        expect({ status: answer.status, code: (JSON.parse(answer.body) as { code: string }).code }).toEqual({
+          status: 409,
+          code: "idempotency_key_in_use",
+        });
     }
     // The requests really overlapped: some found the key still in flight.
     expect(answers.some((a) => a.status === 409)).toBe(true);
@@ -144,13 +161,22 @@ describe("Idempotency-Key on POST routes", () => {
   it("ignores the header on other methods", async () => {
     const sku = unique("SKU");
     await defineSku(sku);
-    const response = await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 3 }, headers: { ...ADMIN, "idempotency-key": "k".repeat(300) } });
+    const response = await call("PUT", `/v1/admin/inventory/${sku}`, {
+      body: { on_hand: 3 },
+      headers: { ...ADMIN, "idempotency-key": "k".repeat(300) },
+    });
     expect(response.status).toBe(200);
   });
 
   it("documents the header, 409 and 422 on every POST route and on no other", async () => {
     const doc = (await (await call("GET", "/v1/openapi.json")).json()) as {
-      paths: Record<string, Record<string, { parameters: Array<{ name: string; in: string; required: boolean }>; responses: Record<string, { description: string }> }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { parameters: Array<{ name: string; in: string; required: boolean }>; responses: Record<string, { description: string }> }
+        >
+      >;
     };
     let posts = 0;
     for (const [path, operations] of Object.entries(doc.paths)) {
@@ -162,7 +188,9 @@ describe("Idempotency-Key on POST routes", () => {
         }
         if (path === "/v1/admin/storefront-keys" || path === "/v1/admin/webhook-endpoints") {
           // The POSTs that refuse the header: their answers hold a secret that is never stored.
-          expect(keyParams, `${method} ${path}`).toEqual([expect.objectContaining({ in: "header", required: false, description: expect.stringContaining("Not accepted") })]);
+          expect(keyParams, `${method} ${path}`).toEqual([
+            expect.objectContaining({ in: "header", required: false, description: expect.stringContaining("Not accepted") }),
+          ]);
           expect(operation.responses["422"]?.description ?? "", `${method} ${path}`).not.toContain("idempotency_key_reused");
           continue;
         }

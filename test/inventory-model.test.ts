@@ -60,7 +60,8 @@ class Model {
       case "adjust": {
         if (this.operations.has(op.opId)) return { ok: true, duplicate: true, ...this.levels() };
         const next = this.onHand + op.delta;
-        if (next < this.reserved() || next < 0) return { ok: false, reason: "below_reserved", reserved: this.reserved(), on_hand: this.onHand };
+        if (next < this.reserved() || next < 0)
+          return { ok: false, reason: "below_reserved", reserved: this.reserved(), on_hand: this.onHand };
         this.onHand = next;
         this.exists = true;
         this.operations.add(op.opId);
@@ -79,7 +80,14 @@ class Model {
         if (op.quantity - current > free) return { ok: false, reason: "insufficient_stock", available: free + current };
         const expiresAt = this.now + op.ttl;
         this.holds.set(op.holdId, { owner: op.owner, quantity: op.quantity, expiresAt });
-        return { ok: true, quantity: op.quantity, expires_at: new Date(expiresAt).toISOString(), item: this.pricing, capped: false, ...this.levels() };
+        return {
+          ok: true,
+          quantity: op.quantity,
+          expires_at: new Date(expiresAt).toISOString(),
+          item: this.pricing,
+          capped: false,
+          ...this.levels(),
+        };
       }
       case "release": {
         const released = this.holds.get(op.holdId)?.quantity ?? 0;
@@ -130,8 +138,18 @@ const holdId = fc.constantFrom("h1", "h2", "h3", "h4");
 const ttl = fc.integer({ min: 1, max: 100 });
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("set" as const), onHand: fc.integer({ min: 0, max: 12 }) }),
-  fc.record({ kind: fc.constant("adjust" as const), delta: fc.integer({ min: -6, max: 6 }).filter((d) => d !== 0), opId: fc.constantFrom("o1", "o2", "o3", "o4", "o5") }),
-  fc.record({ kind: fc.constant("hold" as const), holdId, owner: fc.constantFrom("c1", "c2"), quantity: fc.integer({ min: 0, max: 6 }), ttl }),
+  fc.record({
+    kind: fc.constant("adjust" as const),
+    delta: fc.integer({ min: -6, max: 6 }).filter((d) => d !== 0),
+    opId: fc.constantFrom("o1", "o2", "o3", "o4", "o5"),
+  }),
+  fc.record({
+    kind: fc.constant("hold" as const),
+    holdId,
+    owner: fc.constantFrom("c1", "c2"),
+    quantity: fc.integer({ min: 0, max: 6 }),
+    ttl,
+  }),
   fc.record({ kind: fc.constant("hold" as const), holdId, owner: fc.constant("c1"), quantity: fc.integer({ min: 1, max: 4 }), ttl }),
   fc.record({ kind: fc.constant("release" as const), holdId }),
   fc.record({ kind: fc.constant("extend" as const), holdId, ttl }),
@@ -142,7 +160,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 describe("InventoryStore against the sequential model", () => {
   it("agrees with the model after every step of 500 random histories, and the ledger verifies", async () => {
     const sku = unique("MODEL");
-    const pricing: SkuPricing = { sku, product_id: "p", title: sku, price: { amount: 100, currency: "USD" }, status: "active", max_line_quantity: null, version: 1 };
+    const pricing: SkuPricing = {
+      sku,
+      product_id: "p",
+      title: sku,
+      price: { amount: 100, currency: "USD" },
+      status: "active",
+      max_line_quantity: null,
+      version: 1,
+    };
     const stub = inventoryStub(env, sku);
     let runs = 0;
     await runInDurableObject(stub, (_instance, state) => {
@@ -165,7 +191,9 @@ describe("InventoryStore against the sequential model", () => {
             if (snapshot) {
               expect({ on_hand: snapshot.on_hand, reserved: snapshot.reserved, available: snapshot.available }).toEqual(model.levels());
               expect(snapshot.available).toBeGreaterThanOrEqual(0);
-              expect(new Map(snapshot.holds.map((h) => [h.hold_id, h.quantity]))).toEqual(new Map([...model.holds].map(([id, h]) => [id, h.quantity])));
+              expect(new Map(snapshot.holds.map((h) => [h.hold_id, h.quantity]))).toEqual(
+                new Map([...model.holds].map(([id, h]) => [id, h.quantity])),
+              );
             }
             expect(store.verify().ok).toBe(true);
           }

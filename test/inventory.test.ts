@@ -23,7 +23,10 @@ async function levels(stub: DurableObjectStub<InventoryObject>) {
 
 async function ledgerKinds(stub: DurableObjectStub<InventoryObject>) {
   return runInDurableObject(stub, (_instance, state) =>
-    state.storage.sql.exec<{ kind: string }>("SELECT kind FROM ledger ORDER BY seq").toArray().map((r) => r.kind),
+    state.storage.sql
+      .exec<{ kind: string }>("SELECT kind FROM ledger ORDER BY seq")
+      .toArray()
+      .map((r) => r.kind),
   );
 }
 
@@ -79,11 +82,23 @@ describe("InventoryObject holds", () => {
 
   it("enforces the line limit (the SKU's own first) and the cart's currency", async () => {
     const { sku, stub } = await stocked(50);
-    expect(await stub.hold("h", "cart", 11, 900, { maxLineQuantity: 10 })).toEqual({ ok: false, reason: "quantity_limit_exceeded", limit: 10 });
+    expect(await stub.hold("h", "cart", 11, 900, { maxLineQuantity: 10 })).toEqual({
+      ok: false,
+      reason: "quantity_limit_exceeded",
+      limit: 10,
+    });
     await defineSku(sku, { max_line_quantity: 20, version: 2 });
     expect(await stub.hold("h", "cart", 11, 900, { maxLineQuantity: 10 })).toMatchObject({ ok: true, quantity: 11 });
-    expect(await stub.hold("h", "cart", 21, 900, { maxLineQuantity: 10 })).toEqual({ ok: false, reason: "quantity_limit_exceeded", limit: 20 });
-    expect(await stub.hold("h2", "cart2", 1, 900, { currency: "EUR" })).toEqual({ ok: false, reason: "currency_mismatch", currency: "USD" });
+    expect(await stub.hold("h", "cart", 21, 900, { maxLineQuantity: 10 })).toEqual({
+      ok: false,
+      reason: "quantity_limit_exceeded",
+      limit: 20,
+    });
+    expect(await stub.hold("h2", "cart2", 1, 900, { currency: "EUR" })).toEqual({
+      ok: false,
+      reason: "currency_mismatch",
+      currency: "USD",
+    });
   });
 
   it("keeps the newest catalog entry when publishes arrive out of order", async () => {
@@ -221,7 +236,10 @@ describe("inventory HTTP routes", () => {
     const put = await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 100 }, headers: ADMIN });
     expect(put.status).toBe(200);
     expect(await put.json()).toEqual({ sku, on_hand: 100, reserved: 0, available: 100, holds: [], holds_total: 0 });
-    const adjusted = await call("POST", `/v1/admin/inventory/${sku}/adjustments`, { body: { delta: -3, reason: "damaged" }, headers: ADMIN });
+    const adjusted = await call("POST", `/v1/admin/inventory/${sku}/adjustments`, {
+      body: { delta: -3, reason: "damaged" },
+      headers: ADMIN,
+    });
     expect(adjusted.status).toBe(200);
     expect(await adjusted.json()).toMatchObject({ sku, on_hand: 97, reserved: 0, available: 97 });
     await inventoryStub(env, sku).hold("h1", "cart-1", 7, 900);
@@ -239,9 +257,17 @@ describe("inventory HTTP routes", () => {
     await createStockedProduct([sku], 0);
     await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 10 }, headers: ADMIN });
     await inventoryStub(env, sku).hold("h1", "cart-1", 8, 900);
-    const body = await expectProblem(await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 7 }, headers: ADMIN }), 409, "below_reserved");
+    const body = await expectProblem(
+      await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 7 }, headers: ADMIN }),
+      409,
+      "below_reserved",
+    );
     expect(body).toMatchObject({ reserved: 8, on_hand: 10 });
-    await expectProblem(await call("POST", `/v1/admin/inventory/${sku}/adjustments`, { body: { delta: -3, reason: "x" }, headers: ADMIN }), 409, "below_reserved");
+    await expectProblem(
+      await call("POST", `/v1/admin/inventory/${sku}/adjustments`, { body: { delta: -3, reason: "x" }, headers: ADMIN }),
+      409,
+      "below_reserved",
+    );
     expect(await levels(inventoryStub(env, sku))).toMatchObject({ on_hand: 10, reserved: 8 });
   });
 
@@ -285,6 +311,10 @@ describe("inventory HTTP routes", () => {
   it("refuses to stock a SKU that is in no product with 404", async () => {
     const sku = unique("SKU");
     await expectProblem(await call("PUT", `/v1/admin/inventory/${sku}`, { body: { on_hand: 5 }, headers: ADMIN }), 404, "not_found");
-    await expectProblem(await call("POST", `/v1/admin/inventory/${sku}/adjustments`, { body: { delta: 5, reason: "x" }, headers: ADMIN }), 404, "not_found");
+    await expectProblem(
+      await call("POST", `/v1/admin/inventory/${sku}/adjustments`, { body: { delta: 5, reason: "x" }, headers: ADMIN }),
+      404,
+      "not_found",
+    );
   });
 });

@@ -40,10 +40,25 @@ async function invoke(sku: string, input: InventoryInput): Promise<InventoryOutp
 
 const holdId = fc.constantFrom("h1", "h2", "h3", "h4");
 const input: fc.Arbitrary<InventoryInput> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant("hold" as const), holdId, owner: fc.constantFrom("o1", "o1", "o2"), quantity: fc.integer({ min: 0, max: 3 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("hold" as const),
+      holdId,
+      owner: fc.constantFrom("o1", "o1", "o2"),
+      quantity: fc.integer({ min: 0, max: 3 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("release" as const), holdId }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("commit" as const), holdId }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("adjust" as const), delta: fc.integer({ min: -3, max: 3 }).filter((d) => d !== 0), opId: fc.constantFrom("a1", "a2", "a3") }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("adjust" as const),
+      delta: fc.integer({ min: -3, max: 3 }).filter((d) => d !== 0),
+      opId: fc.constantFrom("a1", "a2", "a3"),
+    }),
+  },
 );
 
 /**
@@ -115,7 +130,13 @@ describe("InventoryObject linearizability", () => {
       for (const a of history) for (const b of history) if (a.endedAt < b.startedAt) expect(a.ret).toBeLessThan(b.call);
       const result = checkLinearizable(inventoryModel(plan.onHand), history);
       explored += result.explored;
-      if (!result.ok) violations.push({ sku, onHand: plan.onHand, history: [...history].sort((a, b) => a.call - b.call), longestPrefix: result.longestPrefix });
+      if (!result.ok)
+        violations.push({
+          sku,
+          onHand: plan.onHand,
+          history: [...history].sort((a, b) => a.call - b.call),
+          longestPrefix: result.longestPrefix,
+        });
       const check = await inventoryStub(env, sku).verify();
       expect(check.ok, JSON.stringify(check)).toBe(true);
       expect(check.on_hand).toBeGreaterThanOrEqual(0);
@@ -133,7 +154,13 @@ describe("InventoryObject linearizability", () => {
 });
 
 describe("the linearizability checker", () => {
-  const op = (id: number, input: InventoryInput, output: InventoryOutput, call: number, ret: number): Operation<InventoryInput, InventoryOutput> => ({ id, input, output, call, ret });
+  const op = (
+    id: number,
+    input: InventoryInput,
+    output: InventoryOutput,
+    call: number,
+    ret: number,
+  ): Operation<InventoryInput, InventoryOutput> => ({ id, input, output, call, ret });
   const hold = (holdId: string, quantity = 1): InventoryInput => ({ kind: "hold", holdId, owner: "o", quantity });
 
   it("finds the violation when two holds on one unit both succeed one after the other", () => {

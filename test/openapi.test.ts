@@ -4,7 +4,19 @@ import { call } from "./helpers";
 
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown>; security?: unknown; requestBody?: unknown; parameters?: Array<{ name: string; in: string }> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        responses: Record<string, unknown>;
+        security?: unknown;
+        requestBody?: unknown;
+        parameters?: Array<{ name: string; in: string }>;
+      }
+    >
+  >;
   components: { schemas: Record<string, unknown> };
 };
 
@@ -83,14 +95,26 @@ describe("the OpenAPI document", () => {
     expect(op("get", "/v1/products").security).toEqual([]);
     expect(op("put", "/v1/carts/{cart_id}/items/{sku}").requestBody).toBeDefined();
     expect(JSON.stringify(op("post", "/v1/webhooks/payments").requestBody)).toContain("payment_id");
-    expect(op("put", "/v1/carts/{cart_id}/items/{sku}").parameters!.filter((p) => p.in === "path").map((p) => p.name)).toEqual(["cart_id", "sku"]);
+    expect(
+      op("put", "/v1/carts/{cart_id}/items/{sku}")
+        .parameters!.filter((p) => p.in === "path")
+        .map((p) => p.name),
+    ).toEqual(["cart_id", "sku"]);
     const checkout = op("post", "/v1/carts/{cart_id}/checkout");
-    expect(checkout.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: "idempotency-key", in: "header", required: true })]));
+    expect(checkout.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: "idempotency-key", in: "header", required: true })]),
+    );
     // Each status lists its problems, one schema per code, discriminated by `code`.
-    const conflict = checkout.responses["409"] as { content: Record<string, { schema: { oneOf: Array<{ $ref: string }>; discriminator: { propertyName: string } } }> };
+    const conflict = checkout.responses["409"] as {
+      content: Record<string, { schema: { oneOf: Array<{ $ref: string }>; discriminator: { propertyName: string } } }>;
+    };
     const schema = conflict.content["application/problem+json"]!.schema;
     expect(schema.discriminator.propertyName).toBe("code");
-    expect(schema.oneOf.map((s) => s.$ref)).toEqual(expect.arrayContaining(["#/components/schemas/Problem_price_changed", "#/components/schemas/Problem_insufficient_stock"]));
-    expect(op("post", "/v1/carts").parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: "idempotency-key", required: false })]));
+    expect(schema.oneOf.map((s) => s.$ref)).toEqual(
+      expect.arrayContaining(["#/components/schemas/Problem_price_changed", "#/components/schemas/Problem_insufficient_stock"]),
+    );
+    expect(op("post", "/v1/carts").parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: "idempotency-key", required: false })]),
+    );
   });
 });

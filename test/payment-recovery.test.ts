@@ -16,18 +16,24 @@ const put = (cart: { id: string; headers: Record<string, string> }, sku: string,
 async function placed(sku: string, quantity: number) {
   const cart = await newCart();
   expect((await put(cart, sku, quantity)).status).toBe(200);
-  const response = await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "r@b.example" }, headers: { ...cart.headers, "idempotency-key": unique("k") } });
+  const response = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+    body: { email: "r@b.example" },
+    headers: { ...cart.headers, "idempotency-key": unique("k") },
+  });
   expect(response.status).toBe(201);
   return { cart, order: (await response.json()) as Order };
 }
 
 /** The order's hold in the SKU object lapses (its clock passed the payment window and grace). */
 async function lapseHold(sku: string, cartId: string) {
-  await runInDurableObject(inventoryStub(env, sku), (_i, state) => state.storage.sql.exec("UPDATE holds SET expires_at = ? WHERE hold_id = ?", Date.now() - 1, holdIdFor(cartId, sku)));
+  await runInDurableObject(inventoryStub(env, sku), (_i, state) =>
+    state.storage.sql.exec("UPDATE holds SET expires_at = ? WHERE hold_id = ?", Date.now() - 1, holdIdFor(cartId, sku)),
+  );
   await evictDurableObject(inventoryStub(env, sku));
 }
 
-const adminOrder = async (orderId: string) => (await (await call("GET", `/v1/admin/orders/${orderId}`, { headers: ADMIN })).json()) as AdminOrder;
+const adminOrder = async (orderId: string) =>
+  (await (await call("GET", `/v1/admin/orders/${orderId}`, { headers: ADMIN })).json()) as AdminOrder;
 const levels = async (sku: string) => {
   const snapshot = await inventoryStub(env, sku).snapshot();
   if (!snapshot.ok) throw new Error(snapshot.reason);
@@ -54,7 +60,10 @@ describe("a payment whose hold lapsed", () => {
     const cart = await newCart();
     expect((await put(cart, a, 1)).status).toBe(200);
     expect((await put(cart, b, 2)).status).toBe(200);
-    const response = await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "r@b.example" }, headers: { ...cart.headers, "idempotency-key": unique("k") } });
+    const response = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+      body: { email: "r@b.example" },
+      headers: { ...cart.headers, "idempotency-key": unique("k") },
+    });
     const order = (await response.json()) as Order;
     await lapseHold(b, cart.id);
     const rival = await newCart();
@@ -69,14 +78,28 @@ describe("a payment whose hold lapsed", () => {
     expect(await levels(a)).toEqual({ on_hand: 2, reserved: 0 });
     expect(await levels(b)).toEqual({ on_hand: 2, reserved: 2 });
     // The shopper sees it too, and the archive and the refunds list have it.
-    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe("paid_unfulfillable");
-    const archived = await eventually(() => withDb(env, (db) => db.select().from(orders).where(eq(orders.id, order.id))), (rows) => rows.length === 1);
+    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe(
+      "paid_unfulfillable",
+    );
+    const archived = await eventually(
+      () => withDb(env, (db) => db.select().from(orders).where(eq(orders.id, order.id))),
+      (rows) => rows.length === 1,
+    );
     expect(archived[0]!.status).toBe("paid_unfulfillable");
     const refunds = await eventually(
-      async () => ((await (await call("GET", "/v1/admin/refunds?limit=100", { headers: ADMIN })).json()) as { data: Array<{ order_id: string; reason: string }> }).data,
+      async () =>
+        (
+          (await (await call("GET", "/v1/admin/refunds?limit=100", { headers: ADMIN })).json()) as {
+            data: Array<{ order_id: string; reason: string }>;
+          }
+        ).data,
       (data) => data.some((r) => r.order_id === order.id),
     );
-    expect(refunds.find((r) => r.order_id === order.id)).toMatchObject({ payment_id: "pi_unfulfillable", reason: "unfulfillable", amount: order.total });
+    expect(refunds.find((r) => r.order_id === order.id)).toMatchObject({
+      payment_id: "pi_unfulfillable",
+      reason: "unfulfillable",
+      amount: order.total,
+    });
     // A repeat of the same payment changes nothing.
     expect((await sendPayment(order.id, order.total.amount, "USD", { paymentId: "pi_unfulfillable" })).status).toBe(204);
     expect(await levels(b)).toEqual({ on_hand: 2, reserved: 2 });
@@ -92,7 +115,11 @@ describe("refunds due", () => {
     await expectProblem(await sendPayment(order.id, order.total.amount, "USD", { paymentId: "pi_late" }), 409, "order_not_payable");
     expect((await adminOrder(order.id)).refunds_due).toEqual([{ payment_id: "pi_late", amount: order.total, reason: "order_not_payable" }]);
     const listed = await eventually(
-      async () => ((await (await call("GET", "/v1/admin/refunds?limit=1", { headers: ADMIN })).json()) as { data: Array<{ order_id: string }>; next_cursor: string | null }),
+      async () =>
+        (await (await call("GET", "/v1/admin/refunds?limit=1", { headers: ADMIN })).json()) as {
+          data: Array<{ order_id: string }>;
+          next_cursor: string | null;
+        },
       (page) => page.data[0]?.order_id === order.id,
     );
     expect(listed.data).toHaveLength(1);
@@ -105,13 +132,23 @@ describe("the archival backlog", () => {
   it("lists paid orders Postgres has not confirmed, oldest first across days, until they are confirmed", async () => {
     const ids = [0, 1, 2].map(() => `ord_${crypto.randomUUID().replaceAll("-", "")}${crypto.randomUUID().replaceAll("-", "")}`);
     const day = (offset: number) => new Date(Date.now() - offset * 86_400_000);
-    const entries = ids.map((id, i) => ({ order_id: id, cart_id: id.slice(4), status: "paid" as const, paid_at: day(2 - i).getTime(), total_amount: 100 * (i + 1), currency: "USD", archived_at: null }));
+    const entries = ids.map((id, i) => ({
+      order_id: id,
+      cart_id: id.slice(4),
+      status: "paid" as const,
+      paid_at: day(2 - i).getTime(),
+      total_amount: 100 * (i + 1),
+      currency: "USD",
+      archived_at: null,
+    }));
     for (const entry of entries) await paidOrdersStub(env, new Date(entry.paid_at).toISOString().slice(0, 10)).record(entry);
     const from = day(3).toISOString().slice(0, 10);
     const listed: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await (await call("GET", `/v1/admin/orders/unarchived?limit=1&from=${from}${cursor ? `&cursor=${cursor}` : ""}`, { headers: ADMIN })).json()) as { data: Array<{ id: string }>; next_cursor: string | null };
+      const page = (await (
+        await call("GET", `/v1/admin/orders/unarchived?limit=1&from=${from}${cursor ? `&cursor=${cursor}` : ""}`, { headers: ADMIN })
+      ).json()) as { data: Array<{ id: string }>; next_cursor: string | null };
       listed.push(...page.data.map((o) => o.id));
       cursor = page.next_cursor;
     } while (cursor !== null);
@@ -120,7 +157,9 @@ describe("the archival backlog", () => {
     await paidOrdersStub(env, new Date(entries[1]!.paid_at).toISOString().slice(0, 10)).record({ ...entries[1]!, archived_at: Date.now() });
     // A late, older message never undoes the confirmation.
     await paidOrdersStub(env, new Date(entries[1]!.paid_at).toISOString().slice(0, 10)).record(entries[1]!);
-    const after = (await (await call("GET", `/v1/admin/orders/unarchived?limit=100&from=${from}`, { headers: ADMIN })).json()) as { data: Array<{ id: string }> };
+    const after = (await (await call("GET", `/v1/admin/orders/unarchived?limit=100&from=${from}`, { headers: ADMIN })).json()) as {
+      data: Array<{ id: string }>;
+    };
     expect(after.data.map((o) => o.id).filter((id) => ids.includes(id))).toEqual([ids[0], ids[2]]);
   });
 
@@ -130,7 +169,9 @@ describe("the archival backlog", () => {
     const { order } = await placed(sku, 1);
     expect((await sendPayment(order.id, order.total.amount, "USD")).status).toBe(204);
     const backlog = await eventually(
-      async () => ((await (await call("GET", "/v1/admin/orders/unarchived?limit=100", { headers: ADMIN })).json()) as { data: Array<{ id: string }> }).data,
+      async () =>
+        ((await (await call("GET", "/v1/admin/orders/unarchived?limit=100", { headers: ADMIN })).json()) as { data: Array<{ id: string }> })
+          .data,
       (data) => !data.some((o) => o.id === order.id),
     );
     expect(backlog.some((o) => o.id === order.id)).toBe(false);

@@ -19,7 +19,9 @@ async function inBatches<T, R>(items: readonly T[], width: number, work: (item: 
 }
 
 describe("a limited code under a race", () => {
-  it(`${CARTS} carts race for a code limited to ${LIMIT}: exactly ${LIMIT} discounted paid orders, nothing left held`, { timeout: 180_000 }, async () => {
+  it(`${CARTS} carts race for a code limited to ${LIMIT}: exactly ${LIMIT} discounted paid orders, nothing left held`, {
+    timeout: 180_000,
+  }, async () => {
     const sku = await stockedSku("RACE", CARTS * 2, { price: { amount: 1000, currency: "USD" } });
     const code = await publish(promotion({ usage_limit: LIMIT, value: { kind: "percent", basis_points: 2000 } }));
     const carts = await inBatches(Array.from({ length: CARTS }), 50, async () => {
@@ -33,7 +35,8 @@ describe("a limited code under a race", () => {
     const statuses = first.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(LIMIT);
     expect(statuses.filter((s) => s === 409)).toHaveLength(CARTS - LIMIT);
-    for (const refused of first.filter((r) => r.status === 409).slice(0, 5)) expect(((await refused.json()) as { reason: string }).reason).toBe("usage_limit_reached");
+    for (const refused of first.filter((r) => r.status === 409).slice(0, 5))
+      expect(((await refused.json()) as { reason: string }).reason).toBe("usage_limit_reached");
     expect(await redemptions(code)).toEqual({ held: LIMIT, committed: 0 });
 
     // Ten winners remove the code, ten check out and cancel: twenty redemptions go back.
@@ -75,6 +78,21 @@ describe("a limited code under a race", () => {
     expect(((await (await enterCode(late, code.code!)).json()) as { reason: string }).reason).toBe("usage_limit_reached");
     const view = (await (await call("GET", `/v1/carts/${late.id}`, { headers: late.headers })).json()) as Cart;
     expect(view.promotion_codes).toEqual([]);
-    console.info(JSON.stringify({ code_race: { carts: CARTS, usage_limit: LIMIT, first_round_won: LIMIT, given_back: 20, second_round_won: 20, paid_orders: orders.length, full_price_paid: 50, discounted_paid: discounted.length, held_after: 0, committed: LIMIT } }));
+    console.info(
+      JSON.stringify({
+        code_race: {
+          carts: CARTS,
+          usage_limit: LIMIT,
+          first_round_won: LIMIT,
+          given_back: 20,
+          second_round_won: 20,
+          paid_orders: orders.length,
+          full_price_paid: 50,
+          discounted_paid: discounted.length,
+          held_after: 0,
+          committed: LIMIT,
+        },
+      }),
+    );
   });
 });

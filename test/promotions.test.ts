@@ -45,7 +45,9 @@ describe("promotion codes on a cart", () => {
     const minimum = await publish(promotion({ conditions: { min_subtotal: { USD: 5000 } } }));
     expect((await expectProblem(await enterCode(cart, minimum.code!), 409, "promotion_not_applicable")).reason).toBe("does_not_match_cart");
     const elsewhere = await publish(promotion({ target: { kind: "skus", skus: ["SOMETHING-ELSE"] } }));
-    expect((await expectProblem(await enterCode(cart, elsewhere.code!), 409, "promotion_not_applicable")).reason).toBe("does_not_match_cart");
+    expect((await expectProblem(await enterCode(cart, elsewhere.code!), 409, "promotion_not_applicable")).reason).toBe(
+      "does_not_match_cart",
+    );
 
     const first = await publish(promotion({ combinable: false, priority: 10 }));
     expect((await enterCode(cart, first.code!)).status).toBe(200);
@@ -97,7 +99,12 @@ describe("checkout with promotions", () => {
     const placed = await checkout(cart);
     expect(placed.status).toBe(201);
     const order = (await placed.json()) as Order;
-    expect(order).toMatchObject({ subtotal: usd(5000), discount_total: usd(700), total: usd(4300), discounts: [{ promotion_id: p.id, code: p.code, amount: usd(700) }] });
+    expect(order).toMatchObject({
+      subtotal: usd(5000),
+      discount_total: usd(700),
+      total: usd(4300),
+      discounts: [{ promotion_id: p.id, code: p.code, amount: usd(700) }],
+    });
     expect(order.lines[0]!.discount).toEqual(usd(700));
     expect(await redemptions(p)).toEqual({ held: 1, committed: 0 });
     await expectProblem(await sendPayment(order.id, 5000, "USD"), 409, "amount_mismatch");
@@ -127,7 +134,11 @@ describe("checkout with promotions", () => {
     await publish({ ...p, ends_at: Date.now() - 1, version: 2 });
     const problem = await expectProblem(await checkout(cart), 409, "price_changed");
     const updated = problem.cart as Cart;
-    expect(updated).toMatchObject({ discount_total: usd(0), total: usd(1000), promotion_codes: [{ code: p.code, applied: false, reason: "not_active" }] });
+    expect(updated).toMatchObject({
+      discount_total: usd(0),
+      total: usd(1000),
+      promotion_codes: [{ code: p.code, applied: false, reason: "not_active" }],
+    });
     expect(updated.version).toBe(seen.version + 1);
     const placed = await checkout(cart);
     expect(placed.status).toBe(201);
@@ -136,11 +147,18 @@ describe("checkout with promotions", () => {
 
   it("applies an automatic promotion without a code, and stops a checkout when it ended", async () => {
     const sku = await stockedSku("PAUTO", 10, { price: usd(1000) });
-    const auto = await publish(promotion({ code: null, target: { kind: "skus", skus: [sku] }, allocation: "each", value: { kind: "fixed", amounts: { USD: 150 } } }));
+    const auto = await publish(
+      promotion({ code: null, target: { kind: "skus", skus: [sku] }, allocation: "each", value: { kind: "fixed", amounts: { USD: 150 } } }),
+    );
     try {
       const cart = await newCart();
       const shown = await putLine(cart, sku, 2);
-      expect(shown).toMatchObject({ discount_total: usd(300), total: usd(1700), discounts: [{ promotion_id: auto.id, code: null, amount: usd(300) }], promotion_codes: [] });
+      expect(shown).toMatchObject({
+        discount_total: usd(300),
+        total: usd(1700),
+        discounts: [{ promotion_id: auto.id, code: null, amount: usd(300) }],
+        promotion_codes: [],
+      });
       await promotionStub(env, promotionObjectName(auto)).publish({ ...auto, status: "archived", version: 2 });
       const problem = await expectProblem(await checkout(cart), 409, "price_changed");
       expect((problem.cart as Cart).total).toEqual(usd(2000));

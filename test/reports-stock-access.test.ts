@@ -21,8 +21,25 @@ describe("GET /v1/admin/reports/low-stock", () => {
         { id: active, title: "Active", status: "active" },
         { id: archived, title: "Archived", status: "archived" },
       ]);
-      const sku = (id: string, productId: string, retired = false) => ({ sku: name(id), productId, title: id, priceAmount: 100, currency: "USD", retiredAt: retired ? new Date() : null });
-      await db.insert(skus).values([sku("a", active), sku("b", active), sku("c", active), sku("d", active), sku("e", active, true), sku("f", archived), sku("g", active)]);
+      const sku = (id: string, productId: string, retired = false) => ({
+        sku: name(id),
+        productId,
+        title: id,
+        priceAmount: 100,
+        currency: "USD",
+        retiredAt: retired ? new Date() : null,
+      });
+      await db
+        .insert(skus)
+        .values([
+          sku("a", active),
+          sku("b", active),
+          sku("c", active),
+          sku("d", active),
+          sku("e", active, true),
+          sku("f", archived),
+          sku("g", active),
+        ]);
       const level = (id: string, onHand: number, reserved: number) => ({
         sku: name(id),
         onHand,
@@ -35,7 +52,9 @@ describe("GET /v1/admin/reports/low-stock", () => {
       });
       // a: never reported (0/0). b: 2 of 5 available. c: exactly 5. d: 6. e: retired, f: archived
       // product (both 0, both left out). g: 1 available.
-      await db.insert(inventoryLevels).values([level("b", 5, 3), level("c", 5, 0), level("d", 9, 3), level("e", 0, 0), level("f", 0, 0), level("g", 1, 0)]);
+      await db
+        .insert(inventoryLevels)
+        .values([level("b", 5, 3), level("c", 5, 0), level("d", 9, 3), level("e", 0, 0), level("f", 0, 0), level("g", 1, 0)]);
     });
     return { base, name };
   }
@@ -96,25 +115,39 @@ describe("report access and validation", () => {
     ];
     for (const route of ["sales", "top-skus"]) {
       for (const [query, path] of invalid) {
-        const problem = await expectProblem(await call("GET", `/v1/admin/reports/${route}?${query}`, { headers: ADMIN }), 400, "invalid_request");
+        const problem = await expectProblem(
+          await call("GET", `/v1/admin/reports/${route}?${query}`, { headers: ADMIN }),
+          400,
+          "invalid_request",
+        );
         expect(problem.errors, `${route}?${query}`).toEqual([expect.objectContaining({ path })]);
       }
     }
     // 366 days inclusive is the most a range may span (a leap year).
     expect((await call("GET", "/v1/admin/reports/sales?from=2032-01-01&to=2032-12-31", { headers: ADMIN })).status).toBe(200);
     for (const limit of ["0", "101", "-1", "2.5", "x"]) {
-      const problem = await expectProblem(await call("GET", `/v1/admin/reports/top-skus?limit=${limit}`, { headers: ADMIN }), 400, "invalid_request");
+      const problem = await expectProblem(
+        await call("GET", `/v1/admin/reports/top-skus?limit=${limit}`, { headers: ADMIN }),
+        400,
+        "invalid_request",
+      );
       expect(problem.errors).toEqual([expect.objectContaining({ path: "query.limit" })]);
     }
     for (const threshold of ["-1", "abc", "1.5", "1000000001"]) {
-      const problem = await expectProblem(await call("GET", `/v1/admin/reports/low-stock?threshold=${threshold}`, { headers: ADMIN }), 400, "invalid_request");
+      const problem = await expectProblem(
+        await call("GET", `/v1/admin/reports/low-stock?threshold=${threshold}`, { headers: ADMIN }),
+        400,
+        "invalid_request",
+      );
       expect(problem.errors).toEqual([expect.objectContaining({ path: "query.threshold" })]);
     }
     await expectProblem(await call("GET", "/v1/admin/reports/low-stock?limit=5", { headers: ADMIN }), 400, "invalid_request");
   });
 
   it("documents every report route in the OpenAPI document", async () => {
-    const doc = (await (await call("GET", "/v1/openapi.json")).json()) as { paths: Record<string, { get?: { security?: unknown; parameters: Array<{ name: string; description?: string }> } }> };
+    const doc = (await (await call("GET", "/v1/openapi.json")).json()) as {
+      paths: Record<string, { get?: { security?: unknown; parameters: Array<{ name: string; description?: string }> } }>;
+    };
     for (const path of paths) expect(doc.paths[path]?.get?.security, path).toEqual([{ adminToken: [] }]);
     const topSkus = doc.paths["/v1/admin/reports/top-skus"]!.get!.parameters;
     expect(topSkus.map((p) => p.name).sort()).toEqual(["from", "limit", "to"]);

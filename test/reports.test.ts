@@ -97,7 +97,11 @@ describe("GET /v1/admin/orders", () => {
     ];
     await archive(paid);
     const others = {
-      cancelled: [await insertOrder("cancelled", at(0, "02:00:00.000")), await insertOrder("cancelled", at(0, "03:00:00.000")), await insertOrder("cancelled", at(0, "04:00:00.000"))],
+      cancelled: [
+        await insertOrder("cancelled", at(0, "02:00:00.000")),
+        await insertOrder("cancelled", at(0, "03:00:00.000")),
+        await insertOrder("cancelled", at(0, "04:00:00.000")),
+      ],
       expired: [await insertOrder("expired", at(0, "02:30:00.000"))],
       pending_payment: [await insertOrder("pending_payment", at(0, "06:00:00.000"))],
     };
@@ -113,7 +117,12 @@ describe("GET /v1/admin/orders", () => {
       expect(found).toHaveLength(ids.length);
     }
     const cancelled = (await walk("&status=cancelled", 100, oldest)).orders.find((order) => order.id === others.cancelled[0]);
-    expect(cancelled).toMatchObject({ status: "cancelled", lines: [], total: { amount: 1000, currency: "USD" }, paid_at: at(0, "02:01:00.000") });
+    expect(cancelled).toMatchObject({
+      status: "cancelled",
+      lines: [],
+      total: { amount: 1000, currency: "USD" },
+      paid_at: at(0, "02:01:00.000"),
+    });
 
     const unfiltered = (await walk("", 3, oldest)).orders.filter((order) => all.includes(order.id)).map((order) => order.id);
     const [c0, c1, c2] = others.cancelled;
@@ -125,7 +134,10 @@ describe("GET /v1/admin/orders", () => {
     await createStockedProduct([sku], 10, {}, { amount: 1250 });
     const cart = await newCart();
     expect((await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 3 }, headers: cart.headers })).status).toBe(200);
-    const placed = await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "e2e@example.com" }, headers: { ...cart.headers, "idempotency-key": crypto.randomUUID() } });
+    const placed = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+      body: { email: "e2e@example.com" },
+      headers: { ...cart.headers, "idempotency-key": crypto.randomUUID() },
+    });
     expect(placed.status).toBe(201);
     const order = (await placed.json()) as Order;
     expect((await sendPayment(order.id, 3750, "USD")).status).toBe(204);
@@ -137,12 +149,30 @@ describe("GET /v1/admin/orders", () => {
     // The archive shows the order exactly as its cart's object does, product and title included.
     expect(listed).toEqual(paid);
     expect(listed!.lines).toEqual([
-      { sku, product_id: expect.any(String), title: `Variant ${sku}`, quantity: 3, unit_price: { amount: 1250, currency: "USD" }, line_total: { amount: 3750, currency: "USD" }, discount: { amount: 0, currency: "USD" }, tax: { amount: 0, currency: "USD" } },
+      {
+        sku,
+        product_id: expect.any(String),
+        title: `Variant ${sku}`,
+        quantity: 3,
+        unit_price: { amount: 1250, currency: "USD" },
+        line_total: { amount: 3750, currency: "USD" },
+        discount: { amount: 0, currency: "USD" },
+        tax: { amount: 0, currency: "USD" },
+      },
     ]);
   });
 
   it("refuses a bad status, limit or cursor and unknown parameters with 400", async () => {
-    for (const query of ["status=shipped", "limit=0", "limit=101", "limit=ten", "cursor=not-a-cursor", "cursor=" + btoa(JSON.stringify({ t: "2031-02-30T00:00:00.000000Z", i: `ord_${"0".repeat(64)}` })), "page=2", "status=paid&status=cancelled"]) {
+    for (const query of [
+      "status=shipped",
+      "limit=0",
+      "limit=101",
+      "limit=ten",
+      "cursor=not-a-cursor",
+      `cursor=${btoa(JSON.stringify({ t: "2031-02-30T00:00:00.000000Z", i: `ord_${"0".repeat(64)}` }))}`,
+      "page=2",
+      "status=paid&status=cancelled",
+    ]) {
       await expectProblem(await call("GET", `/v1/admin/orders?${query}`, { headers: ADMIN }), 400, "invalid_request");
     }
   });
@@ -157,7 +187,13 @@ describe("GET /v1/admin/reports/sales", () => {
       paidMessage({ paidAt: at(0, "23:59:59.999"), lines: [{ sku: a, quantity: 9, unit: 100 }] }),
       // Day 1, from its first instant to its last.
       paidMessage({ paidAt: at(1, "00:00:00.000"), lines: [{ sku: a, quantity: 2, unit: 1000 }] }),
-      paidMessage({ paidAt: at(1, "12:00:00.000"), lines: [{ sku: a, quantity: 1, unit: 1000 }, { sku: b, quantity: 3, unit: 250 }] }),
+      paidMessage({
+        paidAt: at(1, "12:00:00.000"),
+        lines: [
+          { sku: a, quantity: 1, unit: 1000 },
+          { sku: b, quantity: 3, unit: 250 },
+        ],
+      }),
       paidMessage({ paidAt: at(1, "13:00:00.000"), currency: "EUR", lines: [{ sku: c, quantity: 1, unit: 5000 }] }),
       paidMessage({ paidAt: at(1, "23:59:59.999"), lines: [{ sku: b, quantity: 1, unit: 250 }] }),
       // Day 2: nothing. Day 3: both currencies.
@@ -179,8 +215,12 @@ describe("GET /v1/admin/reports/sales", () => {
         { day: day(3), orders: 1, units: 4, revenue: { amount: 1000, currency: "USD" } },
       ],
     });
-    expect(await getJson(`/v1/admin/reports/sales?from=${day(0)}&to=${day(0)}`)).toEqual({ data: [{ day: day(0), orders: 1, units: 9, revenue: { amount: 900, currency: "USD" } }] });
-    expect(await getJson(`/v1/admin/reports/sales?to=${day(4)}&from=${day(4)}`)).toEqual({ data: [{ day: day(4), orders: 1, units: 5, revenue: { amount: 500, currency: "USD" } }] });
+    expect(await getJson(`/v1/admin/reports/sales?from=${day(0)}&to=${day(0)}`)).toEqual({
+      data: [{ day: day(0), orders: 1, units: 9, revenue: { amount: 900, currency: "USD" } }],
+    });
+    expect(await getJson(`/v1/admin/reports/sales?to=${day(4)}&from=${day(4)}`)).toEqual({
+      data: [{ day: day(4), orders: 1, units: 5, revenue: { amount: 500, currency: "USD" } }],
+    });
     expect(await getJson(`/v1/admin/reports/sales?from=${day(2)}&to=${day(2)}`)).toEqual({ data: [] });
     const all = await getJson<{ data: Array<{ day: string }> }>(`/v1/admin/reports/sales?from=${day(0)}&to=${day(4)}`);
     expect(all.data.map((row) => row.day)).toEqual([day(0), day(1), day(1), day(3), day(3), day(4)]);
@@ -203,9 +243,28 @@ describe("GET /v1/admin/reports/top-skus", () => {
     const base = unique("TOP");
     const [v, w, x, y, z] = ["v", "w", "x", "y", "z"].map((s) => `${base}-${s}`) as [string, string, string, string, string];
     await archive([
-      paidMessage({ paidAt: at(1, "00:00:00.000"), lines: [{ sku: x, quantity: 6, unit: 100 }, { sku: y, quantity: 7, unit: 100 }] }),
-      paidMessage({ paidAt: at(1, "09:30:00.000"), lines: [{ sku: x, quantity: 4, unit: 100 }, { sku: z, quantity: 3, unit: 200 }, { sku: w, quantity: 7, unit: 200 }] }),
-      paidMessage({ paidAt: at(2, "23:59:59.999"), lines: [{ sku: z, quantity: 4, unit: 200 }, { sku: v, quantity: 1, unit: 99 }] }),
+      paidMessage({
+        paidAt: at(1, "00:00:00.000"),
+        lines: [
+          { sku: x, quantity: 6, unit: 100 },
+          { sku: y, quantity: 7, unit: 100 },
+        ],
+      }),
+      paidMessage({
+        paidAt: at(1, "09:30:00.000"),
+        lines: [
+          { sku: x, quantity: 4, unit: 100 },
+          { sku: z, quantity: 3, unit: 200 },
+          { sku: w, quantity: 7, unit: 200 },
+        ],
+      }),
+      paidMessage({
+        paidAt: at(2, "23:59:59.999"),
+        lines: [
+          { sku: z, quantity: 4, unit: 200 },
+          { sku: v, quantity: 1, unit: 99 },
+        ],
+      }),
       paidMessage({ paidAt: at(2, "14:00:00.000"), currency: "EUR", lines: [{ sku: x, quantity: 2, unit: 150 }] }),
       // Outside the range on either side.
       paidMessage({ paidAt: at(0, "23:59:59.999"), lines: [{ sku: v, quantity: 50, unit: 1 }] }),
@@ -248,17 +307,61 @@ describe("the reporting views for BI tools", () => {
   it("agree with the endpoints", async () => {
     const { day, at } = days(2);
     const sku = unique("VIEW");
-    const message = paidMessage({ paidAt: at(0, "23:59:59.999"), lines: [{ sku, quantity: 2, unit: 300 }, { sku: `${sku}-b`, quantity: 1, unit: 50 }] });
+    const message = paidMessage({
+      paidAt: at(0, "23:59:59.999"),
+      lines: [
+        { sku, quantity: 2, unit: 300 },
+        { sku: `${sku}-b`, quantity: 1, unit: 50 },
+      ],
+    });
     await archive([message, paidMessage({ paidAt: at(1, "00:00:00.000"), lines: [{ sku, quantity: 1, unit: 300 }] })]);
     const rows = await withDb(env, async (db) => ({
-      lines: (await db.execute(sql`SELECT day::text, order_id, position, sku, product_id, title, quantity, unit_amount::int, line_amount::int, currency FROM v_paid_order_lines WHERE sku = ${sku} ORDER BY day`)).rows,
-      daily: (await db.execute(sql`SELECT day::text, currency, orders, units::int, revenue_amount::int FROM v_daily_sales WHERE day BETWEEN ${day(0)} AND ${day(1)} ORDER BY day`)).rows,
-      skuDaily: (await db.execute(sql`SELECT day::text, orders, units::int, revenue_amount::int FROM v_sku_daily_sales WHERE sku = ${sku} ORDER BY day`)).rows,
-      skuAllTime: (await db.execute(sql`SELECT sku, currency, orders, units::int, revenue_amount::int, first_day::text, last_day::text FROM v_sku_sales WHERE sku = ${sku}`)).rows,
+      lines: (
+        await db.execute(
+          sql`SELECT day::text, order_id, position, sku, product_id, title, quantity, unit_amount::int, line_amount::int, currency FROM v_paid_order_lines WHERE sku = ${sku} ORDER BY day`,
+        )
+      ).rows,
+      daily: (
+        await db.execute(
+          sql`SELECT day::text, currency, orders, units::int, revenue_amount::int FROM v_daily_sales WHERE day BETWEEN ${day(0)} AND ${day(1)} ORDER BY day`,
+        )
+      ).rows,
+      skuDaily: (
+        await db.execute(
+          sql`SELECT day::text, orders, units::int, revenue_amount::int FROM v_sku_daily_sales WHERE sku = ${sku} ORDER BY day`,
+        )
+      ).rows,
+      skuAllTime: (
+        await db.execute(
+          sql`SELECT sku, currency, orders, units::int, revenue_amount::int, first_day::text, last_day::text FROM v_sku_sales WHERE sku = ${sku}`,
+        )
+      ).rows,
     }));
     expect(rows.lines).toEqual([
-      { day: day(0), order_id: message.order.id, position: 0, sku, product_id: `product-${sku}`, title: `Title ${sku}`, quantity: 2, unit_amount: 300, line_amount: 600, currency: "USD" },
-      { day: day(1), order_id: expect.any(String), position: 0, sku, product_id: `product-${sku}`, title: `Title ${sku}`, quantity: 1, unit_amount: 300, line_amount: 300, currency: "USD" },
+      {
+        day: day(0),
+        order_id: message.order.id,
+        position: 0,
+        sku,
+        product_id: `product-${sku}`,
+        title: `Title ${sku}`,
+        quantity: 2,
+        unit_amount: 300,
+        line_amount: 600,
+        currency: "USD",
+      },
+      {
+        day: day(1),
+        order_id: expect.any(String),
+        position: 0,
+        sku,
+        product_id: `product-${sku}`,
+        title: `Title ${sku}`,
+        quantity: 1,
+        unit_amount: 300,
+        line_amount: 300,
+        currency: "USD",
+      },
     ]);
     expect(rows.daily).toEqual([
       { day: day(0), currency: "USD", orders: 1, units: 3, revenue_amount: 650 },
@@ -268,9 +371,16 @@ describe("the reporting views for BI tools", () => {
       { day: day(0), orders: 1, units: 2, revenue_amount: 600 },
       { day: day(1), orders: 1, units: 1, revenue_amount: 300 },
     ]);
-    expect(rows.skuAllTime).toEqual([{ sku, currency: "USD", orders: 2, units: 3, revenue_amount: 900, first_day: day(0), last_day: day(1) }]);
+    expect(rows.skuAllTime).toEqual([
+      { sku, currency: "USD", orders: 2, units: 3, revenue_amount: 900, first_day: day(0), last_day: day(1) },
+    ]);
     expect(await getJson(`/v1/admin/reports/sales?from=${day(0)}&to=${day(1)}`)).toEqual({
-      data: rows.daily.map((row) => ({ day: row.day, orders: row.orders, units: row.units, revenue: { amount: row.revenue_amount, currency: row.currency } })),
+      data: rows.daily.map((row) => ({
+        day: row.day,
+        orders: row.orders,
+        units: row.units,
+        revenue: { amount: row.revenue_amount, currency: row.currency },
+      })),
     });
 
     const stock = await withDb(env, async (db) => {

@@ -12,7 +12,12 @@ import { ADMIN, call, createStockedProduct, eventually, newCart, sendPayment, un
 
 const level = (sku: string) => withDb(env, async (db) => (await db.select().from(inventoryLevels).where(eq(inventoryLevels.sku, sku)))[0]);
 const snapshotCron = () => worker.scheduled(createScheduledController({ cron: "*/15 * * * *" }), env, createExecutionContext());
-const restore = async (skus: string[]) => (await call("POST", "/v1/admin/maintenance/restore-inventory", { body: { skus }, headers: ADMIN })).json() as Promise<{ restored: number; skipped: number; data: Array<{ outcome: string; reason?: string }> }>;
+const restore = async (skus: string[]) =>
+  (await call("POST", "/v1/admin/maintenance/restore-inventory", { body: { skus }, headers: ADMIN })).json() as Promise<{
+    restored: number;
+    skipped: number;
+    data: Array<{ outcome: string; reason?: string }>;
+  }>;
 const levels = async (sku: string) => {
   const snapshot = await inventoryStub(env, sku).snapshot();
   if (!snapshot.ok) throw new Error(snapshot.reason);
@@ -22,7 +27,12 @@ const levels = async (sku: string) => {
 async function sell(sku: string, quantity: number): Promise<void> {
   const cart = await newCart();
   expect((await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity }, headers: cart.headers })).status).toBe(200);
-  const order = (await (await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "s@b.example" }, headers: { ...cart.headers, "idempotency-key": unique("k") } })).json()) as Order;
+  const order = (await (
+    await call("POST", `/v1/carts/${cart.id}/checkout`, {
+      body: { email: "s@b.example" },
+      headers: { ...cart.headers, "idempotency-key": unique("k") },
+    })
+  ).json()) as Order;
   expect((await sendPayment(order.id, order.total.amount, "USD", { paymentId: `pi_${unique("r")}` })).status).toBe(204);
 }
 
@@ -39,7 +49,11 @@ describe("restore", () => {
     expect(before).toEqual({ on_hand: 7, reserved: 2, available: 5 });
 
     const result = await restore([sku]);
-    expect(result).toMatchObject({ restored: 0, skipped: 1, data: [{ outcome: "skipped", reason: "live: its ledger is at or past the saved position" }] });
+    expect(result).toMatchObject({
+      restored: 0,
+      skipped: 1,
+      data: [{ outcome: "skipped", reason: "live: its ledger is at or past the saved position" }],
+    });
     expect(await levels(sku)).toEqual(before);
     expect(await inventoryStub(env, sku).verify()).toMatchObject({ ok: true, sold: 3 });
   });
@@ -60,7 +74,11 @@ describe("restore", () => {
 
     // A sale after the restore reaches Postgres (its ledger continued past the saved position).
     await sell(sku, 1);
-    const reported = await eventually(() => level(sku), (row) => row?.onHand === 15, 400);
+    const reported = await eventually(
+      () => level(sku),
+      (row) => row?.onHand === 15,
+      400,
+    );
     expect(reported).toMatchObject({ onHand: 15, sold: 5 });
     expect(await inventoryStub(env, sku).verify()).toMatchObject({ ok: true });
   });

@@ -22,7 +22,18 @@ describe("body size limit", () => {
     const withBody = operations.filter((op) => op.method === "POST" || op.method === "PUT");
     expect(withBody.length).toBeGreaterThanOrEqual(8);
     const big = JSON.stringify({ pad: "x".repeat(64 * 1024) });
-    const values = { cart_id: "0".repeat(64), order_id: `ord_${"0".repeat(64)}`, sku: "SKU-1", product_id: "p-1", key_id: `sfk_${"0".repeat(32)}`, code: "SAVE10", promotion_id: "promo-1", country: "QZ", endpoint_id: `we_${"0".repeat(32)}`, delivery_id: `whd_${"0".repeat(32)}` };
+    const values = {
+      cart_id: "0".repeat(64),
+      order_id: `ord_${"0".repeat(64)}`,
+      sku: "SKU-1",
+      product_id: "p-1",
+      key_id: `sfk_${"0".repeat(32)}`,
+      code: "SAVE10",
+      promotion_id: "promo-1",
+      country: "QZ",
+      endpoint_id: `we_${"0".repeat(32)}`,
+      delivery_id: `whd_${"0".repeat(32)}`,
+    };
     for (const op of withBody) {
       // No credential at all: the size is refused first, so an anonymous client cannot make the
       // Worker buffer a large body on an authenticated route.
@@ -33,7 +44,11 @@ describe("body size limit", () => {
     const limit = JSON.stringify({ on_hand: 1, pad: "" }).length;
     const exact = JSON.stringify({ on_hand: 1, pad: "x".repeat(64 * 1024 - limit) });
     expect(new TextEncoder().encode(exact).byteLength).toBe(64 * 1024);
-    await expectProblem(await call("PUT", `/v1/admin/inventory/${unique("S")}`, { body: exact, headers: { ...ADMIN, "content-type": "application/json" } }), 400, "invalid_request");
+    await expectProblem(
+      await call("PUT", `/v1/admin/inventory/${unique("S")}`, { body: exact, headers: { ...ADMIN, "content-type": "application/json" } }),
+      400,
+      "invalid_request",
+    );
   });
 });
 
@@ -105,7 +120,9 @@ describe("secrets in logs", () => {
     const lines: string[] = [];
     for (const level of ["log", "info", "warn", "error", "debug"] as const) {
       vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-        lines.push(args.map((a) => (typeof a === "string" ? a : a instanceof Error ? `${a.message} ${a.stack}` : JSON.stringify(a))).join(" "));
+        lines.push(
+          args.map((a) => (typeof a === "string" ? a : a instanceof Error ? `${a.message} ${a.stack}` : JSON.stringify(a))).join(" "),
+        );
       });
     }
     const secretDbUrl = "postgres://edgecart:pw-DO-NOT-LOG-7f3a@127.0.0.1:9/none";
@@ -113,20 +130,45 @@ describe("secrets in logs", () => {
     const { sku, cart, order } = await orderedCart();
     const stranger = await newCart();
     await call("GET", `/v1/carts/${cart.id}`, { headers: stranger.headers });
-    await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 }, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, {
+      body: { quantity: 1 },
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
     await call("GET", "/v1/admin/orders", { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN.slice(0, -2)}` } });
     await call("GET", `/v1/admin/inventory/${sku}?token=${cart.token}`, { headers: ADMIN });
-    const body = JSON.stringify({ type: "payment.succeeded", data: { order_id: order.id, amount: order.total.amount, currency: "USD", payment_id: "pi_log" } });
-    await call("POST", "/v1/webhooks/payments", { body, headers: signedWebhookHeaders(body, { secret: "whsec_" + btoa("wrong-secret-wrong-secret") }) });
+    const body = JSON.stringify({
+      type: "payment.succeeded",
+      data: { order_id: order.id, amount: order.total.amount, currency: "USD", payment_id: "pi_log" },
+    });
+    await call("POST", "/v1/webhooks/payments", {
+      body,
+      headers: signedWebhookHeaders(body, { secret: `whsec_${btoa("wrong-secret-wrong-secret")}` }),
+    });
     expect((await call("POST", "/v1/webhooks/payments", { body, headers: signedWebhookHeaders(body) })).status).toBe(204);
-    await eventually(() => withDb(env, (db) => db.select({ id: orders.id }).from(orders).where(inArray(orders.id, [order.id]))), (rows) => rows.length === 1);
+    await eventually(
+      () =>
+        withDb(env, (db) =>
+          db
+            .select({ id: orders.id })
+            .from(orders)
+            .where(inArray(orders.id, [order.id])),
+        ),
+      (rows) => rows.length === 1,
+    );
     // Database failures: the deep health check and the archival consumer against an unreachable
     // database whose URL carries a password.
     const broken = { ...env, DATABASE_URL: secretDbUrl } as Env;
     const health = await worker.fetch(new Request(`${BASE}/health?deep=1`), broken, createExecutionContext());
     expect(health.status).toBe(503);
     const archived = (await cartStub(env, cart.id)!.orderForAdmin())!;
-    const batch = createMessageBatch("edgecart-orders", [{ id: "log-test", timestamp: new Date(), attempts: 1, body: { type: "order.paid", version: 1, order: { ...archived, payment_id: "pi_log", paid_at: archived.paid_at } } }]);
+    const batch = createMessageBatch("edgecart-orders", [
+      {
+        id: "log-test",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { type: "order.paid", version: 1, order: { ...archived, payment_id: "pi_log", paid_at: archived.paid_at } },
+      },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, broken, ctx);
     expect((await getQueueResult(batch, ctx)).retryMessages).toHaveLength(1);

@@ -10,7 +10,10 @@ import { TEST_WEBHOOK_SECRET } from "./secrets";
 
 describe("payment webhooks", () => {
   function event(orderId: string, amount: number, extra: Record<string, unknown> = {}) {
-    return JSON.stringify({ type: "payment.succeeded", data: { order_id: orderId, amount, currency: "USD", payment_id: "pi_sec", ...extra } });
+    return JSON.stringify({
+      type: "payment.succeeded",
+      data: { order_id: orderId, amount, currency: "USD", payment_id: "pi_sec", ...extra },
+    });
   }
   const post = (body: string, headers: Record<string, string>) => call("POST", "/v1/webhooks/payments", { body, headers });
 
@@ -36,7 +39,9 @@ describe("payment webhooks", () => {
       expect(response.status, name).toBe(401);
       await expectProblem(response, 401, "invalid_signature");
     }
-    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe("pending_payment");
+    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe(
+      "pending_payment",
+    );
     expect(await levels(sku)).toEqual({ on_hand: 10, reserved: 2, available: 8 });
     // The genuine one still works, once.
     expect((await post(body, good)).status).toBe(204);
@@ -61,7 +66,9 @@ describe("payment webhooks", () => {
     const { cart, order } = await orderedCart();
     const body = event(order.id, 1, { status: "paid", total: order.total, amount_paid: order.total.amount });
     await expectProblem(await post(body, signedWebhookHeaders(body)), 409, "amount_mismatch");
-    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe("pending_payment");
+    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe(
+      "pending_payment",
+    );
   });
 });
 
@@ -72,7 +79,11 @@ describe("Idempotency-Key abuse", () => {
       const response = await call("POST", "/v1/carts", { headers: { ...clientIpHeader(), "idempotency-key": key } });
       const problem = await expectProblem(response, 400, "invalid_request");
       expect(problem.errors).toEqual([{ path: "header.idempotency-key", message: expect.any(String) }]);
-      await expectProblem(await call("POST", `/v1/orders/ord_${cart.id}/cancel`, { headers: { ...cart.headers, "idempotency-key": key } }), 400, "invalid_request");
+      await expectProblem(
+        await call("POST", `/v1/orders/ord_${cart.id}/cancel`, { headers: { ...cart.headers, "idempotency-key": key } }),
+        400,
+        "invalid_request",
+      );
     }
     // The order was not cancelled by any of them.
     expect((await cartStub(env, cart.id)!.orderForAdmin())?.status).toBe("pending_payment");
@@ -82,18 +93,35 @@ describe("Idempotency-Key abuse", () => {
     const { cart, order } = await orderedCart();
     const key = unique("shared");
     // The victim's checkout is stored under (victim token, key); replayed to the victim only.
-    const victimReplay = await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "sec@example.com" }, headers: { ...cart.headers, "idempotency-key": key } });
+    const victimReplay = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+      body: { email: "sec@example.com" },
+      headers: { ...cart.headers, "idempotency-key": key },
+    });
     expect(victimReplay.status).toBe(409);
     const attacker = await newCart();
-    const stolen = await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "sec@example.com" }, headers: { ...attacker.headers, "idempotency-key": key } });
+    const stolen = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+      body: { email: "sec@example.com" },
+      headers: { ...attacker.headers, "idempotency-key": key },
+    });
     await expectProblem(stolen, 404, "not_found");
     expect(stolen.headers.get("idempotent-replayed")).toBeNull();
     // The same key from a third cart, on its own cart, is that cart's own request.
     const third = await newCart();
-    await expectProblem(await call("POST", `/v1/carts/${third.id}/checkout`, { body: { email: "sec@example.com" }, headers: { ...third.headers, "idempotency-key": key } }), 409, "cart_empty");
+    await expectProblem(
+      await call("POST", `/v1/carts/${third.id}/checkout`, {
+        body: { email: "sec@example.com" },
+        headers: { ...third.headers, "idempotency-key": key },
+      }),
+      409,
+      "cart_empty",
+    );
     // And the order itself cannot be read or cancelled through a replay.
     const cancelKey = unique("cancel");
-    await expectProblem(await call("POST", `/v1/orders/${order.id}/cancel`, { headers: { ...attacker.headers, "idempotency-key": cancelKey } }), 404, "not_found");
+    await expectProblem(
+      await call("POST", `/v1/orders/${order.id}/cancel`, { headers: { ...attacker.headers, "idempotency-key": cancelKey } }),
+      404,
+      "not_found",
+    );
     expect((await cartStub(env, cart.id)!.orderForAdmin())?.status).toBe("pending_payment");
   });
 
@@ -111,11 +139,22 @@ describe("Idempotency-Key abuse", () => {
   it("answers 422 to an admin key reused with another body, on another SKU or on another route, changing nothing", async () => {
     const skus = [await stockedSku("IK", 5), await stockedSku("IK", 5)];
     const key = unique("adm");
-    const adjust = (sku: string, delta: number) => call("POST", `/v1/admin/inventory/${sku}/adjustments`, { body: { delta, reason: "count" }, headers: { ...ADMIN, "idempotency-key": key } });
+    const adjust = (sku: string, delta: number) =>
+      call("POST", `/v1/admin/inventory/${sku}/adjustments`, {
+        body: { delta, reason: "count" },
+        headers: { ...ADMIN, "idempotency-key": key },
+      });
     expect((await adjust(skus[0]!, 1)).status).toBe(200);
     await expectProblem(await adjust(skus[0]!, 2), 422, "idempotency_key_reused");
     await expectProblem(await adjust(skus[1]!, 1), 422, "idempotency_key_reused");
-    await expectProblem(await call("POST", "/v1/admin/maintenance/restore-inventory", { body: { skus: [skus[0]] }, headers: { ...ADMIN, "idempotency-key": key } }), 422, "idempotency_key_reused");
+    await expectProblem(
+      await call("POST", "/v1/admin/maintenance/restore-inventory", {
+        body: { skus: [skus[0]] },
+        headers: { ...ADMIN, "idempotency-key": key },
+      }),
+      422,
+      "idempotency_key_reused",
+    );
     expect([(await levels(skus[0]!)).on_hand, (await levels(skus[1]!)).on_hand]).toEqual([6, 5]);
   });
 });
@@ -125,25 +164,81 @@ describe("mass assignment", () => {
     const { sku, productId, cart, order } = await orderedCart();
     const open = await newCart();
     expect((await put(open, sku, 1)).status).toBe(200);
-    const before = { open: await cartStub(env, open.id)!.view(await accessOf(open)), order: await cartStub(env, cart.id)!.orderForAdmin(), stock: await levels(sku) };
+    const before = {
+      open: await cartStub(env, open.id)!.view(await accessOf(open)),
+      order: await cartStub(env, cart.id)!.orderForAdmin(),
+      stock: await levels(sku),
+    };
     const product = { title: "T", status: "active", variants: [{ sku, title: "V", price: { amount: 1, currency: "USD" } }] };
     const cases: Array<[string, string, Record<string, string>, Record<string, unknown>, string[]]> = [
-      ["POST", "/v1/carts", clientIpHeader(), { status: "checked_out", id: "0".repeat(64), token: "mine", version: 9 }, ["status", "id", "token", "version"]],
-      ["POST", "/v1/carts", clientIpHeader(), { currency: "USD", order_id: order.id, expires_at: "2999-01-01T00:00:00Z" }, ["order_id", "expires_at"]],
-      ["PUT", `/v1/carts/${open.id}/items/${sku}`, open.headers, { quantity: 1, unit_price: { amount: 0, currency: "USD" }, status: "open" }, ["unit_price", "status"]],
+      [
+        "POST",
+        "/v1/carts",
+        clientIpHeader(),
+        { status: "checked_out", id: "0".repeat(64), token: "mine", version: 9 },
+        ["status", "id", "token", "version"],
+      ],
+      [
+        "POST",
+        "/v1/carts",
+        clientIpHeader(),
+        { currency: "USD", order_id: order.id, expires_at: "2999-01-01T00:00:00Z" },
+        ["order_id", "expires_at"],
+      ],
+      [
+        "PUT",
+        `/v1/carts/${open.id}/items/${sku}`,
+        open.headers,
+        { quantity: 1, unit_price: { amount: 0, currency: "USD" }, status: "open" },
+        ["unit_price", "status"],
+      ],
       ["PUT", `/v1/carts/${open.id}/items/${sku}`, open.headers, { quantity: 1, version: 1, line_total: 0 }, ["version", "line_total"]],
-      ["POST", `/v1/carts/${open.id}/checkout`, { ...open.headers, "idempotency-key": unique("k") }, { email: "a@b.example", total: { amount: 0, currency: "USD" }, status: "paid" }, ["total", "status"]],
-      ["PUT", `/v1/admin/products/${productId}`, ADMIN, { ...product, id: "other", updated_at: "2020-01-01T00:00:00Z", version: 99 }, ["id", "updated_at", "version"]],
-      ["PUT", `/v1/admin/products/${productId}`, ADMIN, { ...product, variants: [{ ...product.variants[0], on_hand: 1000, product_id: "x" }] }, ["variants.0.on_hand", "variants.0.product_id"]],
+      [
+        "POST",
+        `/v1/carts/${open.id}/checkout`,
+        { ...open.headers, "idempotency-key": unique("k") },
+        { email: "a@b.example", total: { amount: 0, currency: "USD" }, status: "paid" },
+        ["total", "status"],
+      ],
+      [
+        "PUT",
+        `/v1/admin/products/${productId}`,
+        ADMIN,
+        { ...product, id: "other", updated_at: "2020-01-01T00:00:00Z", version: 99 },
+        ["id", "updated_at", "version"],
+      ],
+      [
+        "PUT",
+        `/v1/admin/products/${productId}`,
+        ADMIN,
+        { ...product, variants: [{ ...product.variants[0], on_hand: 1000, product_id: "x" }] },
+        ["variants.0.on_hand", "variants.0.product_id"],
+      ],
       ["PUT", `/v1/admin/inventory/${sku}`, ADMIN, { on_hand: 50, reserved: 0, sold: 0 }, ["reserved", "sold"]],
       ["POST", `/v1/admin/inventory/${sku}/adjustments`, ADMIN, { delta: 5, reason: "x", on_hand: 1 }, ["on_hand"]],
-      ["POST", `/v1/admin/inventory/${sku}/adjustments`, ADMIN, JSON.parse('{"delta": 5, "reason": "x", "__proto__": {"on_hand": 1}, "constructor": 1}') as Record<string, unknown>, ["__proto__", "constructor"]],
+      [
+        "POST",
+        `/v1/admin/inventory/${sku}/adjustments`,
+        ADMIN,
+        JSON.parse('{"delta": 5, "reason": "x", "__proto__": {"on_hand": 1}, "constructor": 1}') as Record<string, unknown>,
+        ["__proto__", "constructor"],
+      ],
     ];
     for (const [method, path, headers, body, fields] of cases) {
       const problem = await expectProblem(await call(method, path, { body, headers }), 400, "invalid_request");
-      expect((problem.errors as Array<{ path: string; message: string }>).filter((e) => e.message === "unknown field").map((e) => e.path).sort(), `${method} ${path}`).toEqual([...fields].sort());
+      expect(
+        (problem.errors as Array<{ path: string; message: string }>)
+          .filter((e) => e.message === "unknown field")
+          .map((e) => e.path)
+          .sort(),
+        `${method} ${path}`,
+      ).toEqual([...fields].sort());
     }
-    expect({ open: await cartStub(env, open.id)!.view(await accessOf(open)), order: await cartStub(env, cart.id)!.orderForAdmin(), stock: await levels(sku) }).toEqual(before);
+    expect({
+      open: await cartStub(env, open.id)!.view(await accessOf(open)),
+      order: await cartStub(env, cart.id)!.orderForAdmin(),
+      stock: await levels(sku),
+    }).toEqual(before);
     expect((await inventoryStub(env, sku).pricing())?.price).toEqual({ amount: 1500, currency: "USD" });
   });
 });

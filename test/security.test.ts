@@ -40,10 +40,22 @@ describe("admin routes refuse every credential but the admin token", () => {
     expect(admin.length).toBeGreaterThanOrEqual(10);
     const cart = await newCart();
     const sku = unique("ADM");
-    const values = { sku, product_id: unique("p"), order_id: `ord_${cart.id}`, key_id: `sfk_${"0".repeat(32)}`, promotion_id: unique("promo"), country: "QZ", endpoint_id: `we_${"0".repeat(32)}`, delivery_id: `whd_${"0".repeat(32)}` };
+    const values = {
+      sku,
+      product_id: unique("p"),
+      order_id: `ord_${cart.id}`,
+      key_id: `sfk_${"0".repeat(32)}`,
+      promotion_id: unique("promo"),
+      country: "QZ",
+      endpoint_id: `we_${"0".repeat(32)}`,
+      delivery_id: `whd_${"0".repeat(32)}`,
+    };
     let checked = 0;
     for (const op of admin) {
-      for (const [, headers] of [...badCredentials, ["a cart token", { authorization: cart.headers.authorization }] as [string, Record<string, string>]]) {
+      for (const [, headers] of [
+        ...badCredentials,
+        ["a cart token", { authorization: cart.headers.authorization }] as [string, Record<string, string>],
+      ]) {
         const response = await call(op.method, fillPath(op.path, values), { headers, ...(op.body ? { body: {} } : {}) });
         expect(response.headers.get("www-authenticate"), `${op.method} ${op.path}`).toBe('Bearer realm="edgecart"');
         await expectProblem(response, 401, "unauthorized");
@@ -53,7 +65,11 @@ describe("admin routes refuse every credential but the admin token", () => {
     // The token in the query string is not a credential either, nor one with a non-ASCII byte
     // appended (sent once: workerd logs a warning for every non-ASCII header value).
     await expectProblem(await call("GET", `/v1/admin/inventory/${sku}?token=${TEST_ADMIN_TOKEN}`), 401, "unauthorized");
-    await expectProblem(await call("GET", `/v1/admin/inventory/${sku}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}\u00e9` } }), 401, "unauthorized");
+    await expectProblem(
+      await call("GET", `/v1/admin/inventory/${sku}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}\u00e9` } }),
+      401,
+      "unauthorized",
+    );
     expect(checked).toBe(admin.length * (badCredentials.length + 1));
     // Nothing was created by any of them.
     expect((await inventoryStub(env, sku).snapshot()).ok).toBe(false);
@@ -81,7 +97,11 @@ describe("admin routes refuse every credential but the admin token", () => {
     for (const token of ["", undefined]) {
       const unconfigured = { ...env, ADMIN_TOKEN: token } as unknown as Env;
       for (const authorization of ["Bearer ", "Bearer undefined", `Bearer ${TEST_ADMIN_TOKEN}`]) {
-        const response = await worker.fetch(new Request(`${BASE}/v1/admin/orders`, { headers: { authorization } }), unconfigured, createExecutionContext());
+        const response = await worker.fetch(
+          new Request(`${BASE}/v1/admin/orders`, { headers: { authorization } }),
+          unconfigured,
+          createExecutionContext(),
+        );
         await expectProblem(response, 401, "unauthorized");
       }
     }
@@ -91,12 +111,18 @@ describe("admin routes refuse every credential but the admin token", () => {
 describe("object-level authorization on cart and order routes", () => {
   it("answers a foreign, made-up or admin token on EVERY cart and order operation exactly as a cart or order that does not exist", async () => {
     const cartOps = operations.filter((op) => op.security === "cartToken");
-    expect(cartOps.map((op) => op.operationId).sort()).toEqual(expect.arrayContaining(["getCart", "setCartItem", "removeCartItem", "checkout", "getOrder", "cancelOrder"]));
+    expect(cartOps.map((op) => op.operationId).sort()).toEqual(
+      expect.arrayContaining(["getCart", "setCartItem", "removeCartItem", "checkout", "getOrder", "cancelOrder"]),
+    );
     const { sku, cart } = await orderedCart();
     const open = await newCart();
     expect((await put(open, sku, 1)).status).toBe(200);
     const stranger = await newCart();
-    const before = { ordered: await cartStub(env, cart.id)!.orderForAdmin(), open: await cartStub(env, open.id)!.view(await accessOf(open)), stock: await levels(sku) };
+    const before = {
+      ordered: await cartStub(env, cart.id)!.orderForAdmin(),
+      open: await cartStub(env, open.id)!.view(await accessOf(open)),
+      stock: await levels(sku),
+    };
     const missingCart = "0".repeat(64);
     const impostors: Record<string, Record<string, string>> = {
       "another cart's token": stranger.headers,
@@ -111,7 +137,10 @@ describe("object-level authorization on cart and order routes", () => {
         const bodies: Record<string, unknown> = { checkout: { email: "attacker@example.com" }, setCartShipTo: { country: "DE" } };
         const body = op.body ? (bodies[op.operationId] ?? { quantity: 1 }) : undefined;
         const send = (values: Record<string, string>, headers: Record<string, string>) =>
-          call(op.method, fillPath(op.path, values), { headers: { ...headers, ...(op.method === "POST" ? { "idempotency-key": unique("k") } : {}) }, ...(body ? { body } : {}) });
+          call(op.method, fillPath(op.path, values), {
+            headers: { ...headers, ...(op.method === "POST" ? { "idempotency-key": unique("k") } : {}) },
+            ...(body ? { body } : {}),
+          });
         const reference = await problemShape(await send(missing, stranger.headers));
         expect(reference.status, `${op.operationId} on a missing cart`).toBe(404);
         expect(reference.body.code).toBe("not_found");
@@ -124,7 +153,11 @@ describe("object-level authorization on cart and order routes", () => {
     }
     expect(compared).toBe(cartOps.length * 2 * Object.keys(impostors).length);
     // And nothing changed: no foreign PUT, DELETE, checkout or cancel took effect.
-    expect({ ordered: await cartStub(env, cart.id)!.orderForAdmin(), open: await cartStub(env, open.id)!.view(await accessOf(open)), stock: await levels(sku) }).toEqual(before);
+    expect({
+      ordered: await cartStub(env, cart.id)!.orderForAdmin(),
+      open: await cartStub(env, open.id)!.view(await accessOf(open)),
+      stock: await levels(sku),
+    }).toEqual(before);
   });
 
   it("never stores a cart token: not in the cart object, its order, its idempotency records, nor in Postgres", async () => {
@@ -138,13 +171,26 @@ describe("object-level authorization on cart and order routes", () => {
     expect(dump).not.toContain(await sha256Hex(cart.token));
     // The checkout's Idempotency-Key record is named by hashes and holds the order, not the token.
     const key = unique("k");
-    const checkoutAgain = await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "sec@example.com" }, headers: { ...cart.headers, "idempotency-key": key } });
+    const checkoutAgain = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+      body: { email: "sec@example.com" },
+      headers: { ...cart.headers, "idempotency-key": key },
+    });
     expect(checkoutAgain.status).toBe(409);
     const record = idempotencyStub(env, await sha256Hex(`cart:${cart.token}`), await sha256Hex(key));
     const recordDump = await dumpStorage(record);
     expect(recordDump).toContain("cart_not_open");
     expect(recordDump).not.toContain(cart.token);
-    const archived = await eventually(() => withDb(env, (db) => db.select().from(orders).where(inArray(orders.id, [order.id]))), (rows) => rows.length === 1, 400);
+    const archived = await eventually(
+      () =>
+        withDb(env, (db) =>
+          db
+            .select()
+            .from(orders)
+            .where(inArray(orders.id, [order.id])),
+        ),
+      (rows) => rows.length === 1,
+      400,
+    );
     expect(archived).toHaveLength(1);
     expect(JSON.stringify(archived)).not.toContain(cart.token);
   });
@@ -152,7 +198,11 @@ describe("object-level authorization on cart and order routes", () => {
   it("marks every answer that carries a cart or an order no-store", async () => {
     const { cart, order } = await orderedCart();
     const created = await call("POST", "/v1/carts", { headers: clientIpHeader() });
-    for (const response of [created, await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers }), await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })]) {
+    for (const response of [
+      created,
+      await call("GET", `/v1/carts/${cart.id}`, { headers: cart.headers }),
+      await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers }),
+    ]) {
       expect(response.status).toBeLessThan(300);
       expect(response.headers.get("cache-control")).toBe("no-store");
     }

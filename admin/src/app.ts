@@ -2,8 +2,9 @@
  * The dashboard shell: sign-in gate, navigation and the hash routes
  * (#/overview, #/inventory/<sku>, #/orders/<id>, #/products/<id>, #/promotions/<id>, #/tax).
  */
-import type { VNode } from "preact";
+
 import { html } from "htm/preact";
+import type { VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { onUnauthorized, session } from "./api";
 import { useRoute } from "./hooks";

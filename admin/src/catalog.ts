@@ -20,7 +20,10 @@ export async function loadSkuSuggestions(signal: AbortSignal): Promise<SkuSugges
     const result: Page<Product> = await api<Page<Product>>("GET", `/v1/admin/products${query({ limit: 100, cursor })}`, { signal });
     for (const product of result.data) {
       for (const variant of product.variants) {
-        suggestions.push({ sku: variant.sku, label: `${product.title} — ${variant.title}${product.status === "archived" ? " (archived)" : ""}` });
+        suggestions.push({
+          sku: variant.sku,
+          label: `${product.title} — ${variant.title}${product.status === "archived" ? " (archived)" : ""}`,
+        });
       }
     }
     cursor = result.next_cursor;

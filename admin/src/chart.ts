@@ -2,8 +2,9 @@
  * The sales chart: revenue per UTC day in one currency, drawn by uPlot on a canvas. The same
  * figures are in a table beside it for screen readers and keyboard users.
  */
-import type { VNode } from "preact";
+
 import { html } from "htm/preact";
+import type { VNode } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { formatAxisMoney, formatDay, formatMoney, minorDigits } from "./format";
@@ -19,7 +20,17 @@ function dayOf(seconds: number): string {
 }
 
 /** Revenue per day (minor units) of `currency`, one value per day of `days`. */
-export function SalesChart({ days, amounts, currency, label }: { days: string[]; amounts: number[]; currency: string; label: string }): VNode {
+export function SalesChart({
+  days,
+  amounts,
+  currency,
+  label,
+}: {
+  days: string[];
+  amounts: number[];
+  currency: string;
+  label: string;
+}): VNode {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const scale = 10 ** minorDigits(currency);
@@ -52,10 +63,7 @@ export function SalesChart({ days, amounts, currency, label }: { days: string[];
           value: (_u, v) => (v == null ? "—" : formatMoney({ amount: Math.round(v * scale), currency })),
         },
       ],
-      axes: [
-        { space: 60 },
-        { size: 72, values: (_u, splits) => splits.map((v) => formatAxisMoney(v, currency)) },
-      ],
+      axes: [{ space: 60 }, { size: 72, values: (_u, splits) => splits.map((v) => formatAxisMoney(v, currency)) }],
       legend: { live: true },
       hooks: {
         // What was last drawn, for tests and debugging: "day=amount" (minor units) of every day with sales.
@@ -63,7 +71,9 @@ export function SalesChart({ days, amounts, currency, label }: { days: string[];
           (u) => {
             const xs = u.data[0];
             const ys = u.data[1] ?? [];
-            const drawn = Array.from(xs, (x, i) => [dayOf(x), Math.round((ys[i] ?? 0) * scale)] as const).filter(([, amount]) => amount > 0);
+            const drawn = Array.from(xs, (x, i) => [dayOf(x), Math.round((ys[i] ?? 0) * scale)] as const).filter(
+              ([, amount]) => amount > 0,
+            );
             element.dataset.drawn = drawn.map(([day, amount]) => `${day}=${amount}`).join(" ");
             element.dataset.currency = currency;
           },

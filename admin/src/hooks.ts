@@ -20,7 +20,13 @@ export interface Loaded<T> {
  * a refresh runs or after one fails.
  */
 export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, key: string, everyMs = 0): Loaded<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: ApiProblem | undefined; loading: boolean; updatedAt: Date | undefined; key: string }>({
+  const [state, setState] = useState<{
+    data: T | undefined;
+    error: ApiProblem | undefined;
+    loading: boolean;
+    updatedAt: Date | undefined;
+    key: string;
+  }>({
     data: undefined,
     error: undefined,
     loading: true,
@@ -46,7 +52,8 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, key: strin
         if (!controller.signal.aborted) setState({ data, error: undefined, loading: false, updatedAt: new Date(), key });
       } catch (error) {
         if (controller.signal.aborted || isAbort(error)) return;
-        const problem = error instanceof ApiProblem ? error : new ApiProblem(0, "client", error instanceof Error ? error.message : String(error));
+        const problem =
+          error instanceof ApiProblem ? error : new ApiProblem(0, "client", error instanceof Error ? error.message : String(error));
         setState((s) => ({ ...s, error: problem, loading: false }));
       } finally {
         running = false;

@@ -1,8 +1,9 @@
 /**
  * Small shared pieces of the pages: problem messages, money, times, tables.
  */
-import type { ComponentChildren, VNode } from "preact";
+
 import { html } from "htm/preact";
+import type { ComponentChildren, VNode } from "preact";
 import type { ApiProblem } from "./api";
 import { formatDateTime, formatMoney, formatRelative } from "./format";
 import type { Money } from "./types";
@@ -14,9 +15,7 @@ export function ProblemMessage({ problem, title }: { problem: ApiProblem | undef
   return html`<div class="problem" role="alert">
     <p><strong>${title ?? "Something went wrong"}:</strong> ${problem.detail}${" "}
       ${problem.status > 0 ? html`<span class="muted">(${problem.status} ${problem.code})</span>` : null}</p>
-    ${fields.length > 0
-      ? html`<ul>${fields.map((f) => html`<li><code>${f.path}</code>: ${f.message}</li>`)}</ul>`
-      : null}
+    ${fields.length > 0 ? html`<ul>${fields.map((f) => html`<li><code>${f.path}</code>: ${f.message}</li>`)}</ul>` : null}
   </div>`;
 }
 
@@ -32,7 +31,17 @@ export function Time({ iso, relative = false }: { iso: string | null | undefined
 }
 
 /** A table that scrolls sideways on a narrow screen instead of overflowing the page. */
-export function Table({ caption, head, children, label }: { caption?: string; label?: string; head: string[]; children: ComponentChildren }): VNode {
+export function Table({
+  caption,
+  head,
+  children,
+  label,
+}: {
+  caption?: string;
+  label?: string;
+  head: string[];
+  children: ComponentChildren;
+}): VNode {
   return html`<div class="table-wrap" role="region" aria-label=${label ?? caption ?? "Table"} tabindex="0">
     <table>
       ${caption ? html`<caption>${caption}</caption>` : null}

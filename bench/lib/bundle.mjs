@@ -15,8 +15,22 @@ export function buildProductionBundle(outdir) {
   fs.mkdirSync(outdir, { recursive: true });
   const run = spawnSync(
     process.execPath,
-    [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "-c", path.join(root, "wrangler.toml"), "--outdir", outdir, "--metafile", path.join(outdir, METAFILE)],
-    { cwd: root, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false", DO_NOT_TRACK: "1", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" } },
+    [
+      path.join(root, "node_modules/wrangler/bin/wrangler.js"),
+      "deploy",
+      "--dry-run",
+      "-c",
+      path.join(root, "wrangler.toml"),
+      "--outdir",
+      outdir,
+      "--metafile",
+      path.join(outdir, METAFILE),
+    ],
+    {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", DO_NOT_TRACK: "1", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" },
+    },
   );
   if (run.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${run.stdout}\n${run.stderr}`);
   return { stdout: run.stdout };

@@ -9,8 +9,9 @@
 //    exchange, each query and each reply pay their round trips. The relay -> Postgres leg is local.
 // 2. Pooling proxy, for the HYPERDRIVE binding (node-postgres): what Hyperdrive does
 //    (bench/lib/pool-proxy.mjs, re-exported here).
-import net from "node:net";
+
 import { createRequire } from "node:module";
+import net from "node:net";
 
 export { startPoolProxy } from "./pool-proxy.mjs";
 

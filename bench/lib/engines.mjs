@@ -38,7 +38,10 @@ function postgres(conn, lock, describe) {
     },
     async reserve(client, cart, sku) {
       const query = lock === "single" ? "" : `?lock=${lock}`;
-      const answer = await client.request("PUT", `/bench/pg/${conn}/carts/${cart.id}/items/${sku}${query}`, { body: { quantity: 1 }, headers: cartAuth(cart) });
+      const answer = await client.request("PUT", `/bench/pg/${conn}/carts/${cart.id}/items/${sku}${query}`, {
+        body: { quantity: 1 },
+        headers: cartAuth(cart),
+      });
       return { outcome: outcomeOf(answer), answer };
     },
     async readBack(client, sku) {
@@ -50,11 +53,13 @@ function postgres(conn, lock, describe) {
 
 export const ENGINES = {
   noop: {
-    describe: "GET /health of the production Worker, as many requests per operation as the durable-object engine makes: the bench entry, the production router, error seam and log line, no storage (the runtime's HTTP ceiling for this Worker)",
+    describe:
+      "GET /health of the production Worker, as many requests per operation as the durable-object engine makes: the bench entry, the production router, error seam and log line, no storage (the runtime's HTTP ceiling for this Worker)",
     kind: "noop",
   },
   "durable-object": {
-    describe: "edgecart's production API: POST /v1/carts (a CartObject), PUT /v1/carts/{id}/items/{sku} (the cart holds the units in the SKU's InventoryObject), checkout and the signed payment webhook",
+    describe:
+      "edgecart's production API: POST /v1/carts (a CartObject), PUT /v1/carts/{id}/items/{sku} (the cart holds the units in the SKU's InventoryObject), checkout and the signed payment webhook",
     kind: "durable-object",
     async setupSku(client, sku, stock, rttMs = 0) {
       await stockProduct(client, sku, stock, rttMs);
@@ -68,20 +73,33 @@ export const ENGINES = {
       return { outcome: outcomeOf(answer), answer };
     },
     async checkout(client, cart) {
-      return client.request("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "shopper@example.com" }, headers: { ...cartAuth(cart), "idempotency-key": crypto.randomUUID() } });
+      return client.request("POST", `/v1/carts/${cart.id}/checkout`, {
+        body: { email: "shopper@example.com" },
+        headers: { ...cartAuth(cart), "idempotency-key": crypto.randomUUID() },
+      });
     },
     /** The payment provider: a Standard Webhooks `payment.succeeded`, signed as scripts/pay.mjs does. */
     async pay(client, order, secret) {
       const body = JSON.stringify({
         type: "payment.succeeded",
-        data: { order_id: order.id, amount: order.total.amount, currency: order.total.currency, payment_id: `pi_bench_${crypto.randomUUID()}` },
+        data: {
+          order_id: order.id,
+          amount: order.total.amount,
+          currency: order.total.currency,
+          payment_id: `pi_bench_${crypto.randomUUID()}`,
+        },
       });
       const id = `msg_${crypto.randomUUID()}`;
       const now = new Date();
       const signature = new Webhook(secret).sign(id, now, body);
       return client.request("POST", "/v1/webhooks/payments", {
         body,
-        headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": signature },
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+          "webhook-signature": signature,
+        },
       });
     },
     async readBack(client, sku) {

@@ -9,7 +9,14 @@ export class Client {
   constructor(origin, { connections = 64, adminToken } = {}) {
     // Idle connections are dropped after 4 s (undici's default): a connection idle for longer (e.g.
     // during a long admin call) may have been closed by workerd, and reusing it fails ECONNRESET.
-    this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
+    this.pool = new Pool(origin, {
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 4_000,
+      headersTimeout: 120_000,
+      bodyTimeout: 120_000,
+    });
     this.admin = adminToken === undefined ? {} : { authorization: `Bearer ${adminToken}` };
   }
 
@@ -47,8 +54,10 @@ export class Client {
   async adminCall(method, path, body, expected = [200, 201]) {
     let response = await this.request(method, path, { body, headers: this.admin });
     // Set-up and read-back calls are idempotent (GET, PUT): one retry on a dropped connection.
-    if (response.status === 0 && (method === "GET" || method === "PUT")) response = await this.request(method, path, { body, headers: this.admin });
-    if (!expected.includes(response.status)) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body ?? response.error)}`);
+    if (response.status === 0 && (method === "GET" || method === "PUT"))
+      response = await this.request(method, path, { body, headers: this.admin });
+    if (!expected.includes(response.status))
+      throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body ?? response.error)}`);
     return response.body;
   }
 
@@ -59,7 +68,12 @@ export class Client {
 
 /** A latency histogram in microseconds. */
 export function histogram() {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
 }
 
 /** Summary of a histogram in ms: count, mean, p50, p90, p99, p99.9, max (null when empty). */

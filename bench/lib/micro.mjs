@@ -41,8 +41,16 @@ export async function holds(client, runId, counts, repeats) {
     }
     progress.finish();
     const inventory = await client.adminCall("GET", `/v1/admin/inventory/${sku}`);
-    if (inventory.reserved !== count * repeats) throw new Error(`holds ${mode}: ${inventory.reserved} reserved, expected ${count * repeats}`);
-    result[mode] = { holds: count, repeats, us_per_hold: round(median(samples)), min_us: round(Math.min(...samples)), max_us: round(Math.max(...samples)), samples_us: samples.map((s) => round(s)) };
+    if (inventory.reserved !== count * repeats)
+      throw new Error(`holds ${mode}: ${inventory.reserved} reserved, expected ${count * repeats}`);
+    result[mode] = {
+      holds: count,
+      repeats,
+      us_per_hold: round(median(samples)),
+      min_us: round(Math.min(...samples)),
+      max_us: round(Math.max(...samples)),
+      samples_us: samples.map((s) => round(s)),
+    };
   }
   return result;
 }
@@ -63,7 +71,9 @@ export async function ceiling(client, runId, callerCounts, holdsPerCall, repeats
       const timing = await client.adminCall("POST", `/bench/inventory/${sku}/ceiling`, { callers, holds: holdsPerCall });
       const inventory = await client.adminCall("GET", `/v1/admin/inventory/${sku}`);
       if (timing.granted !== holdsPerCall || timing.failed !== 0 || inventory.reserved !== holdsPerCall || inventory.available !== 0) {
-        throw new Error(`ceiling ${callers}: granted ${timing.granted}, failed ${timing.failed}, object reserved ${inventory.reserved} available ${inventory.available}, of ${holdsPerCall}`);
+        throw new Error(
+          `ceiling ${callers}: granted ${timing.granted}, failed ${timing.failed}, object reserved ${inventory.reserved} available ${inventory.available}, of ${holdsPerCall}`,
+        );
       }
       samples.push(timing);
       progress.tick();

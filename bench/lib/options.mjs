@@ -6,9 +6,39 @@ import { ENGINE_NAMES } from "./engines.mjs";
 import { PHASE_NAMES } from "./phases.mjs";
 
 const PRESETS = {
-  full: { concurrency: 64, seconds: 6, rounds: 3, rtts: [0, 20, 80], ops: null, maxOps: 50_000, holds: { flushed: 1000, batched: 5000, rpc: 1000 }, microRepeats: 3, ceiling: { holds: 4000, repeats: 3 } },
-  quick: { concurrency: 64, seconds: 1.5, rounds: 3, rtts: [0, 80], ops: null, maxOps: 10_000, holds: { flushed: 200, batched: 2000, rpc: 100 }, microRepeats: 3, ceiling: { holds: 1000, repeats: 2 } },
-  smoke: { concurrency: 8, seconds: null, rounds: 1, rtts: [0, 20], ops: 24, maxOps: 24, holds: { flushed: 5, batched: 20, rpc: 5 }, microRepeats: 1, ceiling: { holds: 300, repeats: 1 } },
+  full: {
+    concurrency: 64,
+    seconds: 6,
+    rounds: 3,
+    rtts: [0, 20, 80],
+    ops: null,
+    maxOps: 50_000,
+    holds: { flushed: 1000, batched: 5000, rpc: 1000 },
+    microRepeats: 3,
+    ceiling: { holds: 4000, repeats: 3 },
+  },
+  quick: {
+    concurrency: 64,
+    seconds: 1.5,
+    rounds: 3,
+    rtts: [0, 80],
+    ops: null,
+    maxOps: 10_000,
+    holds: { flushed: 200, batched: 2000, rpc: 100 },
+    microRepeats: 3,
+    ceiling: { holds: 1000, repeats: 2 },
+  },
+  smoke: {
+    concurrency: 8,
+    seconds: null,
+    rounds: 1,
+    rtts: [0, 20],
+    ops: 24,
+    maxOps: 24,
+    holds: { flushed: 5, batched: 20, rpc: 5 },
+    microRepeats: 1,
+    ceiling: { holds: 300, repeats: 1 },
+  },
 };
 
 const HELP = `npm run bench [-- options]
@@ -73,12 +103,19 @@ export function options() {
     return n;
   };
   const list = (name, known, fallback) => {
-    const items = values[name] === undefined ? fallback : values[name].split(",").map((x) => x.trim()).filter(Boolean);
+    const items =
+      values[name] === undefined
+        ? fallback
+        : values[name]
+            .split(",")
+            .map((x) => x.trim())
+            .filter(Boolean);
     for (const item of items) if (!known.includes(item)) throw new Error(`--${name}: unknown ${item}; known: ${known.join(", ")}`);
     return items;
   };
   const rtts = values.rtt === undefined ? preset.rtts : values.rtt.split(",").map((x) => Number(x.trim()));
-  if (rtts.some((r) => !Number.isInteger(r) || r < 0 || r > 5000)) throw new Error("--rtt takes whole milliseconds from 0 to 5000, comma-separated");
+  if (rtts.some((r) => !Number.isInteger(r) || r < 0 || r > 5000))
+    throw new Error("--rtt takes whole milliseconds from 0 to 5000, comma-separated");
   const ops = int("ops", preset.ops);
   return {
     mode,

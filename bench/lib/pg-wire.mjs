@@ -29,7 +29,10 @@ export function message(type, payload = Buffer.alloc(0)) {
 }
 
 export function startupMessage(params) {
-  const body = Buffer.concat([...Object.entries(params).flatMap(([k, v]) => [Buffer.from(`${k}\0`), Buffer.from(`${v}\0`)]), Buffer.from([0])]);
+  const body = Buffer.concat([
+    ...Object.entries(params).flatMap(([k, v]) => [Buffer.from(`${k}\0`), Buffer.from(`${v}\0`)]),
+    Buffer.from([0]),
+  ]);
   const out = Buffer.alloc(8 + body.length);
   out.writeInt32BE(8 + body.length, 0);
   out.writeInt32BE(196608, 4); // protocol 3.0

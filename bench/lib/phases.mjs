@@ -7,7 +7,8 @@ import { histogram, summary } from "./http.mjs";
 export const PHASES = {
   reserve: {
     label: "(a) reservations only",
-    describe: "carts are created before the clock starts; one operation puts 1 unit of the hot SKU in one of them (PUT item). The hot SKU has half as many units as operations: every engine sells out half-way and refuses the rest",
+    describe:
+      "carts are created before the clock starts; one operation puts 1 unit of the hot SKU in one of them (PUT item). The hot SKU has half as many units as operations: every engine sells out half-way and refuses the rest",
     requestsPerOp: 1,
     engines: ["noop", "durable-object", "pg-request", "pg-pooled", "pg-for-update"],
     swept: true,
@@ -20,13 +21,15 @@ export const PHASES = {
   },
   shopper: {
     label: "(c) the whole shopper",
-    describe: "one operation is a shopper from start to paid order, in series: open a cart, put 1 unit of a SKU in it (enough stock for every shopper), check out (Idempotency-Key), and the payment provider's signed payment.succeeded webhook (POST /v1/webhooks/payments)",
+    describe:
+      "one operation is a shopper from start to paid order, in series: open a cart, put 1 unit of a SKU in it (enough stock for every shopper), check out (Idempotency-Key), and the payment provider's signed payment.succeeded webhook (POST /v1/webhooks/payments)",
     requestsPerOp: 4,
     engines: ["noop", "durable-object"],
   },
   "second-line": {
     label: "(d) a second line on an existing cart",
-    describe: "carts holding 1 unit of one SKU are prepared before the clock starts; one operation adds 1 unit of a second, hot SKU (half as many units as operations)",
+    describe:
+      "carts holding 1 unit of one SKU are prepared before the clock starts; one operation adds 1 unit of a second, hot SKU (half as many units as operations)",
     requestsPerOp: 1,
     engines: ["noop", "durable-object"],
   },
@@ -55,8 +58,10 @@ async function many(n, concurrency, make) {
   return answers;
 }
 
-const round = (value, digits = 1) => (value === null || value === undefined || !Number.isFinite(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits);
-const errorKey = (step, answer) => `${step} ${answer.status === 0 ? answer.error : answer.status}${answer.body?.code ? ` ${answer.body.code}` : ""}`;
+const round = (value, digits = 1) =>
+  value === null || value === undefined || !Number.isFinite(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits;
+const errorKey = (step, answer) =>
+  `${step} ${answer.status === 0 ? answer.error : answer.status}${answer.body?.code ? ` ${answer.body.code}` : ""}`;
 
 /**
  * Prepares and runs one phase for one engine: `ops` operations, `concurrency` in flight. Resolves
@@ -112,10 +117,16 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
       }
       carts = await many(ops, concurrency, async () => {
         const created = await engine.createCart(client);
-        if (!created.ok) throw new Error(`preparing ${phase}/${engineName}: create cart ${created.answer.status} ${JSON.stringify(created.answer.body ?? created.answer.error)}`);
+        if (!created.ok)
+          throw new Error(
+            `preparing ${phase}/${engineName}: create cart ${created.answer.status} ${JSON.stringify(created.answer.body ?? created.answer.error)}`,
+          );
         if (first !== null) {
           const line = await engine.reserve(client, created.cart, first);
-          if (line.outcome !== "granted") throw new Error(`preparing ${phase}/${engineName}: first line ${line.answer.status} ${JSON.stringify(line.answer.body ?? line.answer.error)}`);
+          if (line.outcome !== "granted")
+            throw new Error(
+              `preparing ${phase}/${engineName}: first line ${line.answer.status} ${JSON.stringify(line.answer.body ?? line.answer.error)}`,
+            );
         }
         return created.cart;
       });

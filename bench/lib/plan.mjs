@@ -8,8 +8,12 @@ export function problemsOf(run, strict) {
   if (run.failed) return [`${name}: failed: ${run.failed}`];
   const problems = [];
   if (run.oversell !== 0) problems.push(`${name}: oversold ${run.oversell} units`);
-  if (run.conserved === false) problems.push(`${name}: stock not conserved (stock ${run.stock}, granted ${run.granted ?? run.completed}, final ${JSON.stringify(run.final)})`);
-  if (run.stock_agrees === false && run.errors === 0) problems.push(`${name}: the stock read back (${JSON.stringify(run.final)}) disagrees with the ${run.granted} grants the client saw`);
+  if (run.conserved === false)
+    problems.push(
+      `${name}: stock not conserved (stock ${run.stock}, granted ${run.granted ?? run.completed}, final ${JSON.stringify(run.final)})`,
+    );
+  if (run.stock_agrees === false && run.errors === 0)
+    problems.push(`${name}: the stock read back (${JSON.stringify(run.final)}) disagrees with the ${run.granted} grants the client saw`);
   if (strict && run.errors > 0) problems.push(`${name}: ${run.errors} errors ${JSON.stringify(run.error_kinds)}`);
   if (strict && run.sold_out === false) problems.push(`${name}: ${run.granted} granted of ${run.stock} units with ${run.ops} attempts`);
   // The simulated round trip must show: every durable-object or Postgres operation of phase (a)

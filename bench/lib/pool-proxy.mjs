@@ -153,7 +153,9 @@ export async function startPoolProxy({ port = 0, lag, target, size = 16 }) {
           const key = Buffer.alloc(8);
           key.writeInt32BE(process.pid, 0);
           key.writeInt32BE(Math.floor(Math.random() * 2 ** 31), 4);
-          client.write(Buffer.concat([message("R", Buffer.from([0, 0, 0, 0])), ...parameters, message("K", key), message("Z", Buffer.from("I"))]));
+          client.write(
+            Buffer.concat([message("R", Buffer.from([0, 0, 0, 0])), ...parameters, message("K", key), message("Z", Buffer.from("I"))]),
+          );
           const rest = startupBuffer;
           if (rest.length > 0) lag.later(() => fromClient(rest));
         }

@@ -49,11 +49,17 @@ export function machine() {
 }
 
 const ENGINE_ORDER = ["noop", "durable-object", "pg-request", "pg-pooled", "pg-for-update"];
-const round = (value, digits = 2) => (value === null || value === undefined || !Number.isFinite(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits);
+const round = (value, digits = 2) =>
+  value === null || value === undefined || !Number.isFinite(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits;
 const spread = (values, digits = 1) => {
   const list = values.filter((v) => v !== null && v !== undefined && Number.isFinite(v));
   if (list.length === 0) return null;
-  return { median: round(median(list), digits), min: round(Math.min(...list), digits), max: round(Math.max(...list), digits), n: list.length };
+  return {
+    median: round(median(list), digits),
+    min: round(Math.min(...list), digits),
+    max: round(Math.max(...list), digits),
+    n: list.length,
+  };
 };
 
 /** Medians over rounds per (RTT, phase, engine), and the ratios the report leads with. */
@@ -70,18 +76,31 @@ export function summarize(runs) {
     phase: list[0].phase,
     engine: list[0].engine,
     rounds: list.length,
-    ops_per_run: spread(list.map((r) => r.ops), 0),
+    ops_per_run: spread(
+      list.map((r) => r.ops),
+      0,
+    ),
     ops_per_s: spread(list.map((r) => r.ops_per_s)),
-    p50_ms: spread(list.map((r) => r.p50_ms), 2),
-    p99_ms: spread(list.map((r) => r.p99_ms), 2),
-    worker_cpu_ms_per_op: spread(list.map((r) => r.cpu_ms_per_op?.worker ?? null), 2),
+    p50_ms: spread(
+      list.map((r) => r.p50_ms),
+      2,
+    ),
+    p99_ms: spread(
+      list.map((r) => r.p99_ms),
+      2,
+    ),
+    worker_cpu_ms_per_op: spread(
+      list.map((r) => r.cpu_ms_per_op?.worker ?? null),
+      2,
+    ),
     granted: list.every((r) => r.granted === null) ? null : list.reduce((a, r) => a + (r.granted ?? 0), 0),
     refused: list.every((r) => r.refused === null) ? null : list.reduce((a, r) => a + (r.refused ?? 0), 0),
     errors: list.reduce((a, r) => a + r.errors, 0),
     oversell: Math.max(...list.map((r) => r.oversell)),
     conserved: list.every((r) => r.conserved === null) ? null : list.every((r) => r.conserved !== false),
   }));
-  const find = (rtt, phase, engine, roundNo) => measured.find((r) => r.rtt_ms === rtt && r.phase === phase && r.engine === engine && r.round === roundNo);
+  const find = (rtt, phase, engine, roundNo) =>
+    measured.find((r) => r.rtt_ms === rtt && r.phase === phase && r.engine === engine && r.round === roundNo);
   /** Per-round ratio of a's rate to b's, then median and min–max over the rounds both ran. */
   const ratio = (rttA, phaseA, engineA, rttB, phaseB, engineB) => {
     const values = [];
@@ -106,8 +125,20 @@ export function summarize(runs) {
   for (const cell of cells) {
     const runsOf = measured
       .filter((r) => r.rtt_ms === cell.rtt_ms && r.phase === cell.phase && r.engine === cell.engine)
-      .map((r) => ({ round: r.round, ops: r.ops, ops_per_s: r.ops_per_s, reservations_per_s: r.reservations_per_s, p50_ms: r.p50_ms, p99_ms: r.p99_ms, oversell: r.oversell, errors: r.errors, conserved: r.conserved }));
-    ((engines[cell.engine] ??= {})[cell.phase] ??= {})[`rtt_${cell.rtt_ms}`] = { ...cell, runs: runsOf };
+      .map((r) => ({
+        round: r.round,
+        ops: r.ops,
+        ops_per_s: r.ops_per_s,
+        reservations_per_s: r.reservations_per_s,
+        p50_ms: r.p50_ms,
+        p99_ms: r.p99_ms,
+        oversell: r.oversell,
+        errors: r.errors,
+        conserved: r.conserved,
+      }));
+    engines[cell.engine] ??= {};
+    engines[cell.engine][cell.phase] ??= {};
+    engines[cell.engine][cell.phase][`rtt_${cell.rtt_ms}`] = { ...cell, runs: runsOf };
   }
   // Phase (a) at every simulated round trip: the hot SKU against each Postgres engine.
   const rttSweep = cells
@@ -120,7 +151,10 @@ export function summarize(runs) {
       p50_ms: c.p50_ms,
       p99_ms: c.p99_ms,
       oversell: c.oversell,
-      durable_object_ratio: c.engine === "durable-object" ? null : (doVsPostgres.find((r) => r.rtt_ms === c.rtt_ms && r.phase === "reserve" && r.engine === c.engine)?.ratio ?? null),
+      durable_object_ratio:
+        c.engine === "durable-object"
+          ? null
+          : (doVsPostgres.find((r) => r.rtt_ms === c.rtt_ms && r.phase === "reserve" && r.engine === c.engine)?.ratio ?? null),
     }));
   return { cells, engines, rtt_sweep: rttSweep, ratios: { vs_noop: vsNoop, durable_object_vs_postgres: doVsPostgres } };
 }
@@ -144,7 +178,10 @@ export function markdown(results) {
     `${m.date} · ${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB · ${m.os} · Node ${m.node} · wrangler ${m.wrangler} (workerd ${m.workerd}) · Postgres ${m.postgres ?? "?"} · ` +
       `commit ${m.git_commit?.slice(0, 12) ?? "?"}${m.git_dirty ? " + **uncommitted changes**" : ""}`,
   );
-  lines.push("", `Load average (1/5/15 min): ${m.load_avg_start.join(" / ")} at the start, ${m.load_avg_end?.join(" / ") ?? "?"} at the end, on ${m.cores} cores: other work on the machine shows here. Compare the ratios, which come from runs interleaved in the same rounds, not the absolute rates.`);
+  lines.push(
+    "",
+    `Load average (1/5/15 min): ${m.load_avg_start.join(" / ")} at the start, ${m.load_avg_end?.join(" / ") ?? "?"} at the end, on ${m.cores} cores: other work on the machine shows here. Compare the ratios, which come from runs interleaved in the same rounds, not the absolute rates.`,
+  );
   lines.push(
     "",
     `${s.concurrency} operations in flight; ${s.rounds} round(s), each running every engine of every phase one after the other (engine order rotated per round); figures are the median over rounds with (min–max). ` +
@@ -153,8 +190,13 @@ export function markdown(results) {
   );
 
   lines.push("", "## Phases (no simulated round trip)", "");
-  lines.push("Worker CPU ms/op: CPU time of the Worker's workerd per operation (/proc, 10 ms ticks), Durable Objects included; Postgres's own CPU is not in it. When the runtime is the bottleneck, ÷ noop is about the inverse ratio of these.", "");
-  lines.push("| phase | engine | operations/s | ÷ noop | p50 ms | p99 ms | Worker CPU ms/op | ops per run | granted / refused / errors | oversell | conserved |");
+  lines.push(
+    "Worker CPU ms/op: CPU time of the Worker's workerd per operation (/proc, 10 ms ticks), Durable Objects included; Postgres's own CPU is not in it. When the runtime is the bottleneck, ÷ noop is about the inverse ratio of these.",
+    "",
+  );
+  lines.push(
+    "| phase | engine | operations/s | ÷ noop | p50 ms | p99 ms | Worker CPU ms/op | ops per run | granted / refused / errors | oversell | conserved |",
+  );
   lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
   for (const phase of Object.keys(PHASES)) {
     for (const cell of summary.cells.filter((c) => c.rtt_ms === 0 && c.phase === phase).sort(byEngine)) {
@@ -178,12 +220,16 @@ export function markdown(results) {
       "Phase (a). The simulated round trip (RTT) is paid by every round trip to Postgres, handshakes included, and by every call from a cart to the hot SKU's object (half before, half after the work).",
       "",
     );
-    lines.push("| RTT ms | engine | reservations/s | durable-object ÷ engine | p50 ms | p99 ms | Worker CPU ms/op | ops per run | granted / refused / errors | oversell | conserved |");
+    lines.push(
+      "| RTT ms | engine | reservations/s | durable-object ÷ engine | p50 ms | p99 ms | Worker CPU ms/op | ops per run | granted / refused / errors | oversell | conserved |",
+    );
     lines.push("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
     const rtts = [...new Set(swept.map((c) => c.rtt_ms))].sort((a, b) => a - b);
     for (const rtt of rtts) {
       for (const cell of swept.filter((c) => c.rtt_ms === rtt && c.phase === "reserve").sort(byEngine)) {
-        const r = summary.ratios.durable_object_vs_postgres.find((x) => x.rtt_ms === rtt && x.phase === "reserve" && x.engine === cell.engine);
+        const r = summary.ratios.durable_object_vs_postgres.find(
+          (x) => x.rtt_ms === rtt && x.phase === "reserve" && x.engine === cell.engine,
+        );
         lines.push(
           `| ${rtt} | ${cell.engine} | ${range(cell.ops_per_s)} | ${cell.engine === "durable-object" ? "1" : times(r?.ratio)} | ${fmt(cell.p50_ms?.median)} | ${fmt(cell.p99_ms?.median)} | ${fmt(cell.worker_cpu_ms_per_op?.median)} | ${fmt(cell.ops_per_run?.median)} | ` +
             `${cell.granted} / ${cell.refused} / ${cell.errors} | ${cell.oversell} | ${cell.conserved ? "yes" : "**NO**"} |`,
@@ -192,22 +238,31 @@ export function markdown(results) {
     }
     const create = summary.ratios.durable_object_vs_postgres.filter((r) => r.phase === "create");
     if (create.length > 0) {
-      lines.push("", "Opening a cart (phase b, no round trip): " + create.map((r) => `durable-object ÷ ${r.engine} ${times(r.ratio)}`).join("; ") + ".");
+      lines.push(
+        "",
+        `Opening a cart (phase b, no round trip): ${create.map((r) => `durable-object ÷ ${r.engine} ${times(r.ratio)}`).join("; ")}.`,
+      );
     }
   }
 
   if (micro?.ceiling) {
     lines.push("", "## One SKU object's ceiling", "");
-    lines.push("Concurrent `hold` RPCs from the bench Worker into ONE InventoryObject (1 unit each, fresh hold ids), each caller sending its next hold when the last is answered.", "");
+    lines.push(
+      "Concurrent `hold` RPCs from the bench Worker into ONE InventoryObject (1 unit each, fresh hold ids), each caller sending its next hold when the last is answered.",
+      "",
+    );
     lines.push("| concurrent callers | holds/s | p50 ms | p99 ms | holds per call | oversell |", "|--:|--:|--:|--:|--:|--:|");
     for (const c of Object.values(micro.ceiling)) {
-      lines.push(`| ${c.callers} | ${fmt(c.holds_per_s)} (${fmt(c.min_holds_per_s)}–${fmt(c.max_holds_per_s)}) | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} | ${c.holds} × ${c.repeats} | ${c.oversell} |`);
+      lines.push(
+        `| ${c.callers} | ${fmt(c.holds_per_s)} (${fmt(c.min_holds_per_s)}–${fmt(c.max_holds_per_s)}) | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} | ${c.holds} × ${c.repeats} | ${c.oversell} |`,
+      );
     }
   }
   if (micro?.holds) {
     const h = micro.holds;
     lines.push("", "## Micro figures", "", "| figure | µs per hold, median (min–max) |", "|---|--:|");
-    const row = (label, f) => f && lines.push(`| ${label} (${f.holds} holds × ${f.repeats}) | ${fmt(f.us_per_hold)} (${fmt(f.min_us)}–${fmt(f.max_us)}) |`);
+    const row = (label, f) =>
+      f && lines.push(`| ${label} (${f.holds} holds × ${f.repeats}) | ${fmt(f.us_per_hold)} (${fmt(f.min_us)}–${fmt(f.max_us)}) |`);
     row("one hold inside one InventoryObject, flushed (each write `storage.sync()`ed)", h.flushed);
     row("one hold inside one InventoryObject, batched (one flush at the end)", h.batched);
     row("one hold by RPC from the Worker, awaited one after the other", h.rpc);
@@ -215,7 +270,9 @@ export function markdown(results) {
   if (micro?.bundle) {
     const b = micro.bundle;
     lines.push("", "## Production bundle", "");
-    lines.push(`\`wrangler deploy --dry-run\` of the production wrangler.toml: ${b.modules.join(", ")}, ${(b.bytes / 1024).toFixed(1)} KiB, **gzip ${(b.gzip_bytes / 1024).toFixed(1)} KiB**.`);
+    lines.push(
+      `\`wrangler deploy --dry-run\` of the production wrangler.toml: ${b.modules.join(", ")}, ${(b.bytes / 1024).toFixed(1)} KiB, **gzip ${(b.gzip_bytes / 1024).toFixed(1)} KiB**.`,
+    );
     if (b.contributors) {
       lines.push("", "| largest contributors (esbuild metafile) | KiB in the bundle | share |", "|---|--:|--:|");
       for (const c of b.contributors) lines.push(`| ${c.name} | ${(c.bytes / 1024).toFixed(1)} | ${c.share}% |`);
@@ -223,6 +280,12 @@ export function markdown(results) {
   }
   if (results.problems?.length > 0) lines.push("", "## Problems", "", ...results.problems.map((p) => `- ${p}`));
   if (results.warnings?.length > 0) lines.push("", "## Warnings", "", ...results.warnings.map((w) => `- ${w}`));
-  lines.push("", `Reproduce: \`${s.command}\` (see docs/benchmarks.md). Engines: ${Object.entries(s.engines).map(([name, text]) => `**${name}**: ${text}`).join("; ")}.`, "");
+  lines.push(
+    "",
+    `Reproduce: \`${s.command}\` (see docs/benchmarks.md). Engines: ${Object.entries(s.engines)
+      .map(([name, text]) => `**${name}**: ${text}`)
+      .join("; ")}.`,
+    "",
+  );
   return lines.join("\n");
 }

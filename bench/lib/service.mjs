@@ -11,6 +11,7 @@ import { root } from "../../scripts/lib/config.mjs";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { prepareDatabase } from "./database.mjs";
 import { alive, descendants, listening, listeningPorts } from "./procs.mjs";
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A deadline for Promise.race that does not keep the process alive once the race is decided. */
 const deadline = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -36,14 +37,16 @@ async function runtimeEntry(pids, registryDir) {
   } catch {
     // No registry: nothing is known about the debug port.
   }
-  if (debugPorts.size === 0) return { url: null, reason: "the dev registry names no debug port, so the runtime's ports cannot be probed safely" };
+  if (debugPorts.size === 0)
+    return { url: null, reason: "the dev registry names no debug port, so the runtime's ports cannot be probed safely" };
   for (const pid of pids) {
     for (const port of listeningPorts(pid)) {
       if (debugPorts.has(port)) continue;
       try {
         const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
         const body = await response.text();
-        if (response.ok && response.headers.has("x-request-id") && JSON.parse(body).status === "ok") return { url: `http://127.0.0.1:${port}`, debugPorts: [...debugPorts] };
+        if (response.ok && response.headers.has("x-request-id") && JSON.parse(body).status === "ok")
+          return { url: `http://127.0.0.1:${port}`, debugPorts: [...debugPorts] };
       } catch {
         // Not the Worker (the inspector answers 4xx).
       }
@@ -54,13 +57,18 @@ async function runtimeEntry(pids, registryDir) {
 
 /** The db proxies in a child process; resolves to { wsPort, poolPort, setRtt(ms), stop() }. */
 async function startDbProxy({ pgUrl, poolSize }) {
-  const child = spawn(process.execPath, [path.join(root, "bench/lib/db-proxy-child.mjs"), JSON.stringify({ pgUrl, poolSize, rttMs: 0 })], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [path.join(root, "bench/lib/db-proxy-child.mjs"), JSON.stringify({ pgUrl, poolSize, rttMs: 0 })], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   const lines = readline.createInterface({ input: child.stdout });
   const waiting = [];
   lines.on("line", (line) => waiting.shift()?.(JSON.parse(line)));
   const next = () => new Promise((resolve) => waiting.push(resolve));
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  const ports = await Promise.race([next(), exited.then((code) => Promise.reject(new Error(`db proxy exited (${code}) before listening`)))]);
+  const ports = await Promise.race([
+    next(),
+    exited.then((code) => Promise.reject(new Error(`db proxy exited (${code}) before listening`))),
+  ]);
   return {
     wsPort: ports.ws_port,
     poolPort: ports.pool_port,
@@ -124,7 +132,13 @@ export async function startService({ pgUrl, logFile, log, logs = false, poolSize
       BENCH_LOG: logs ? "on" : "quiet",
     };
     const envFile = path.join(stateDir, "bench.env");
-    fs.writeFileSync(envFile, Object.entries(vars).map(([name, value]) => `${name}=${JSON.stringify(value)}`).join("\n") + "\n", { mode: 0o600 });
+    fs.writeFileSync(
+      envFile,
+      `${Object.entries(vars)
+        .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+        .join("\n")}\n`,
+      { mode: 0o600 },
+    );
     const hyperdriveUrl = new URL(database.url);
     hyperdriveUrl.username = "bench";
     hyperdriveUrl.password = "bench"; // Hyperdrive wants one; the pool authenticates itself
@@ -190,7 +204,8 @@ export async function startService({ pgUrl, logFile, log, logs = false, poolSize
     const url = `http://127.0.0.1:${port}`;
     const readyBy = Date.now() + 120_000;
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`wrangler dev exited early; see ${path.relative(root, logFile)}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`wrangler dev exited early; see ${path.relative(root, logFile)}`);
       if (Date.now() > readyBy) throw new Error(`wrangler dev not healthy after 120 s; see ${path.relative(root, logFile)}`);
       try {
         const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) });
@@ -207,7 +222,10 @@ export async function startService({ pgUrl, logFile, log, logs = false, poolSize
     const devProxy = workerd.find((proc) => proc.args.some((arg) => arg === `--socket-addr=entry=127.0.0.1:${port}`));
     const runtime = workerd.filter((proc) => proc !== devProxy);
     const wrangler = [{ pid: child.pid }, ...helpers.filter((proc) => proc.comm === "node")];
-    const entry = await runtimeEntry(runtime.map((p) => p.pid), registryDir);
+    const entry = await runtimeEntry(
+      runtime.map((p) => p.pid),
+      registryDir,
+    );
 
     return {
       url,
@@ -217,7 +235,12 @@ export async function startService({ pgUrl, logFile, log, logs = false, poolSize
       adminToken,
       webhookSecret,
       database: database.name,
-      pids: { workerd: workerd.map((p) => p.pid), runtime: runtime.map((p) => p.pid), proxy: devProxy ? [devProxy.pid] : [], wrangler: wrangler.map((p) => p.pid) },
+      pids: {
+        workerd: workerd.map((p) => p.pid),
+        runtime: runtime.map((p) => p.pid),
+        proxy: devProxy ? [devProxy.pid] : [],
+        wrangler: wrangler.map((p) => p.pid),
+      },
       /** How often wrangler reloaded the Worker (a watched file changed): figures across a reload are suspect. */
       reloads() {
         return (fs.readFileSync(logFile, "utf8").match(/Reloading local server/g) ?? []).length;

@@ -10,7 +10,7 @@
  * - {@link benchTimeHolds}: holds timed inside the object (the micro figures).
  */
 import { InventoryObject } from "../../src/index";
-import { holdOneUnit, type HoldFn } from "./hold-call";
+import { type HoldFn, holdOneUnit } from "./hold-call";
 
 const RTT_KEY = "bench:rtt_ms";
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -35,7 +35,12 @@ interface Queryable {
 }
 
 /** Runs `work` on a connection of the given kind, closed afterwards. */
-export async function withConnection<T>(env: BenchEnv, ctx: ExecutionContext, kind: Connection, work: (db: Queryable) => Promise<T>): Promise<T> {
+export async function withConnection<T>(
+  env: BenchEnv,
+  ctx: ExecutionContext,
+  kind: Connection,
+  work: (db: Queryable) => Promise<T>,
+): Promise<T> {
   if (kind === "request") {
     return withDb(env, (db) => {
       // drizzle keeps the driver's pool as $client: the same pg-style query() as below, so both
@@ -64,7 +69,11 @@ export async function createCart(db: Queryable, id: string, tokenHash: string): 
   await db.query("INSERT INTO edgecart_bench.carts (id, token_hash) VALUES ($1, $2)", [id, tokenHash]);
 }
 
-export type Reservation = { outcome: "granted"; available: number } | { outcome: "refused"; available: number } | { outcome: "no_cart" } | { outcome: "no_sku" };
+export type Reservation =
+  | { outcome: "granted"; available: number }
+  | { outcome: "refused"; available: number }
+  | { outcome: "no_cart" }
+  | { outcome: "no_sku" };
 
 const SINGLE = `
   WITH cart AS (
@@ -84,7 +93,12 @@ const SINGLE = `
 
 /** One statement, one round trip (see the file comment). */
 export async function reserveSingle(db: Queryable, cartId: string, tokenHash: string, sku: string, quantity: number): Promise<Reservation> {
-  const { rows } = await db.query<{ cart_found: boolean; granted: number | null; available: number | null }>(SINGLE, [cartId, tokenHash, sku, quantity]);
+  const { rows } = await db.query<{ cart_found: boolean; granted: number | null; available: number | null }>(SINGLE, [
+    cartId,
+    tokenHash,
+    sku,
+    quantity,
+  ]);
   const row = rows[0];
   if (!row?.cart_found) return { outcome: "no_cart" };
   if (row.granted !== null) return { outcome: "granted", available: row.granted };
@@ -107,7 +121,13 @@ const TAKE = `
   RETURNING (SELECT available FROM reserved) AS available`;
 
 /** BEGIN; SELECT … FOR UPDATE; check; UPDATE + INSERT; COMMIT (see the file comment). */
-export async function reserveForUpdate(db: Queryable, cartId: string, tokenHash: string, sku: string, quantity: number): Promise<Reservation> {
+export async function reserveForUpdate(
+  db: Queryable,
+  cartId: string,
+  tokenHash: string,
+  sku: string,
+  quantity: number,
+): Promise<Reservation> {
   await db.query("BEGIN");
   let done = false;
   try {
@@ -137,7 +157,10 @@ export async function setStock(db: Queryable, sku: string, available: number): P
   );
 }
 
-export async function stockLevel(db: Queryable, sku: string): Promise<{ sku: string; available: number; lines: number; reserved: number } | null> {
+export async function stockLevel(
+  db: Queryable,
+  sku: string,
+): Promise<{ sku: string; available: number; lines: number; reserved: number } | null> {
   const { rows } = await db.query<{ available: number; lines: string; reserved: string | null }>(
     `SELECT s.available,
             (SELECT count(*) FROM edgecart_bench.cart_lines l WHERE l.sku = s.sku) AS lines,
@@ -146,5 +169,7 @@ export async function stockLevel(db: Queryable, sku: string): Promise<{ sku: str
     [sku],
   );
   const row = rows[0];
-  return row === undefined ? null : { sku, available: Number(row.available), lines: Number(row.lines), reserved: Number(row.reserved ?? 0) };
+  return row === undefined
+    ? null
+    : { sku, available: Number(row.available), lines: Number(row.lines), reserved: Number(row.reserved ?? 0) };
 }

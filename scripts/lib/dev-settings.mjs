@@ -10,7 +10,14 @@ import { log } from "./dev-util.mjs";
 /** Names read from the environment only; never passed to the Worker. */
 const ENV_ONLY = new Set(["PORT", "DEV_PG_PORT", "DEV_RELAY_PORT", "DEV_PERSIST_TO", "DEV_PG_DATA"]);
 /** Values never printed. */
-const SECRET = new Set(["ADMIN_TOKEN", "PAYMENT_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET", "CART_TOKEN_SECRET", "TAX_SERVICE_SECRET", "DATABASE_URL"]);
+const SECRET = new Set([
+  "ADMIN_TOKEN",
+  "PAYMENT_WEBHOOK_SECRET",
+  "STRIPE_WEBHOOK_SECRET",
+  "CART_TOKEN_SECRET",
+  "TAX_SERVICE_SECRET",
+  "DATABASE_URL",
+]);
 
 /**
  * Secrets the Worker reads only in some modes, so not in wrangler.toml's `[secrets] required`.

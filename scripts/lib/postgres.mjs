@@ -1,9 +1,10 @@
 // Postgres for dev and tests: an embedded PGlite behind a socket server (no install needed), or a
 // fresh database on a real server; plus drizzle migrations applied with node-postgres.
+
+import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

@@ -1,1 +1,6 @@
-export function startRelay(options?: { port?: number; delayMs?: number; serialize?: boolean; control?: boolean }): Promise<{ port: number; url: string; close(): Promise<void> }>;
+export function startRelay(options?: {
+  port?: number;
+  delayMs?: number;
+  serialize?: boolean;
+  control?: boolean;
+}): Promise<{ port: number; url: string; close(): Promise<void> }>;

@@ -13,8 +13,8 @@
 //   ReadyForQuery idle ('I', outside any transaction) with nothing of it still in flight; the
 //   others wait with their messages buffered. Used for the embedded database only.
 import http from "node:http";
-import net from "node:net";
 import { createRequire } from "node:module";
+import net from "node:net";
 
 // Loaded through require: under vitest's globalSetup, `import "ws"` resolves the browser build.
 const { WebSocketServer } = createRequire(import.meta.url)("ws");

@@ -79,7 +79,10 @@ export const Cart = z
         z.object({
           code: z.string(),
           applied: z.boolean(),
-          reason: z.enum(["not_active", "does_not_match_cart", "usage_limit_reached", "not_combinable"]).nullable().describe("Why the code does not apply now (null when it does)"),
+          reason: z
+            .enum(["not_active", "does_not_match_cart", "usage_limit_reached", "not_combinable"])
+            .nullable()
+            .describe("Why the code does not apply now (null when it does)"),
         }),
       )
       .describe("The codes entered on this cart"),
@@ -102,17 +105,25 @@ export const CreatedCart = Cart.extend({ token: z.string().describe("The cart's 
 /** `POST /v1/carts/{cart_id}/merge` body: the cart to fold in, by its token; holding both tokens is the authorisation. */
 export const MergeBody = z.strictObject({
   source_token: z.string().min(1).max(512).describe("The token of the cart to merge in (e.g. the guest cart)"),
-  mode: z.enum(["merge", "replace"]).default("merge").describe("merge: a SKU in both carts keeps the larger quantity (never the sum); replace: this cart's lines become the source's"),
+  mode: z
+    .enum(["merge", "replace"])
+    .default("merge")
+    .describe("merge: a SKU in both carts keeps the larger quantity (never the sum); replace: this cart's lines become the source's"),
   source_cart_id: CartId.optional().describe("The source cart's id; needed only for tokens issued before tokens named their cart"),
 });
 export type MergeBody = z.infer<typeof MergeBody>;
 
 export const MergeReportEntry = z.object({
   sku: z.string(),
-  outcome: z.enum(["merged", "reduced", "dropped"]).describe("merged: the line has what the rule asked; reduced: fewer units, at least one; dropped: none"),
+  outcome: z
+    .enum(["merged", "reduced", "dropped"])
+    .describe("merged: the line has what the rule asked; reduced: fewer units, at least one; dropped: none"),
   requested: z.number().int().min(0),
   quantity: z.number().int().min(0),
-  reason: z.enum(["line_limit", "insufficient_stock", "client_hold_limit", "unavailable"]).optional().describe("Why fewer units than asked"),
+  reason: z
+    .enum(["line_limit", "insufficient_stock", "client_hold_limit", "unavailable"])
+    .optional()
+    .describe("Why fewer units than asked"),
 });
 
 /** The merged cart, with what became of each SKU of the source. */

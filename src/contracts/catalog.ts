@@ -29,7 +29,8 @@ export const ProductInput = z
   .superRefine((product, ctx) => {
     const seen = new Set<string>();
     product.variants.forEach((variant, index) => {
-      if (seen.has(variant.sku)) ctx.addIssue({ code: "custom", path: ["variants", index, "sku"], message: "duplicate SKU in this product" });
+      if (seen.has(variant.sku))
+        ctx.addIssue({ code: "custom", path: ["variants", index, "sku"], message: "duplicate SKU in this product" });
       seen.add(variant.sku);
     });
   });

@@ -3,8 +3,8 @@
  * archival of a paid order and a refund that is due.
  */
 import { z } from "zod";
-import { Currency, Money, Timestamp } from "./common";
 import { AppliedDiscount, CartId, CartLine } from "./carts";
+import { Currency, Money, Timestamp } from "./common";
 
 /**
  * `paid_unfulfillable`: the payment arrived, but a hold had lapsed and its stock was sold

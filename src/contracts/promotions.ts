@@ -25,7 +25,10 @@ const Instant = z.iso
 
 export const PromotionValue = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("percent"), basis_points: z.number().int().min(1).max(10_000).describe("1 bp = 0.01 %") }),
-  z.strictObject({ kind: z.literal("fixed"), amounts: someAmounts.describe("Minor units per currency; a cart in another currency does not match") }),
+  z.strictObject({
+    kind: z.literal("fixed"),
+    amounts: someAmounts.describe("Minor units per currency; a cart in another currency does not match"),
+  }),
 ]);
 
 export const PromotionTarget = z.discriminatedUnion("kind", [
@@ -50,7 +53,14 @@ export const PromotionInput = z
         min_quantity: z.number().int().min(1).max(1_000_000).optional(),
       })
       .default({}),
-    usage_limit: z.number().int().min(1).max(100_000_000).nullable().default(null).describe("How many orders may redeem it; null: no limit"),
+    usage_limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .nullable()
+      .default(null)
+      .describe("How many orders may redeem it; null: no limit"),
     combinable: z.boolean().default(true),
     priority: z.number().int().min(-1000).max(1000).default(0),
     status: z.enum(["active", "archived"]).default("active"),
@@ -82,8 +92,13 @@ export const PromotionView = z
       .number()
       .int()
       .min(0)
-      .describe("The version the edge (the promotion's object, and the automatic list) was last confirmed to have; below `version` until a publish succeeds"),
-    redemptions: z.object({ held: z.number().int().min(0), committed: z.number().int().min(0) }).describe("From the promotion's object: redemptions held by carts and orders, and paid").optional(),
+      .describe(
+        "The version the edge (the promotion's object, and the automatic list) was last confirmed to have; below `version` until a publish succeeds",
+      ),
+    redemptions: z
+      .object({ held: z.number().int().min(0), committed: z.number().int().min(0) })
+      .describe("From the promotion's object: redemptions held by carts and orders, and paid")
+      .optional(),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -99,7 +114,10 @@ export const PromotionListQuery = z.strictObject({
 
 export const PromotionPage = z.object({ data: z.array(PromotionView), next_cursor: z.string().nullable() }).meta({ id: "PromotionPage" });
 
-export const PromotionCodeParams = z.strictObject({ cart_id: z.string().regex(/^[0-9a-f]{64}$/, "must be a cart id"), code: PromotionCode });
+export const PromotionCodeParams = z.strictObject({
+  cart_id: z.string().regex(/^[0-9a-f]{64}$/, "must be a cart id"),
+  code: PromotionCode,
+});
 
 /** `PUT /v1/carts/{cart_id}/ship-to` body: where the goods go (tax follows it). */
 export const ShipToBody = z.strictObject({
@@ -129,4 +147,6 @@ export const TaxRateList = z.object({ data: z.array(TaxRate) }).meta({ id: "TaxR
 /** How carts are taxed (the `TAX_MODE` var): not at all, by the published rates, or by the external tax service. */
 export const TaxMode = z.enum(["none", "rates", "external"]);
 export type TaxMode = z.infer<typeof TaxMode>;
-export const TaxSettings = z.object({ mode: TaxMode.describe("TAX_MODE: none, rates (the rates below) or external") }).meta({ id: "TaxSettings" });
+export const TaxSettings = z
+  .object({ mode: TaxMode.describe("TAX_MODE: none, rates (the rates below) or external") })
+  .meta({ id: "TaxSettings" });

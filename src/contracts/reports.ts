@@ -2,10 +2,10 @@
  * The back office: the order archive list and the reports (from Postgres).
  */
 import { z } from "zod";
-import { Money, PageQuery, Sku } from "./common";
 import { CartId } from "./carts";
-import { Order, OrderId, OrderStatus, RefundReason } from "./orders";
+import { Money, PageQuery, Sku } from "./common";
 import { MAX_ON_HAND } from "./inventory";
+import { Order, OrderId, OrderStatus, RefundReason } from "./orders";
 
 /** `GET /v1/admin/orders` query. */
 export const AdminOrderListQuery = z.strictObject({
@@ -23,7 +23,9 @@ export const MAX_REPORT_DAYS = 366;
 
 const ReportRange = {
   from: Day.optional().describe("First UTC day of paid_at, inclusive (YYYY-MM-DD). Default: 29 days before `to`, so 30 days in all."),
-  to: Day.optional().describe(`Last UTC day of paid_at, inclusive (YYYY-MM-DD). Default: today (UTC). Not before \`from\`; at most ${MAX_REPORT_DAYS} days from \`from\` to \`to\`.`),
+  to: Day.optional().describe(
+    `Last UTC day of paid_at, inclusive (YYYY-MM-DD). Default: today (UTC). Not before \`from\`; at most ${MAX_REPORT_DAYS} days from \`from\` to \`to\`.`,
+  ),
 };
 
 /** `GET /v1/admin/reports/sales` query. */

@@ -15,9 +15,21 @@ export async function listAllProducts(db: Db, options: { limit: number; after?: 
   const rows = await db
     .select({ id: products.id })
     .from(products)
-    .where(and(options.status !== undefined ? eq(products.status, options.status) : undefined, options.after !== undefined ? gt(products.id, options.after) : undefined))
+    .where(
+      and(
+        options.status !== undefined ? eq(products.status, options.status) : undefined,
+        options.after !== undefined ? gt(products.id, options.after) : undefined,
+      ),
+    )
     .orderBy(asc(products.id))
     .limit(options.limit);
-  const found = new Map((await getProducts(db, rows.map((row) => row.id))).map((product) => [product.id, product]));
+  const found = new Map(
+    (
+      await getProducts(
+        db,
+        rows.map((row) => row.id),
+      )
+    ).map((product) => [product.id, product]),
+  );
   return rows.flatMap((row) => found.get(row.id) ?? []);
 }

@@ -56,7 +56,13 @@ export async function upsertProduct(db: Db, id: string, input: ProductInput): Pr
   try {
     return await db.transaction(async (tx) => {
       const now = new Date();
-      const fields = { title: input.title, description: input.description ?? null, category: input.category ?? null, status: input.status, updatedAt: now };
+      const fields = {
+        title: input.title,
+        description: input.description ?? null,
+        category: input.category ?? null,
+        status: input.status,
+        updatedAt: now,
+      };
       const [inserted] = await tx
         .insert(products)
         .values({ id, ...fields, version: 1, createdAt: now })
@@ -154,7 +160,12 @@ export async function getProducts(db: Db, ids: string[]): Promise<Product[]> {
   if (ids.length === 0) return [];
   const rows = await db.select().from(products).where(inArray(products.id, ids));
   const variants = await db.select().from(skus).where(inArray(skus.productId, ids));
-  return rows.map((row) => toProduct(row, variants.filter((v) => v.productId === row.id)));
+  return rows.map((row) =>
+    toProduct(
+      row,
+      variants.filter((v) => v.productId === row.id),
+    ),
+  );
 }
 
 /** Active products ordered by id, after `after`, optionally in one category (keyset pagination). */
@@ -172,8 +183,21 @@ export async function listActiveProducts(db: Db, options: { limit: number; after
     .orderBy(asc(products.id))
     .limit(options.limit);
   if (rows.length === 0) return [];
-  const variants = await db.select().from(skus).where(inArray(skus.productId, rows.map((r) => r.id)));
-  return rows.map((row) => toProduct(row, variants.filter((v) => v.productId === row.id)));
+  const variants = await db
+    .select()
+    .from(skus)
+    .where(
+      inArray(
+        skus.productId,
+        rows.map((r) => r.id),
+      ),
+    );
+  return rows.map((row) =>
+    toProduct(
+      row,
+      variants.filter((v) => v.productId === row.id),
+    ),
+  );
 }
 
 /** What the edge cache needs to know of a product to keep its KV entries right (sync/catalog-cache.ts). */

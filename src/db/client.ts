@@ -72,7 +72,8 @@ const CONNECTION_TROUBLE = /connect|connection|socket|network|timeout|timed out|
 
 function messages(error: unknown): string {
   const parts: string[] = [];
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) parts.push(current.message);
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++)
+    parts.push(current.message);
   return parts.join(" | ");
 }
 

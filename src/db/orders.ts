@@ -57,10 +57,19 @@ export async function archiveOrders(db: Db, messages: readonly OrderArchivedV1[]
 }
 
 /** Records a dead-lettered message once (by queue and message id). */
-export async function recordDeadLetter(db: Db, entry: { queue: string; messageId: string; body: unknown; error: string | null; attempts: number }): Promise<void> {
+export async function recordDeadLetter(
+  db: Db,
+  entry: { queue: string; messageId: string; body: unknown; error: string | null; attempts: number },
+): Promise<void> {
   await db
     .insert(deadLetters)
-    .values({ queue: entry.queue, messageId: entry.messageId, body: sql`${JSON.stringify(entry.body ?? null)}::jsonb`, error: entry.error, attempts: entry.attempts })
+    .values({
+      queue: entry.queue,
+      messageId: entry.messageId,
+      body: sql`${JSON.stringify(entry.body ?? null)}::jsonb`,
+      error: entry.error,
+      attempts: entry.attempts,
+    })
     .onConflictDoNothing();
 }
 
@@ -123,7 +132,12 @@ export async function listArchivedOrders(
     })
     .from(orderLines)
     .leftJoin(skus, eq(skus.sku, orderLines.sku))
-    .where(inArray(orderLines.orderId, rows.map(({ row }) => row.id)))
+    .where(
+      inArray(
+        orderLines.orderId,
+        rows.map(({ row }) => row.id),
+      ),
+    )
     .orderBy(asc(orderLines.orderId), sql`${orderLines.position} ASC NULLS LAST`, asc(orderLines.sku));
   const byOrder = new Map<string, typeof lines>();
   for (const line of lines) {

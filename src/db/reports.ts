@@ -81,7 +81,12 @@ export async function salesByDay(db: Db, range: DayRange): Promise<SalesRow[]> {
     .from(vDailySales)
     .where(and(gte(vDailySales.day, range.from), lte(vDailySales.day, range.to)))
     .orderBy(asc(vDailySales.day), asc(vDailySales.currency));
-  return rows.map((row) => ({ day: row.day, orders: row.orders, units: row.units, revenue: { amount: row.revenueAmount, currency: row.currency } }));
+  return rows.map((row) => ({
+    day: row.day,
+    orders: row.orders,
+    units: row.units,
+    revenue: { amount: row.revenueAmount, currency: row.currency },
+  }));
 }
 
 /**

@@ -4,7 +4,21 @@
  * Money columns are integer minor units (bigint) beside an ISO 4217 currency.
  */
 import { sql } from "drizzle-orm";
-import { bigint, boolean, char, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  char,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 export const productStatus = pgEnum("product_status", ["active", "archived"]);
 export const promotionStatus = pgEnum("promotion_status", ["active", "archived"]);
@@ -81,9 +95,7 @@ export const orders = pgTable(
     index("orders_paid_at_idx").on(t.paidAt),
     // The sales reports group and filter paid orders by the UTC day of payment (v_daily_sales,
     // v_sku_daily_sales); this expression is exactly theirs, so a day range is an index range.
-    index("orders_paid_day_idx")
-      .on(sql`((${t.paidAt} AT TIME ZONE 'UTC')::date)`)
-      .where(sql`${t.status} = 'paid'`),
+    index("orders_paid_day_idx").on(sql`((${t.paidAt} AT TIME ZONE 'UTC')::date)`).where(sql`${t.status} = 'paid'`),
   ],
 );
 
@@ -109,7 +121,11 @@ export const orderLines = pgTable(
     taxAmount: bigint("tax_amount", { mode: "number" }).notNull().default(0),
     currency: char("currency", { length: 3 }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.orderId, t.sku] }), index("order_lines_sku_idx").on(t.sku), check("order_lines_quantity_positive", sql`${t.quantity} > 0`)],
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.sku] }),
+    index("order_lines_sku_idx").on(t.sku),
+    check("order_lines_quantity_positive", sql`${t.quantity} > 0`),
+  ],
 );
 
 /**
@@ -162,7 +178,10 @@ export const inventoryLevels = pgTable(
     reportedAt: timestamp("reported_at", { withTimezone: true, mode: "date" }).notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [index("inventory_levels_available_idx").on(t.available), check("inventory_levels_non_negative", sql`${t.onHand} >= 0 AND ${t.reserved} >= 0 AND ${t.available} >= 0`)],
+  (t) => [
+    index("inventory_levels_available_idx").on(t.available),
+    check("inventory_levels_non_negative", sql`${t.onHand} >= 0 AND ${t.reserved} >= 0 AND ${t.available} >= 0`),
+  ],
 );
 
 /**

@@ -77,7 +77,12 @@ export async function cartAccess(secrets: readonly string[], cartId: string, tok
   if (v2 !== null && cartIdOfToken(token) !== cartId) return null;
   const [, currency, region, created, mac] = match;
   const version = v2 === null ? "ct1" : "ct2";
-  const claims: CartClaims = { cartId, currency: currency!, region: region === "eu" ? "eu" : null, createdAt: Number.parseInt(created!, 36) };
+  const claims: CartClaims = {
+    cartId,
+    currency: currency!,
+    region: region === "eu" ? "eu" : null,
+    createdAt: Number.parseInt(created!, 36),
+  };
   let presented: Uint8Array;
   try {
     presented = base64UrlDecode(mac!);

@@ -7,7 +7,15 @@ import type { Cart, ShipTo, TaxStatus } from "../contracts";
 import type { CartState } from "./cart";
 import { lineView, type StoredLine } from "./lines";
 import { type PricedCart, price } from "./pricing";
-import { normalizeCode, type PricingLine, type Promotion, promotionObjectName, type RedemptionRefusal, selectPromotions, type SelectionReason } from "./promotion";
+import {
+  normalizeCode,
+  type PricingLine,
+  type Promotion,
+  promotionObjectName,
+  type RedemptionRefusal,
+  type SelectionReason,
+  selectPromotions,
+} from "./promotion";
 import type { TaxQuote } from "./tax";
 
 /**
@@ -28,7 +36,9 @@ export type PricedCartLine = StoredLine & { category: string | null };
 export type CodeReason = "not_active" | "does_not_match_cart" | "usage_limit_reached" | "not_combinable";
 
 /** Why a code could not be entered on a cart. */
-export type CodeRefusal = { ok: false; reason: "promotion_not_found"; code: string } | { ok: false; reason: "promotion_not_applicable"; code: string; why: CodeReason };
+export type CodeRefusal =
+  | { ok: false; reason: "promotion_not_found"; code: string }
+  | { ok: false; reason: "promotion_not_applicable"; code: string; why: CodeReason };
 
 export interface PromotionChoice {
   /** The promotions that apply, in application order. */
@@ -38,7 +48,13 @@ export interface PromotionChoice {
 }
 
 export function pricingLines(lines: readonly PricedCartLine[]): PricingLine[] {
-  return lines.map((line) => ({ sku: line.sku, product_id: line.product_id, category: line.category, quantity: line.quantity, unit_amount: line.unit_amount }));
+  return lines.map((line) => ({
+    sku: line.sku,
+    product_id: line.product_id,
+    category: line.category,
+    quantity: line.quantity,
+    unit_amount: line.unit_amount,
+  }));
 }
 
 /**
@@ -46,16 +62,26 @@ export function pricingLines(lines: readonly PricedCartLine[]): PricingLine[] {
  * keeps (a definition the cart read from a promotion's object is newer or as new, and wins by
  * version), less any a promotion's object refused, selected by `selectPromotions`.
  */
-export function choosePromotions(currency: string, lines: readonly PricedCartLine[], kept: readonly CartPromotion[], automatic: readonly Promotion[], now: number): PromotionChoice {
+export function choosePromotions(
+  currency: string,
+  lines: readonly PricedCartLine[],
+  kept: readonly CartPromotion[],
+  automatic: readonly Promotion[],
+  now: number,
+): PromotionChoice {
   const refused = new Map(kept.filter((p) => p.refused !== null).map((p) => [p.name, p.refused!]));
-  const candidates = [...automatic.filter((p) => p.code === null), ...kept.map((p) => p.promotion)].filter((p) => !refused.has(promotionObjectName(p)));
+  const candidates = [...automatic.filter((p) => p.code === null), ...kept.map((p) => p.promotion)].filter(
+    (p) => !refused.has(promotionObjectName(p)),
+  );
   const selection = selectPromotions(candidates, { currency, lines: pricingLines(lines) }, now);
   const rejected = new Map<string, SelectionReason>(selection.rejected.map((r) => [r.promotion_id, r.reason]));
   const codes = kept
     .filter((p) => p.code !== null)
     .map((p) => {
       const applied = selection.applied.some((a) => a.id === p.promotion.id);
-      const reason: CodeReason | null = applied ? null : (p.refused === "promotion_not_found" ? "not_active" : p.refused) ?? rejected.get(p.promotion.id) ?? "not_active";
+      const reason: CodeReason | null = applied
+        ? null
+        : ((p.refused === "promotion_not_found" ? "not_active" : p.refused) ?? rejected.get(p.promotion.id) ?? "not_active");
       return { code: normalizeCode(p.code!), applied, reason };
     });
   return { applied: selection.applied, codes };
@@ -68,7 +94,16 @@ export function priceLines(currency: string, lines: readonly PricedCartLine[], a
 
 /** The pricing of a cart with no lines and no destination (one only opened). */
 export function emptyPricing(currency: string, taxMode: "none" | "rates" | "external"): CartPricing {
-  const priced: PricedCart = { currency, lines: [], discounts: [], subtotal: 0, discount_total: 0, tax_total: 0, tax_inclusive: false, total: 0 };
+  const priced: PricedCart = {
+    currency,
+    lines: [],
+    discounts: [],
+    subtotal: 0,
+    discount_total: 0,
+    tax_total: 0,
+    tax_inclusive: false,
+    total: 0,
+  };
   return { priced, tax_status: taxMode === "none" ? "not_applicable" : "pending", codes: [], ship_to: null };
 }
 
@@ -90,9 +125,13 @@ export function cartView(cart: CartState, lines: readonly StoredLine[], pricing:
     currency: cart.currency,
     region: cart.region,
     version: cart.version,
-    items: lines.map((line) => lineView(line, cart.currency, { discount: bySku.get(line.sku)?.discount ?? 0, tax: bySku.get(line.sku)?.tax ?? 0 })),
+    items: lines.map((line) =>
+      lineView(line, cart.currency, { discount: bySku.get(line.sku)?.discount ?? 0, tax: bySku.get(line.sku)?.tax ?? 0 }),
+    ),
     subtotal: money(pricing.priced.subtotal),
-    discounts: pricing.priced.discounts.filter((d) => d.amount > 0).map((d) => ({ promotion_id: d.promotion_id, code: d.code, amount: money(d.amount) })),
+    discounts: pricing.priced.discounts
+      .filter((d) => d.amount > 0)
+      .map((d) => ({ promotion_id: d.promotion_id, code: d.code, amount: money(d.amount) })),
     promotion_codes: pricing.codes,
     discount_total: money(pricing.priced.discount_total),
     tax_total: money(pricing.priced.tax_total),

@@ -6,7 +6,7 @@ import type { Cart, CartStatus } from "../contracts";
 import type { CartClaims } from "./cart-access";
 import { cartExpiresAt, cartLapsed } from "./expiry";
 import type { InventoryRefusal } from "./inventory";
-import { lineView, linesTotal, type StoredLine } from "./lines";
+import type { StoredLine } from "./lines";
 
 /** Refusals a cart read or change answers with, as data. */
 export type CartRefusal =
@@ -108,7 +108,12 @@ export function planLineChange(
   if (!ifMatchSatisfied(ifMatch, cart.version)) return { kind: "refused", reason: "version_mismatch", version: cart.version };
   const others = lines.filter((line) => line.sku !== sku);
   if (cart.status === "expired" && remove) return others.length === lines.length ? { kind: "unchanged" } : { kind: "drop_lapsed", sku };
-  if (cart.status === "expired") return { kind: "reserve", targets: [...others.map((line) => ({ sku: line.sku, quantity: line.quantity })), { sku, quantity }], extend: [] };
+  if (cart.status === "expired")
+    return {
+      kind: "reserve",
+      targets: [...others.map((line) => ({ sku: line.sku, quantity: line.quantity })), { sku, quantity }],
+      extend: [],
+    };
   // Removing a line the cart does not have changes nothing.
   if (quantity === 0 && others.length === lines.length) return { kind: "unchanged" };
   return { kind: "reserve", targets: [{ sku, quantity }], extend: others };

@@ -7,10 +7,7 @@ import type { SkuPricing } from "../contracts";
 import type { StoredLine } from "./lines";
 
 /** The outcome of repricing a cart's lines against the SKUs' current catalog entries. */
-export type Repricing =
-  | { kind: "unchanged" }
-  | { kind: "unavailable"; sku: string }
-  | { kind: "changed"; lines: StoredLine[] };
+export type Repricing = { kind: "unchanged" } | { kind: "unavailable"; sku: string } | { kind: "changed"; lines: StoredLine[] };
 
 /**
  * Compares each line with its SKU's entry (`prices[i]` for `lines[i]`; null when the SKU is in no
@@ -23,7 +20,8 @@ export function reprice(lines: readonly StoredLine[], prices: ReadonlyArray<SkuP
   const changed: StoredLine[] = [];
   lines.forEach((line, i) => {
     const price = prices[i]!;
-    if (price.price.amount !== line.unit_amount) changed.push({ ...line, product_id: price.product_id, title: price.title, unit_amount: price.price.amount });
+    if (price.price.amount !== line.unit_amount)
+      changed.push({ ...line, product_id: price.product_id, title: price.title, unit_amount: price.price.amount });
   });
   return changed.length === 0 ? { kind: "unchanged" } : { kind: "changed", lines: changed };
 }

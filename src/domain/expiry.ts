@@ -64,14 +64,20 @@ export function holdsToRenew<L extends { hold_expires_at: number | null; hold_fi
   holdTtlSeconds: number,
 ): Array<{ line: L; at: number }> {
   if (cart.status !== "open") return [];
-  return lines.filter((line) => !line.hold_final && line.hold_expires_at !== null && line.hold_expires_at < cart.expires_at).map((line) => ({ line, at: renewalAt(line.hold_expires_at!, holdTtlSeconds) }));
+  return lines
+    .filter((line) => !line.hold_final && line.hold_expires_at !== null && line.hold_expires_at < cart.expires_at)
+    .map((line) => ({ line, at: renewalAt(line.hold_expires_at!, holdTtlSeconds) }));
 }
 
 /**
  * A cart's expiry after a change at `now`: HOLD_TTL_SECONDS later, but never past a line hold that
  * reached its lifetime cap (a cart shows no line it does not hold; it lapses with that hold).
  */
-export function cartExpiryAfter(now: number, holdTtlSeconds: number, lines: ReadonlyArray<{ hold_expires_at: number | null; hold_final: boolean }>): number {
+export function cartExpiryAfter(
+  now: number,
+  holdTtlSeconds: number,
+  lines: ReadonlyArray<{ hold_expires_at: number | null; hold_final: boolean }>,
+): number {
   let at = cartExpiresAt(now, holdTtlSeconds);
   for (const line of lines) if (line.hold_final && line.hold_expires_at !== null) at = Math.min(at, line.hold_expires_at);
   return at;

@@ -16,7 +16,11 @@ export interface StoredResponse {
  * holds a live lease. `mismatch`: the stored response belongs to a different request.
  * `completed`: replay the stored response.
  */
-export type BeginOutcome = { state: "started"; takeover: boolean } | { state: "in_flight" } | { state: "mismatch" } | ({ state: "completed" } & StoredResponse);
+export type BeginOutcome =
+  | { state: "started"; takeover: boolean }
+  | { state: "in_flight" }
+  | { state: "mismatch" }
+  | ({ state: "completed" } & StoredResponse);
 
 /** `lease_lost`: the attempt no longer owns the key (its lease ran out and it was taken over or freed). */
 export type FinishOutcome = { ok: true } | { ok: false; reason: "lease_lost" };
@@ -41,7 +45,12 @@ export function recordDueAt(record: KeyRecord): number {
  * abandoned (unstored) answer does, whatever the new request's body; a completed record past
  * retention is gone even if the alarm has not run yet.
  */
-export function planBegin(record: KeyRecord | null, fingerprint: string, attempt: string, now: number): "start" | "take_over" | "resume" | "in_flight" | "mismatch" | "replay" {
+export function planBegin(
+  record: KeyRecord | null,
+  fingerprint: string,
+  attempt: string,
+  now: number,
+): "start" | "take_over" | "resume" | "in_flight" | "mismatch" | "replay" {
   if (record === null) return "start";
   if (record.state === "completed") {
     if (recordDueAt(record) <= now) return "start";

@@ -70,12 +70,14 @@ export function decideHold(state: HoldState, ownerId: string, quantity: number, 
   if (quantity > current) {
     const { item } = state;
     if (item === null || item.status !== "active") return { ok: false, reason: "unknown_sku" };
-    if (limits.currency !== undefined && item.price.currency !== limits.currency) return { ok: false, reason: "currency_mismatch", currency: item.price.currency };
+    if (limits.currency !== undefined && item.price.currency !== limits.currency)
+      return { ok: false, reason: "currency_mismatch", currency: item.price.currency };
     const limit = item.max_line_quantity ?? limits.maxLineQuantity;
     if (limit !== undefined && quantity > limit) return { ok: false, reason: "quantity_limit_exceeded", limit };
     if (!Number.isSafeInteger(item.price.amount * quantity)) return { ok: false, reason: "amount_too_large" };
     const held = state.clientHeld ?? 0;
-    if (limits.clientLimit !== undefined && held + quantity > limits.clientLimit) return { ok: false, reason: "client_hold_limit", limit: limits.clientLimit, held };
+    if (limits.clientLimit !== undefined && held + quantity > limits.clientLimit)
+      return { ok: false, reason: "client_hold_limit", limit: limits.clientLimit, held };
     const free = state.stock.on_hand - state.stock.reserved;
     if (quantity - current > free) return { ok: false, reason: "insufficient_stock", available: free + current };
   }
@@ -138,7 +140,10 @@ export function decideMove(state: MoveState, toOwnerId: string, quantity: number
 }
 
 /** Decides a change of on_hand: it may never go below what is reserved (or below 0). */
-export function planOnHand(stock: { on_hand: number; reserved: number }, next: number): Ok | Extract<InventoryRefusal, { reason: "below_reserved" }> {
+export function planOnHand(
+  stock: { on_hand: number; reserved: number },
+  next: number,
+): Ok | Extract<InventoryRefusal, { reason: "below_reserved" }> {
   if (next < stock.reserved || next < 0) return { ok: false, reason: "below_reserved", reserved: stock.reserved, on_hand: stock.on_hand };
   return { ok: true };
 }

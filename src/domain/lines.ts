@@ -15,7 +15,11 @@ export interface StoredLine {
 }
 
 /** A line as the API shows it, in `currency`, with its discount and tax (none unless given). */
-export function lineView(line: StoredLine, currency: string, priced: { discount: number; tax: number } = { discount: 0, tax: 0 }): CartLine {
+export function lineView(
+  line: StoredLine,
+  currency: string,
+  priced: { discount: number; tax: number } = { discount: 0, tax: 0 },
+): CartLine {
   return {
     sku: line.sku,
     product_id: line.product_id,

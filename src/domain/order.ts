@@ -12,7 +12,7 @@
  */
 import type { AdminOrder, Order, OrderArchivedV1, OrderStatus, RefundDueV1, RefundReason } from "../contracts";
 import { paymentWindowOver } from "./expiry";
-import { lineView, linesTotal, type StoredLine } from "./lines";
+import { linesTotal, lineView, type StoredLine } from "./lines";
 
 /** An order row as the cart object stores it (times in ms). */
 export interface OrderState {
@@ -96,7 +96,8 @@ function statusAt(order: OrderState, now: number): { status: OrderStatus; expire
 /** Decides a shopper's cancel: only a pending order with no payment started can be cancelled. */
 export function decideCancel(order: OrderState, now: number): CancelDecision {
   const { status, expire } = statusAt(order, now);
-  if (!canTransition(status, "cancelled") || order.payment_id !== null) return { ok: false, reason: "invalid_transition", status, effects: expire };
+  if (!canTransition(status, "cancelled") || order.payment_id !== null)
+    return { ok: false, reason: "invalid_transition", status, effects: expire };
   return { ok: true, effects: ["cancel", "release_holds"] };
 }
 
@@ -109,15 +110,29 @@ export function decideCancel(order: OrderState, now: number): CancelDecision {
  */
 export function decidePayment(order: OrderState, event: PaymentEvent, now: number): PaymentDecision {
   if (event.amount !== order.total_amount || event.currency !== order.currency) {
-    return { ok: false, reason: "amount_mismatch", expected: { amount: order.total_amount, currency: order.currency }, record: null, effects: [] };
+    return {
+      ok: false,
+      reason: "amount_mismatch",
+      expected: { amount: order.total_amount, currency: order.currency },
+      record: null,
+      effects: [],
+    };
   }
-  if (event.type === "payment_failed") return { ok: true, answer: "recorded", record: { outcome: "failed", refundDue: false }, effects: [] };
+  if (event.type === "payment_failed")
+    return { ok: true, answer: "recorded", record: { outcome: "failed", refundDue: false }, effects: [] };
   const { status, expire } = statusAt(order, now);
   if (status === "paid" || status === "paid_unfulfillable") {
-    if (order.payment_id === event.paymentId) return { ok: true, answer: "already_paid", record: { outcome: "already_paid", refundDue: false }, effects: [] };
+    if (order.payment_id === event.paymentId)
+      return { ok: true, answer: "already_paid", record: { outcome: "already_paid", refundDue: false }, effects: [] };
     return { ok: false, reason: "order_not_payable", status, record: { outcome: "second_payment", refundDue: true }, effects: [] };
   }
-  const refuse = (effects: OrderEffect[]): PaymentDecision => ({ ok: false, reason: "order_not_payable", status, record: { outcome: "order_not_payable", refundDue: true }, effects });
+  const refuse = (effects: OrderEffect[]): PaymentDecision => ({
+    ok: false,
+    reason: "order_not_payable",
+    status,
+    record: { outcome: "order_not_payable", refundDue: true },
+    effects,
+  });
   if (status !== "pending_payment") return refuse([...expire, "release_holds"]);
   if (order.payment_id !== null && order.payment_id !== event.paymentId) return refuse([]);
   return { ok: true, answer: "paid", record: { outcome: "paid", refundDue: false }, effects: ["start_payment", "sell"] };
@@ -201,11 +216,22 @@ export function archivalMessage(order: OrderState, lines: readonly OrderLineStat
 }
 
 /** The versioned message of a payment that must be refunded (the cart object's outbox → ORDERS_QUEUE). */
-export function refundDueMessage(orderId: string, payment: { paymentId: string; amount: number; currency: string }, reason: RefundReason, now: number): RefundDueV1 {
+export function refundDueMessage(
+  orderId: string,
+  payment: { paymentId: string; amount: number; currency: string },
+  reason: RefundReason,
+  now: number,
+): RefundDueV1 {
   return {
     type: "payment.refund_due",
     version: 1,
-    refund: { order_id: orderId, payment_id: payment.paymentId, amount: { amount: payment.amount, currency: payment.currency }, reason, recorded_at: new Date(now).toISOString() },
+    refund: {
+      order_id: orderId,
+      payment_id: payment.paymentId,
+      amount: { amount: payment.amount, currency: payment.currency },
+      reason,
+      recorded_at: new Date(now).toISOString(),
+    },
   };
 }
 
@@ -226,9 +252,17 @@ export interface RecordedPayment extends PaymentRecord {
 export function adminOrderView(order: OrderState, lines: readonly OrderLineState[], events: readonly RecordedPayment[]): AdminOrder {
   const refunds: AdminOrder["refunds_due"] = events
     .filter((e) => e.refundDue && e.paymentId !== null && e.amount !== null && e.currency !== null)
-    .map((e) => ({ payment_id: e.paymentId!, amount: { amount: e.amount!, currency: e.currency! }, reason: e.outcome === "second_payment" ? ("second_payment" as const) : ("order_not_payable" as const) }));
+    .map((e) => ({
+      payment_id: e.paymentId!,
+      amount: { amount: e.amount!, currency: e.currency! },
+      reason: e.outcome === "second_payment" ? ("second_payment" as const) : ("order_not_payable" as const),
+    }));
   if (order.status === "paid_unfulfillable" && order.payment_id !== null) {
-    refunds.push({ payment_id: order.payment_id, amount: { amount: order.total_amount, currency: order.currency }, reason: "unfulfillable" });
+    refunds.push({
+      payment_id: order.payment_id,
+      amount: { amount: order.total_amount, currency: order.currency },
+      reason: "unfulfillable",
+    });
   }
   return {
     ...orderView(order, lines),

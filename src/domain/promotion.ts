@@ -196,6 +196,7 @@ export function decideRedemption(
   if (state.isCommitted) return { ok: true };
   if (!isActive(promotion, now)) return { ok: false, reason: "not_active" };
   if (state.hasHold) return { ok: true };
-  if (promotion.usage_limit !== null && state.held + state.committed >= promotion.usage_limit) return { ok: false, reason: "usage_limit_reached" };
+  if (promotion.usage_limit !== null && state.held + state.committed >= promotion.usage_limit)
+    return { ok: false, reason: "usage_limit_reached" };
   return { ok: true };
 }

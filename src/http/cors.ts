@@ -12,7 +12,12 @@ function allowedOrigin(env: Env, origin: string | null): string | null {
   if (origin === null) return null;
   const setting = (env.CORS_ORIGINS ?? "").trim();
   if (setting === "*") return "*";
-  return setting.split(",").map((o) => o.trim()).includes(origin) ? origin : null;
+  return setting
+    .split(",")
+    .map((o) => o.trim())
+    .includes(origin)
+    ? origin
+    : null;
 }
 
 /** The answer to a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`), or null. */

@@ -30,5 +30,7 @@ export function decodeCursor<S extends z.ZodType>(schema: S, cursor: string): z.
   } catch {
     // fall through to the 400 below
   }
-  throw new ApiError(400, "invalid_request", "The cursor is not one this API issued.", { errors: [{ path: "query.cursor", message: "invalid cursor" }] });
+  throw new ApiError(400, "invalid_request", "The cursor is not one this API issued.", {
+    errors: [{ path: "query.cursor", message: "invalid cursor" }],
+  });
 }

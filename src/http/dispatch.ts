@@ -3,14 +3,22 @@
  * request-level seam: request ids, problem+json for every failure, one log line per request.
  */
 import { z } from "zod";
-import { bearerToken, requireAdmin, unauthorized } from "./auth";
-import { applyCors } from "./cors";
-import { decodeParams, MAX_BODY_BYTES, parseJsonText, parseOrThrow, queryObject, readBodyText } from "./input";
-import { canonicalJson, type IdempotencyRecords, idempotencyKeyOf, idempotencyMode, idempotencyScope, requestFingerprint, withIdempotency } from "./idempotency";
-import { errorFields, log } from "../platform/log";
-import { DependencyUnavailableError } from "../platform/errors";
 import type { CartAccess } from "../domain/cart-access";
+import { DependencyUnavailableError } from "../platform/errors";
+import { errorFields, log } from "../platform/log";
+import { bearerToken, requireAdmin, unauthorized } from "./auth";
 import { cartAccessOf } from "./cart-auth";
+import { applyCors } from "./cors";
+import {
+  canonicalJson,
+  type IdempotencyRecords,
+  idempotencyKeyOf,
+  idempotencyMode,
+  idempotencyScope,
+  requestFingerprint,
+  withIdempotency,
+} from "./idempotency";
+import { decodeParams, MAX_BODY_BYTES, parseJsonText, parseOrThrow, queryObject, readBodyText } from "./input";
 import { ApiError, internalError, notFound, problemResponse } from "./problem";
 import type { RouteSpec } from "./route";
 
@@ -20,7 +28,13 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** 503 with Retry-After for a dependency that is down or not ready yet. */
 function unavailable(error: DependencyUnavailableError): ApiError {
-  return new ApiError(503, "database_unavailable", `The ${error.dependency} is not available right now; retry after ${error.retryAfterSeconds} seconds.`, {}, { "retry-after": String(error.retryAfterSeconds) });
+  return new ApiError(
+    503,
+    "database_unavailable",
+    `The ${error.dependency} is not available right now; retry after ${error.retryAfterSeconds} seconds.`,
+    {},
+    { "retry-after": String(error.retryAfterSeconds) },
+  );
 }
 
 /** Requests slower than this are logged even when they succeed. */
@@ -79,7 +93,13 @@ export async function runRoute(
   const canonicalBody = route.rawBody ? (rawBody ?? "") : canonicalJson(parsedJson);
   const fingerprint = await requestFingerprint(request.method, url.pathname + url.search, canonicalBody);
   const region = access?.kind === "claims" ? access.claims.region : (route.regionOf?.(body as never) ?? null);
-  return withIdempotency(services.idempotencyRecords, env, { scope: idempotencyScope(route.auth, request, bearer), key: idempotencyKey, fingerprint, region }, requestId, run);
+  return withIdempotency(
+    services.idempotencyRecords,
+    env,
+    { scope: idempotencyScope(route.auth, request, bearer), key: idempotencyKey, fingerprint, region },
+    requestId,
+    run,
+  );
 }
 
 /** What the HTTP layer needs from objects, supplied by the route table (src/router.ts). */
@@ -95,7 +115,13 @@ export interface RouteServices {
  * nothing. Checked before the Idempotency-Key is claimed, so an unauthorised request stores
  * nothing: a token with claims is checked here by its MAC, an old-style token by its cart.
  */
-async function cartAccessFor(route: RouteSpec, params: unknown, env: Env, bearer: string | undefined, services: RouteServices): Promise<CartAccess | undefined> {
+async function cartAccessFor(
+  route: RouteSpec,
+  params: unknown,
+  env: Env,
+  bearer: string | undefined,
+  services: RouteServices,
+): Promise<CartAccess | undefined> {
   if (route.auth !== "cart" || route.cartOf === undefined) return undefined;
   const target = route.cartOf(params as never);
   if (target === null || bearer === undefined) throw notFound("resource");
@@ -108,12 +134,7 @@ async function cartAccessFor(route: RouteSpec, params: unknown, env: Env, bearer
  * Wraps the whole request: every thrown {@link ApiError} becomes its problem document, anything
  * else a logged 500 `internal`; the response always carries `x-request-id`.
  */
-export async function handleWithSeam(
-  request: Request,
-  requestId: string,
-  run: () => Promise<Response>,
-  env?: Env,
-): Promise<Response> {
+export async function handleWithSeam(request: Request, requestId: string, run: () => Promise<Response>, env?: Env): Promise<Response> {
   const started = Date.now();
   const url = new URL(request.url);
   let response: Response;
@@ -123,7 +144,13 @@ export async function handleWithSeam(
     if (error instanceof ApiError) {
       response = problemResponse(error, requestId);
     } else if (error instanceof DependencyUnavailableError) {
-      log("warn", "dependency unavailable", { request_id: requestId, method: request.method, path: url.pathname, dependency: error.dependency, ...errorFields(error.cause) });
+      log("warn", "dependency unavailable", {
+        request_id: requestId,
+        method: request.method,
+        path: url.pathname,
+        dependency: error.dependency,
+        ...errorFields(error.cause),
+      });
       response = problemResponse(unavailable(error), requestId);
     } else {
       log("error", "unhandled error", { request_id: requestId, method: request.method, path: url.pathname, ...errorFields(error) });

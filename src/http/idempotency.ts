@@ -10,7 +10,14 @@
  * retry. Validation runs before the claim, so its 400s never touch the record at all.
  */
 import { z } from "zod";
-import { type BeginOutcome, canonicalJson, type FinishOutcome, fingerprintText, isStorable, type StoredResponse } from "../domain/idempotency";
+import {
+  type BeginOutcome,
+  canonicalJson,
+  type FinishOutcome,
+  fingerprintText,
+  isStorable,
+  type StoredResponse,
+} from "../domain/idempotency";
 import { sha256Hex } from "../platform/crypto";
 import { errorFields, log } from "../platform/log";
 import { parseOrThrow } from "./input";
@@ -48,8 +55,13 @@ export const MERGED_HEADER_SEPARATOR = ", ";
 export const IdempotencyKey = z
   .string()
   .regex(/^[\x20-\x7e]{1,255}$/, "must be 1–255 printable ASCII characters")
-  .refine((key) => !key.includes(MERGED_HEADER_SEPARATOR), 'must be one key: more than one Idempotency-Key header was sent (merged as "a, b"), or the key contains ", "')
-  .describe('Makes a retried POST safe: the first answer is replayed for 24 h (scoped to your credential). Send one header; a value containing ", " is refused as two keys.');
+  .refine(
+    (key) => !key.includes(MERGED_HEADER_SEPARATOR),
+    'must be one key: more than one Idempotency-Key header was sent (merged as "a, b"), or the key contains ", "',
+  )
+  .describe(
+    'Makes a retried POST safe: the first answer is replayed for 24 h (scoped to your credential). Send one header; a value containing ", " is refused as two keys.',
+  );
 
 /** How long an attempt owns its key before a retry may take over (the Worker died mid-request). */
 export const IDEMPOTENCY_LEASE_MS = 60_000;
@@ -88,7 +100,9 @@ export function idempotencyKeyOf(request: Request, mode: Exclude<IdempotencyMode
     if (mode === "required") throw new ApiError(400, "idempotency_key_required", "This route requires an Idempotency-Key header.");
     return undefined;
   }
-  return parseOrThrow(z.object({ [IDEMPOTENCY_KEY_HEADER]: IdempotencyKey }), { [IDEMPOTENCY_KEY_HEADER]: value }, "header")[IDEMPOTENCY_KEY_HEADER];
+  return parseOrThrow(z.object({ [IDEMPOTENCY_KEY_HEADER]: IdempotencyKey }), { [IDEMPOTENCY_KEY_HEADER]: value }, "header")[
+    IDEMPOTENCY_KEY_HEADER
+  ];
 }
 
 /**
@@ -113,7 +127,13 @@ export function requestFingerprint(method: string, pathAndQuery: string, canonic
 }
 
 /** The record holding `key` in `scope`, addressed by hashes only. */
-export async function idempotencyRecord(records: IdempotencyRecords, env: Env, scope: string, key: string, region: "eu" | null = null): Promise<IdempotencyRecord> {
+export async function idempotencyRecord(
+  records: IdempotencyRecords,
+  env: Env,
+  scope: string,
+  key: string,
+  region: "eu" | null = null,
+): Promise<IdempotencyRecord> {
   const [scopeHash, keyHash] = await Promise.all([sha256Hex(scope), sha256Hex(key)]);
   return records(env, scopeHash, keyHash, region);
 }
@@ -155,7 +175,11 @@ export async function withIdempotency(
     case "in_flight":
       throw new ApiError(409, "idempotency_key_in_use", "A request with this Idempotency-Key is still being processed; retry later.");
     case "mismatch":
-      throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was already used for a different request (method, path or body).");
+      throw new ApiError(
+        422,
+        "idempotency_key_reused",
+        "This Idempotency-Key was already used for a different request (method, path or body).",
+      );
     case "completed":
       return replay(begun);
     case "started":

@@ -40,13 +40,18 @@ export function operationResponses(route: RouteSpec): Record<number, DocumentedR
   const add = (status: number, code: ProblemCode, description: string) => {
     const existing = responses[status];
     if (existing === undefined) responses[status] = { description, problems: [code] };
-    else if (!existing.problems.includes(code)) responses[status] = { ...existing, description: `${existing.description}; ${description}`, problems: [...existing.problems, code] };
+    else if (!existing.problems.includes(code))
+      responses[status] = { ...existing, description: `${existing.description}; ${description}`, problems: [...existing.problems, code] };
   };
 
   // The body size is checked first, on every route (a declared Content-Length or a streamed body).
   add(413, "payload_too_large", "payload_too_large: the body is over 64 KiB");
   // Every route refuses query parameters it does not take, so every route may answer 400.
-  add(400, "invalid_request", "invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included)");
+  add(
+    400,
+    "invalid_request",
+    "invalid_request: an invalid path parameter, query or body (a query parameter the operation does not take included)",
+  );
   if (route.method !== "GET" && !route.rawBody) add(415, "unsupported_media_type", "unsupported_media_type: a body that is not JSON");
   if (route.auth === "admin" || route.auth === "cart") add(401, "unauthorized", "unauthorized: no valid bearer token");
   if (route.auth === "webhook") add(401, "invalid_signature", "invalid_signature");
@@ -62,14 +67,21 @@ export function operationResponses(route: RouteSpec): Record<number, DocumentedR
     add(422, "idempotency_key_reused", "idempotency_key_reused");
     for (const [status, spec] of Object.entries(responses)) {
       if (isStorable(Number(status))) {
-        responses[Number(status)] = { ...spec, headers: { ...spec.headers, [REPLAYED_HEADER]: "`true` when this is the stored answer to an earlier request with the same Idempotency-Key." } };
+        responses[Number(status)] = {
+          ...spec,
+          headers: {
+            ...spec.headers,
+            [REPLAYED_HEADER]: "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+          },
+        };
       }
     }
   }
   add(500, "internal", "internal: an unexpected fault (the request id is logged)");
 
   for (const [status, spec] of Object.entries(responses)) {
-    if (Number(status) >= 400 && spec.problems.length === 0) throw new Error(`${route.operationId}: status ${status} names no problem code`);
+    if (Number(status) >= 400 && spec.problems.length === 0)
+      throw new Error(`${route.operationId}: status ${status} names no problem code`);
   }
   return responses;
 }

@@ -82,13 +82,19 @@ function problemsSchema(codes: readonly ProblemCode[], components: Record<string
   if (refs.length === 1) return refs[0]!;
   return {
     oneOf: refs,
-    discriminator: { propertyName: "code", mapping: Object.fromEntries(codes.map((code, i) => [code, (refs[i] as { $ref: string }).$ref])) },
+    discriminator: {
+      propertyName: "code",
+      mapping: Object.fromEntries(codes.map((code, i) => [code, (refs[i] as { $ref: string }).$ref])),
+    },
   };
 }
 
 function parameters(route: RouteSpec, components: Record<string, JsonSchema>): JsonSchema[] {
   const result: JsonSchema[] = [];
-  for (const [where, shape] of [["path", route.params], ["query", route.query]] as const) {
+  for (const [where, shape] of [
+    ["path", route.params],
+    ["query", route.query],
+  ] as const) {
     if (shape === undefined) continue;
     for (const [name, field] of Object.entries(shape.shape)) {
       const fieldSchema = field as z.ZodType;
@@ -108,7 +114,7 @@ function parameters(route: RouteSpec, components: Record<string, JsonSchema>): J
       in: "header",
       required: mode === "required",
       description:
-        "1–255 printable ASCII characters, scoped to your credential; exactly one header, and no \", \" in the value (that is what two headers merged into one look like: 400). The same key with the same method, path and body within 24 h replays the first answer " +
+        '1–255 printable ASCII characters, scoped to your credential; exactly one header, and no ", " in the value (that is what two headers merged into one look like: 400). The same key with the same method, path and body within 24 h replays the first answer ' +
         `(with \`${REPLAYED_HEADER}: true\`); with a different request it is 422 \`idempotency_key_reused\`; while the first is still running, 409 \`idempotency_key_in_use\`. ` +
         "Answers 400, 401, 413, 415, 429 and 5xx are not stored.",
       schema: toSchema(IdempotencyKey, "input", components),
@@ -137,7 +143,11 @@ export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
     const responses: Record<string, JsonSchema> = {};
     for (const [status, spec] of Object.entries(operationResponses(route))) {
       const isProblem = Number(status) >= 400;
-      const schema = isProblem ? problemsSchema(spec.problems, components) : spec.schema ? toSchema(spec.schema, "output", components) : undefined;
+      const schema = isProblem
+        ? problemsSchema(spec.problems, components)
+        : spec.schema
+          ? toSchema(spec.schema, "output", components)
+          : undefined;
       const headers = Object.fromEntries(
         Object.entries({ "x-request-id": "Identifies the request in the server log.", ...spec.headers }).map(([name, description]) => [
           name,

@@ -45,7 +45,11 @@ type Shape = z.ZodObject<z.ZodRawShape>;
 type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 /** One endpoint. `path` uses OpenAPI syntax (`/v1/skus/{sku}`). */
-export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS extends Shape | undefined = Shape | undefined, BS extends z.ZodType | undefined = z.ZodType | undefined> {
+export interface RouteSpec<
+  PS extends Shape | undefined = Shape | undefined,
+  QS extends Shape | undefined = Shape | undefined,
+  BS extends z.ZodType | undefined = z.ZodType | undefined,
+> {
   method: "GET" | "PUT" | "POST" | "DELETE";
   path: string;
   operationId: string;
@@ -87,9 +91,11 @@ export interface RouteSpec<PS extends Shape | undefined = Shape | undefined, QS 
 }
 
 /** Declares a route with full type inference from its schemas. */
-export function defineRoute<PS extends Shape | undefined = undefined, QS extends Shape | undefined = undefined, BS extends z.ZodType | undefined = undefined>(
-  spec: RouteSpec<PS, QS, BS>,
-): RouteSpec {
+export function defineRoute<
+  PS extends Shape | undefined = undefined,
+  QS extends Shape | undefined = undefined,
+  BS extends z.ZodType | undefined = undefined,
+>(spec: RouteSpec<PS, QS, BS>): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 

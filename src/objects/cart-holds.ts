@@ -31,7 +31,9 @@ export class CartHolds {
         const stub = inventoryStub(this.env, line.sku);
         const holdId = holdIdFor(cart.cart_id, line.sku);
         const extended = await stub.extend(holdId, ttl, maxHoldSeconds);
-        const expiresAt = extended.ok ? Date.parse(extended.expires_at) : await this.#retake(stub, holdId, cart, line.quantity, ttl, maxHoldSeconds);
+        const expiresAt = extended.ok
+          ? Date.parse(extended.expires_at)
+          : await this.#retake(stub, holdId, cart, line.quantity, ttl, maxHoldSeconds);
         // A hold that could not reach the cart's expiry met its lifetime cap: the cart lapses with it.
         return expiresAt === null ? null : { sku: line.sku, hold_expires_at: expiresAt, hold_final: expiresAt < cart.expires_at };
       }),
@@ -51,7 +53,14 @@ export class CartHolds {
   }
 
   /** Takes a lapsed line hold again; its new expiry, or null when the stock went elsewhere. */
-  async #retake(stub: ReturnType<typeof inventoryStub>, holdId: string, cart: { cart_id: string; currency: string }, quantity: number, ttl: number, maxHoldSeconds: number): Promise<number | null> {
+  async #retake(
+    stub: ReturnType<typeof inventoryStub>,
+    holdId: string,
+    cart: { cart_id: string; currency: string },
+    quantity: number,
+    ttl: number,
+    maxHoldSeconds: number,
+  ): Promise<number | null> {
     const retaken = await stub.hold(holdId, cart.cart_id, quantity, ttl, { currency: cart.currency, maxHoldSeconds });
     return retaken.ok && retaken.expires_at !== null ? Date.parse(retaken.expires_at) : null;
   }

@@ -6,9 +6,9 @@
  */
 import type { CartState } from "../domain/cart";
 import { cartLapsed } from "../domain/expiry";
-import type { CartStore, StoredCart } from "./cart-store";
 import type { MergeLock } from "./cart-merge";
 import { redemptionHoldId } from "./cart-promotions";
+import type { CartStore, StoredCart } from "./cart-store";
 import { promotionStub } from "./stubs";
 
 export class MergeSource {
@@ -19,12 +19,15 @@ export class MergeSource {
 
   /** Locks this cart for a merge into `targetId` (idempotent for the same target). */
   lock(stored: StoredCart, cart: CartState, target: { id: string; currency: string; region: "eu" | null }, now: number): MergeLock {
-    if (cart.status === "merged") return cart.merged_into === target.id ? this.#lines() : { ok: false, reason: "cart_not_open", status: cart.status };
+    if (cart.status === "merged")
+      return cart.merged_into === target.id ? this.#lines() : { ok: false, reason: "cart_not_open", status: cart.status };
     if (cart.status === "checked_out") return { ok: false, reason: "cart_not_open", status: cart.status };
     if (cart.currency !== target.currency) return { ok: false, reason: "carts_incompatible", field: "currency" };
     if (cart.region !== target.region) return { ok: false, reason: "carts_incompatible", field: "region" };
     const version = cart.version + 1;
-    this.carts.write(stored, [], { status: "merged", expires_at: cart.expires_at, version }, now, () => this.carts.setMerged(target.id, "merged", version, now));
+    this.carts.write(stored, [], { status: "merged", expires_at: cart.expires_at, version }, now, () =>
+      this.carts.setMerged(target.id, "merged", version, now),
+    );
     return this.#lines();
   }
 

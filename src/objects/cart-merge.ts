@@ -17,10 +17,10 @@
  * carts are open, a merge needs no stock at all and `available` does not change.
  */
 import { settings } from "../config";
-import type { CartAccess } from "../domain/cart-access";
 import { type CartState, holdIdFor } from "../domain/cart";
+import type { CartAccess } from "../domain/cart-access";
 import { cartExpiryAfter } from "../domain/expiry";
-import { type HoldMove, mergeReport, type MergeMode, type MergeReportEntry, planMerge, retryMove } from "../domain/merge";
+import { type HoldMove, type MergeMode, type MergeReportEntry, mergeReport, planMerge, retryMove } from "../domain/merge";
 import { errorFields, log } from "../platform/log";
 import type { CartStore, LineWrite, MergeRecord, StoredCart } from "./cart-store";
 import type { MoveOutcome } from "./inventory-moves";
@@ -33,7 +33,10 @@ export type MergeLock =
   | { ok: false; reason: "carts_incompatible"; field: "currency" | "region" | "same_cart" }
   | { ok: false; reason: "cart_not_open"; status: string };
 
-export type MergeResult = { ok: true; report: MergeReportEntry[] } | Exclude<MergeLock, { ok: true }> | { ok: false; reason: "hold_conflict"; sku: string };
+export type MergeResult =
+  | { ok: true; report: MergeReportEntry[] }
+  | Exclude<MergeLock, { ok: true }>
+  | { ok: false; reason: "hold_conflict"; sku: string };
 
 /** A merge's id: one per pair of carts (a source merges into a target once). */
 export const mergeIdOf = (targetId: string, sourceId: string) => `${targetId}:${sourceId}`;
@@ -52,7 +55,14 @@ export class CartMerger {
    * Merges the source cart into this (open) target. `sourceAccess` is what the source's token
    * proved (null when resuming: the source is then only asked whether it is locked for us).
    */
-  async run(stored: StoredCart, cart: CartState, sourceId: string, sourceAccess: CartAccess | null, mode: MergeMode, now: number): Promise<MergeResult> {
+  async run(
+    stored: StoredCart,
+    cart: CartState,
+    sourceId: string,
+    sourceAccess: CartAccess | null,
+    mode: MergeMode,
+    now: number,
+  ): Promise<MergeResult> {
     const mergeId = mergeIdOf(cart.cart_id, sourceId);
     let record = this.carts.mergeRecord(mergeId);
     if (record?.state === "done") return this.#settleSource(record, now);
@@ -60,14 +70,29 @@ export class CartMerger {
     if (record?.state === "aborted" && sourceAccess === null) return record.refusal as MergeResult;
     if (record === null || record.state === "aborted") {
       const attempt = record === null ? 0 : record.attempt + 1;
-      record = { merge_id: mergeId, source_id: sourceId, mode, state: "locking", moves: null, report: null, refusal: null, source_settled: false, attempt };
-      this.carts.write(stored, [], { status: cart.status, expires_at: cart.expires_at, version: cart.version }, now, () => this.carts.saveMerge(record!, now));
+      record = {
+        merge_id: mergeId,
+        source_id: sourceId,
+        mode,
+        state: "locking",
+        moves: null,
+        report: null,
+        refusal: null,
+        source_settled: false,
+        attempt,
+      };
+      this.carts.write(stored, [], { status: cart.status, expires_at: cart.expires_at, version: cart.version }, now, () =>
+        this.carts.saveMerge(record!, now),
+      );
       await this.arm(now + 5000);
     }
     const source = cartStub(this.env, sourceId);
     if (source === null) return this.#abort(record, { ok: false, reason: "not_found" }, now);
     if (record.state === "locking") {
-      const lock = sourceAccess === null ? await source.mergeLockState(cart.cart_id) : await source.lockForMerge(sourceAccess, cart.cart_id, cart.currency, cart.region);
+      const lock =
+        sourceAccess === null
+          ? await source.mergeLockState(cart.cart_id)
+          : await source.lockForMerge(sourceAccess, cart.cart_id, cart.currency, cart.region);
       if (!lock.ok) return this.#abort(record, lock, now);
       const { maxLineQuantity } = settings(this.env);
       record = { ...record, state: "moving", moves: planMerge(this.carts.lines(), lock.lines, record.mode, maxLineQuantity).moves };
@@ -131,14 +156,27 @@ export class CartMerger {
         quantity: move.quantity,
         hold_expires_at: Date.parse(outcome.expires_at),
         hold_final: outcome.capped,
-        ...(item ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount, category: item.category ?? null } : {}),
+        ...(item
+          ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount, category: item.category ?? null }
+          : {}),
       };
     });
     const kept = this.carts.lines().filter((line) => !moves.some((move) => move.sku === line.sku));
-    const after = [...kept.map((l) => ({ hold_expires_at: l.hold_expires_at, hold_final: l.hold_final })), ...lines.filter((l) => l.quantity > 0).map((l) => ({ hold_expires_at: l.hold_expires_at ?? null, hold_final: l.hold_final ?? false }))];
+    const after = [
+      ...kept.map((l) => ({ hold_expires_at: l.hold_expires_at, hold_final: l.hold_final })),
+      ...lines
+        .filter((l) => l.quantity > 0)
+        .map((l) => ({ hold_expires_at: l.hold_expires_at ?? null, hold_final: l.hold_final ?? false })),
+    ];
     const report = mergeReport(moves);
     const done: MergeRecord = { ...record, state: "done", moves, report };
-    this.carts.write(stored, lines, { status: "open", expires_at: cartExpiryAfter(now, holdTtlSeconds, after), version: cart.version + 1 }, now, () => this.carts.saveMerge(done, now));
+    this.carts.write(
+      stored,
+      lines,
+      { status: "open", expires_at: cartExpiryAfter(now, holdTtlSeconds, after), version: cart.version + 1 },
+      now,
+      () => this.carts.saveMerge(done, now),
+    );
     return this.#settleSource(done, now);
   }
 
@@ -160,11 +198,18 @@ export class CartMerger {
   async #undo(record: MergeRecord, made: readonly HoldMove[], refusal: MergeResult & { ok: false }, now: number): Promise<MergeResult> {
     for (const move of made) {
       const undone = await inventoryStub(this.env, move.sku).undoMove(skuMergeId(record));
-      if (!undone.ok) log("warn", "a merge's hold move could not be undone; the source keeps fewer units", { merge_id: record.merge_id, sku: move.sku, reason: undone.reason });
+      if (!undone.ok)
+        log("warn", "a merge's hold move could not be undone; the source keeps fewer units", {
+          merge_id: record.merge_id,
+          sku: move.sku,
+          reason: undone.reason,
+        });
     }
     // The SKUs not reached yet are marked undone too, so no late replay moves them.
     const reached = new Set(made.map((m) => m.sku));
-    await Promise.all((record.moves ?? []).filter((m) => !reached.has(m.sku)).map((m) => inventoryStub(this.env, m.sku).undoMove(skuMergeId(record))));
+    await Promise.all(
+      (record.moves ?? []).filter((m) => !reached.has(m.sku)).map((m) => inventoryStub(this.env, m.sku).undoMove(skuMergeId(record))),
+    );
     return this.#abort(record, refusal, now);
   }
 

@@ -34,10 +34,22 @@ export class CartPricer {
     const choice = choosePromotions(cart.currency, lines, kept, await automaticPromotions(this.env), now);
     const shipTo = this.carts.shipTo();
     const { quote, status } = await this.#tax(cart, lines, choice.applied, shipTo, policy);
-    return { priced: priceLines(cart.currency, lines, choice.applied, quote), tax_status: status, codes: choice.codes, ship_to: shipTo, applied: choice.applied };
+    return {
+      priced: priceLines(cart.currency, lines, choice.applied, quote),
+      tax_status: status,
+      codes: choice.codes,
+      ship_to: shipTo,
+      applied: choice.applied,
+    };
   }
 
-  async #tax(cart: CartState, lines: readonly PricedCartLine[], applied: readonly Promotion[], shipTo: ShipTo | null, policy: TaxPolicy): Promise<{ quote: TaxQuote; status: TaxStatus }> {
+  async #tax(
+    cart: CartState,
+    lines: readonly PricedCartLine[],
+    applied: readonly Promotion[],
+    shipTo: ShipTo | null,
+    policy: TaxPolicy,
+  ): Promise<{ quote: TaxQuote; status: TaxStatus }> {
     const mode = settings(this.env).taxMode;
     if (mode === "none") return { quote: { mode: "none" }, status: "not_applicable" };
     if (shipTo === null) return { quote: { mode: "none" }, status: "pending" };

@@ -22,7 +22,9 @@ import { promotionStub } from "./stubs";
 export type { CodeRefusal } from "../domain/cart-pricing";
 
 /** What checkout may charge, or why it must stop. */
-export type CheckoutPricing = { ok: true; priced: Priced; redemptions: string[] } | { ok: false; reason: "price_changed" | "tax_unavailable" | "ship_to_required" };
+export type CheckoutPricing =
+  | { ok: true; priced: Priced; redemptions: string[] }
+  | { ok: false; reason: "price_changed" | "tax_unavailable" | "ship_to_required" };
 
 /** The redemption hold a cart (and the order placed from it) keeps in a promotion's object. */
 export function redemptionHoldId(cartId: string): string {
@@ -51,11 +53,16 @@ export class CartPromotions {
     if (!verdict?.applied) return { ok: false, reason: "promotion_not_applicable", code, why: verdict?.reason ?? "does_not_match_cart" };
     if (promotion.usage_limit !== null) {
       const held = await stub.hold(redemptionHoldId(cart.cart_id), cart.expires_at);
-      if (!held.ok) return held.reason === "promotion_not_found" ? { ok: false, reason: "promotion_not_found", code } : { ok: false, reason: "promotion_not_applicable", code, why: held.reason };
+      if (!held.ok)
+        return held.reason === "promotion_not_found"
+          ? { ok: false, reason: "promotion_not_found", code }
+          : { ok: false, reason: "promotion_not_applicable", code, why: held.reason };
       candidate.promotion = held.promotion;
       candidate.held_until = cart.expires_at;
     }
-    this.carts.write(stored, [], { status: cart.status, expires_at: cart.expires_at, version: cart.version + 1 }, now, () => this.carts.keepPromotion(candidate, now));
+    this.carts.write(stored, [], { status: cart.status, expires_at: cart.expires_at, version: cart.version + 1 }, now, () =>
+      this.carts.keepPromotion(candidate, now),
+    );
     return { ok: true };
   }
 
@@ -65,7 +72,9 @@ export class CartPromotions {
     const kept = this.carts.promotions().find((p) => p.name === name);
     if (kept === undefined) return;
     if (kept.held_until !== null) await promotionStub(this.env, name).release(redemptionHoldId(cart.cart_id));
-    this.carts.write(stored, [], { status: cart.status, expires_at: cart.expires_at, version: cart.version + 1 }, now, () => this.carts.dropPromotion(name));
+    this.carts.write(stored, [], { status: cart.status, expires_at: cart.expires_at, version: cart.version + 1 }, now, () =>
+      this.carts.dropPromotion(name),
+    );
   }
 
   /** When redemption holds must be renewed to keep up with the cart (for the alarm). */
@@ -80,7 +89,12 @@ export class CartPromotions {
       due.map(async ({ line: kept }) => {
         const held = await promotionStub(this.env, kept.name).hold(redemptionHoldId(cart.cart_id), cart.expires_at);
         if (held.ok) this.carts.redemptionRenewed(kept.name, cart.expires_at);
-        else log("warn", "a promotion's redemption could not be renewed; checkout will judge it", { cart_id: cart.cart_id, promotion: kept.name, reason: held.reason });
+        else
+          log("warn", "a promotion's redemption could not be renewed; checkout will judge it", {
+            cart_id: cart.cart_id,
+            promotion: kept.name,
+            reason: held.reason,
+          });
       }),
     );
   }
@@ -94,7 +108,9 @@ export class CartPromotions {
     return Promise.all(
       held.map(async (kept): Promise<KeptPromotion> => {
         const answer = await promotionStub(this.env, kept.name).hold(redemptionHoldId(cartId), expiresAt);
-        return answer.ok ? { ...kept, promotion: answer.promotion, held_until: expiresAt } : { ...kept, refused: answer.reason, held_until: null };
+        return answer.ok
+          ? { ...kept, promotion: answer.promotion, held_until: expiresAt }
+          : { ...kept, refused: answer.reason, held_until: null };
       }),
     );
   }
@@ -120,10 +136,18 @@ export class CartPromotions {
     const answers = await Promise.all(limited.map((name) => promotionStub(this.env, name).hold(redemptionHoldId(cart.cart_id), holdUntil)));
     const refusedAt = answers.findIndex((a) => !a.ok);
     if (refusedAt < 0) return { ok: true, priced, redemptions: limited };
-    await this.restore(cart, limited.filter((_, i) => answers[i]!.ok));
+    await this.restore(
+      cart,
+      limited.filter((_, i) => answers[i]!.ok),
+    );
     for (const [i, answer] of answers.entries()) {
       if (answer.ok) continue;
-      const before = refreshed.find((p) => p.name === limited[i]) ?? { name: limited[i]!, code: null, promotion: answer.promotion ?? priced.applied.find((p) => promotionObjectName(p) === limited[i])!, held_until: null };
+      const before = refreshed.find((p) => p.name === limited[i]) ?? {
+        name: limited[i]!,
+        code: null,
+        promotion: answer.promotion ?? priced.applied.find((p) => promotionObjectName(p) === limited[i])!,
+        held_until: null,
+      };
       this.carts.keepPromotion({ ...before, refused: answer.reason, held_until: null }, now);
     }
     return this.#changed(stored, cart, now);
@@ -151,19 +175,30 @@ export class CartPromotions {
         const stub = promotionStub(env, name);
         if (!paid) return stub.release(redemptionHoldId(cartId));
         const result = await stub.commit(redemptionHoldId(cartId));
-        if (!result.ok) log("error", "a paid order's promotion redemption could not be committed", { cart_id: cartId, promotion: name, reason: result.reason });
+        if (!result.ok)
+          log("error", "a paid order's promotion redemption could not be committed", {
+            cart_id: cartId,
+            promotion: name,
+            reason: result.reason,
+          });
       }),
     );
   }
 
   #held(): Array<KeptPromotion & { hold_expires_at: number | null }> {
-    return this.carts.promotions().filter((p) => p.refused === null && p.held_until !== null).map((p) => ({ ...p, hold_expires_at: p.held_until }));
+    return this.carts
+      .promotions()
+      .filter((p) => p.refused === null && p.held_until !== null)
+      .map((p) => ({ ...p, hold_expires_at: p.held_until }));
   }
 
   /** The kept promotions and the applied automatic ones, each as its object defines it now. */
   async #authoritative(kept: readonly KeptPromotion[], applied: readonly Promotion[]): Promise<KeptPromotion[]> {
     const autos = applied.filter((p) => p.code === null && !kept.some((k) => k.name === promotionObjectName(p)));
-    const all: KeptPromotion[] = [...kept, ...autos.map((promotion) => ({ name: promotionObjectName(promotion), code: null, promotion, refused: null, held_until: null }))];
+    const all: KeptPromotion[] = [
+      ...kept,
+      ...autos.map((promotion) => ({ name: promotionObjectName(promotion), code: null, promotion, refused: null, held_until: null })),
+    ];
     const definitions = await Promise.all(all.map((p) => promotionStub(this.env, p.name).lookup()));
     return all.map((p, i) => {
       const definition = definitions[i];

@@ -210,7 +210,11 @@ export class CartStore {
   /** The cart row, or null while the cart was never changed. */
   cart(): StoredCart | null {
     if (!this.#schema.ready) return null;
-    const row = this.sql.exec<CartRow>("SELECT cart_id, token_hash, status, currency, region, version, created_at, expires_at, order_id, merged_into FROM cart WHERE id = 1").toArray()[0];
+    const row = this.sql
+      .exec<CartRow>(
+        "SELECT cart_id, token_hash, status, currency, region, version, created_at, expires_at, order_id, merged_into FROM cart WHERE id = 1",
+      )
+      .toArray()[0];
     if (!row) return null;
     return { ...row, status: row.status as CartStatus, region: row.region === "eu" ? "eu" : null, merged_into: row.merged_into ?? null };
   }
@@ -230,7 +234,13 @@ export class CartStore {
    * Writes a change in one transaction: the cart row (created from `cart` on the first change),
    * its lines (quantity 0 deletes), and its new status, expiry and version.
    */
-  write(cart: StoredCart, lines: readonly LineWrite[], header: { status: CartStatus; expires_at: number; version: number }, now: number, also?: () => void): void {
+  write(
+    cart: StoredCart,
+    lines: readonly LineWrite[],
+    header: { status: CartStatus; expires_at: number; version: number },
+    now: number,
+    also?: () => void,
+  ): void {
     this.storage.transactionSync(() => {
       this.#schema.ensure();
       this.sql.exec(
@@ -281,9 +291,17 @@ export class CartStore {
   promotions(): KeptPromotion[] {
     if (!this.#schema.ready) return [];
     return this.sql
-      .exec<{ name: string; code: string | null; body: string; refused: string | null; held_until: number | null }>("SELECT name, code, body, refused, held_until FROM promotions ORDER BY added_at, name")
+      .exec<{ name: string; code: string | null; body: string; refused: string | null; held_until: number | null }>(
+        "SELECT name, code, body, refused, held_until FROM promotions ORDER BY added_at, name",
+      )
       .toArray()
-      .map((row) => ({ name: row.name, code: row.code, promotion: JSON.parse(row.body) as Promotion, refused: row.refused as RedemptionRefusal | null, held_until: row.held_until }));
+      .map((row) => ({
+        name: row.name,
+        code: row.code,
+        promotion: JSON.parse(row.body) as Promotion,
+        refused: row.refused as RedemptionRefusal | null,
+        held_until: row.held_until,
+      }));
   }
 
   /** Keeps (or updates) a promotion; call inside `write`'s `also`, or alone for a change that is not the cart's. */
@@ -319,7 +337,12 @@ export class CartStore {
   /** Merges still owed work: unfinished, or finished with the source not yet told. */
   pendingMerges(): MergeRecord[] {
     if (!this.#schema.ready) return [];
-    return this.sql.exec<MergeRow>("SELECT * FROM merges WHERE state IN ('locking', 'moving') OR (state = 'done' AND source_settled = 0) ORDER BY created_at").toArray().map(mergeOf);
+    return this.sql
+      .exec<MergeRow>(
+        "SELECT * FROM merges WHERE state IN ('locking', 'moving') OR (state = 'done' AND source_settled = 0) ORDER BY created_at",
+      )
+      .toArray()
+      .map(mergeOf);
   }
 
   /** Writes a merge's record (call inside `write`'s `also` when it goes with a cart change). */
@@ -355,14 +378,21 @@ export class CartStore {
   shipTo(): ShipTo | null {
     if (!this.#schema.ready) return null;
     const row = this.sql
-      .exec<{ ship_country: string | null; ship_region: string | null; ship_postal_code: string | null }>("SELECT ship_country, ship_region, ship_postal_code FROM cart WHERE id = 1")
+      .exec<{ ship_country: string | null; ship_region: string | null; ship_postal_code: string | null }>(
+        "SELECT ship_country, ship_region, ship_postal_code FROM cart WHERE id = 1",
+      )
       .toArray()[0];
     return row?.ship_country ? { country: row.ship_country, region: row.ship_region, postal_code: row.ship_postal_code } : null;
   }
 
   /** Sets the destination; call inside `write`'s `also`. */
   setShipTo(shipTo: ShipTo): void {
-    this.sql.exec("UPDATE cart SET ship_country = ?, ship_region = ?, ship_postal_code = ? WHERE id = 1", shipTo.country, shipTo.region, shipTo.postal_code);
+    this.sql.exec(
+      "UPDATE cart SET ship_country = ?, ship_region = ?, ship_postal_code = ? WHERE id = 1",
+      shipTo.country,
+      shipTo.region,
+      shipTo.postal_code,
+    );
   }
 
   /** The tax service's answer cached under `key` (one cart version and request), or null. */
@@ -375,13 +405,23 @@ export class CartStore {
   /** Caches the tax service's answer; only the newest is kept. */
   saveTaxQuote(key: string, lines: ReadonlyArray<{ sku: string; tax: number }>): void {
     if (!this.#schema.ready) return;
-    this.sql.exec("INSERT INTO tax_quote (id, key, lines) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET key = excluded.key, lines = excluded.lines", key, JSON.stringify(lines));
+    this.sql.exec(
+      "INSERT INTO tax_quote (id, key, lines) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET key = excluded.key, lines = excluded.lines",
+      key,
+      JSON.stringify(lines),
+    );
   }
 
   /** Records renewed line holds (their new expiries, and whether they reached their cap) and the cart's expiry they allow. */
   renewed(holds: ReadonlyArray<{ sku: string; hold_expires_at: number; hold_final: boolean }>, expiresAt: number): void {
     this.storage.transactionSync(() => {
-      for (const hold of holds) this.sql.exec("UPDATE lines SET hold_expires_at = ?, hold_final = ? WHERE sku = ?", hold.hold_expires_at, hold.hold_final ? 1 : 0, hold.sku);
+      for (const hold of holds)
+        this.sql.exec(
+          "UPDATE lines SET hold_expires_at = ?, hold_final = ? WHERE sku = ?",
+          hold.hold_expires_at,
+          hold.hold_final ? 1 : 0,
+          hold.sku,
+        );
       this.sql.exec("UPDATE cart SET expires_at = MIN(expires_at, ?) WHERE id = 1", expiresAt);
     });
   }
@@ -399,6 +439,11 @@ export class CartStore {
 
   /** Closes the cart for the order placed from it (part of checkout's commit point; the caller wraps both in one transaction). */
   close(orderId: string, version: number, now: number): void {
-    this.sql.exec("UPDATE cart SET status = 'checked_out', order_id = ?, checkout_key = NULL, version = ?, updated_at = ? WHERE id = 1", orderId, version, now);
+    this.sql.exec(
+      "UPDATE cart SET status = 'checked_out', order_id = ?, checkout_key = NULL, version = ?, updated_at = ? WHERE id = 1",
+      orderId,
+      version,
+      now,
+    );
   }
 }

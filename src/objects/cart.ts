@@ -13,19 +13,18 @@
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "../config";
 import type { AdminOrder, Cart, Order, ShipTo } from "../contracts";
-import { type CartAccess, legacyHolderMatches } from "../domain/cart-access";
 import { type CartRefusal, type CartResult, type CartState, cartAt, holdIdFor, planLineChange, unwrittenCart } from "../domain/cart";
+import { type CartAccess, legacyHolderMatches } from "../domain/cart-access";
 import { cartView } from "../domain/cart-pricing";
 import { cartExpiryAfter, holdsToRenew } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
 import type { MergeMode, MergeReportEntry } from "../domain/merge";
-import { log } from "../platform/log";
 import { AlarmSlot } from "./alarm";
-import { CartPricer, type TaxPolicy } from "./cart-pricer";
-import { type CartPromotions as CartPromotionsType, CartPromotions, type CodeRefusal } from "./cart-promotions";
 import { CartHolds } from "./cart-holds";
 import { CartMerger, type MergeLock, type MergeResult, mergeIdOf } from "./cart-merge";
 import { MergeSource } from "./cart-merge-source";
+import { CartPricer, type TaxPolicy } from "./cart-pricer";
+import { CartPromotions, type CartPromotions as CartPromotionsType, type CodeRefusal } from "./cart-promotions";
 import { CartStore, type KeptPromotion, type LineWrite, type StoredCart } from "./cart-store";
 import { type CancelResult, type CheckoutResult, OrderDesk, type PaymentInput, type PaymentResult } from "./order-desk";
 import { OrderStore } from "./order-store";
@@ -52,7 +51,15 @@ export class CartObject extends DurableObject<Env> {
     this.#orders = new OrderStore(ctx.storage);
     this.#pricer = new CartPricer(env, this.#carts);
     this.#promotions = new CartPromotions(env, this.#carts, this.#pricer, () => settings(env).taxMode);
-    this.#desk = new OrderDesk(env, ctx.storage, this.#carts, this.#orders, this.#promotions, () => this.#arm(), (now) => this.#show(now, "cached"));
+    this.#desk = new OrderDesk(
+      env,
+      ctx.storage,
+      this.#carts,
+      this.#orders,
+      this.#promotions,
+      () => this.#arm(),
+      (now) => this.#show(now, "cached"),
+    );
     this.#holds = new CartHolds(env, this.#carts);
     this.#merger = new CartMerger(env, this.#carts, (at) => this.#alarm.want(at));
     this.#source = new MergeSource(env, this.#carts);
@@ -138,31 +145,63 @@ export class CartObject extends DurableObject<Env> {
    * `client` (a hash of the shopper's address) caps the units one shopper holds in a SKU across
    * its carts; every hold the cart takes lives at most MAX_HOLD_SECONDS from its first reservation.
    */
-  async #change(access: CartAccess, sku: string, quantity: number, ifMatch: string | null, remove: boolean, client: string | undefined): Promise<CartResult> {
+  async #change(
+    access: CartAccess,
+    sku: string,
+    quantity: number,
+    ifMatch: string | null,
+    remove: boolean,
+    client: string | undefined,
+  ): Promise<CartResult> {
     return this.#serial(async () => {
       const stored = await this.#resolve(access);
       if (stored === null) return NOT_FOUND;
       const now = Date.now();
       const cart = cartAt(stored, now);
       const plan = planLineChange(cart, this.#carts.lines(), sku, quantity, ifMatch, remove);
-      if (plan.kind === "refused") return plan.reason === "cart_not_open" ? { ok: false, reason: "cart_not_open", status: plan.status } : { ok: false, reason: "version_mismatch", version: plan.version };
+      if (plan.kind === "refused")
+        return plan.reason === "cart_not_open"
+          ? { ok: false, reason: "cart_not_open", status: plan.status }
+          : { ok: false, reason: "version_mismatch", version: plan.version };
       if (plan.kind === "unchanged") return { ok: true, cart: await this.#show(now, "cached", stored) };
       if (plan.kind === "drop_lapsed") {
         // The hold lapsed with the cart; releasing it again is a no-op unless a lapse raced this.
         await inventoryStub(this.env, sku).release(holdIdFor(cart.cart_id, sku));
-        this.#carts.write(stored, [{ sku, quantity: 0 }], { status: "expired", expires_at: cart.expires_at, version: cart.version + 1 }, now);
+        this.#carts.write(
+          stored,
+          [{ sku, quantity: 0 }],
+          { status: "expired", expires_at: cart.expires_at, version: cart.version + 1 },
+          now,
+        );
         return { ok: true, cart: await this.#show(now, "cached") };
       }
 
       const { holdTtlSeconds, maxLineQuantity, maxHoldSeconds, clientHoldLimit } = settings(this.env);
-      const shared = { currency: cart.currency, maxHoldSeconds, ...(client !== undefined && clientHoldLimit !== undefined ? { client, clientLimit: clientHoldLimit } : {}) };
+      const shared = {
+        currency: cart.currency,
+        maxHoldSeconds,
+        ...(client !== undefined && clientHoldLimit !== undefined ? { client, clientLimit: clientHoldLimit } : {}),
+      };
       const results = await Promise.all(
-        plan.targets.map((t) => inventoryStub(this.env, t.sku).hold(holdIdFor(cart.cart_id, t.sku), cart.cart_id, t.quantity, holdTtlSeconds, t.sku === sku ? { ...shared, maxLineQuantity } : shared)),
+        plan.targets.map((t) =>
+          inventoryStub(this.env, t.sku).hold(
+            holdIdFor(cart.cart_id, t.sku),
+            cart.cart_id,
+            t.quantity,
+            holdTtlSeconds,
+            t.sku === sku ? { ...shared, maxLineQuantity } : shared,
+          ),
+        ),
       );
       const refused = results.findIndex((r) => !r.ok);
       if (refused >= 0) {
         // An expired cart's re-reservation is all or nothing: holds it did take go back.
-        if (cart.status === "expired") await Promise.all(plan.targets.map((t, i) => (results[i]!.ok ? inventoryStub(this.env, t.sku).release(holdIdFor(cart.cart_id, t.sku)) : undefined)));
+        if (cart.status === "expired")
+          await Promise.all(
+            plan.targets.map((t, i) =>
+              results[i]!.ok ? inventoryStub(this.env, t.sku).release(holdIdFor(cart.cart_id, t.sku)) : undefined,
+            ),
+          );
         return { ...(results[refused] as InventoryRefusal), sku: plan.targets[refused]!.sku };
       }
       const lines: LineWrite[] = plan.targets.map((t, i) => {
@@ -174,10 +213,14 @@ export class CartObject extends DurableObject<Env> {
           quantity: t.quantity,
           hold_expires_at: Date.parse(result.expires_at),
           hold_final: result.capped,
-          ...(item ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount, category: item.category ?? null } : {}),
+          ...(item
+            ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount, category: item.category ?? null }
+            : {}),
         };
       });
-      const after = new Map(this.#carts.lines().map((line) => [line.sku, { hold_expires_at: line.hold_expires_at, hold_final: line.hold_final }]));
+      const after = new Map(
+        this.#carts.lines().map((line) => [line.sku, { hold_expires_at: line.hold_expires_at, hold_final: line.hold_final }]),
+      );
       for (const line of lines) {
         if (line.quantity === 0) after.delete(line.sku);
         else after.set(line.sku, { hold_expires_at: line.hold_expires_at ?? null, hold_final: line.hold_final ?? false });
@@ -209,20 +252,29 @@ export class CartObject extends DurableObject<Env> {
   /** Sets where the goods go (tax follows it). */
   async setShipTo(access: CartAccess, shipTo: ShipTo, ifMatch: string | null): Promise<CartResult> {
     return this.#headerChange<never>(access, ifMatch, async (stored, cart, now) => {
-      this.#carts.write(stored, [], { status: cart.status, expires_at: cart.expires_at, version: cart.version + 1 }, now, () => this.#carts.setShipTo(shipTo));
+      this.#carts.write(stored, [], { status: cart.status, expires_at: cart.expires_at, version: cart.version + 1 }, now, () =>
+        this.#carts.setShipTo(shipTo),
+      );
       return { ok: true } as const;
     });
   }
 
   /** A change to an open cart that is not a line (its codes, its destination): checked, serialised, then shown. */
-  async #headerChange<R extends { ok: false }>(access: CartAccess, ifMatch: string | null, change: (stored: StoredCart, cart: CartState, now: number) => Promise<{ ok: true } | R>): Promise<CartResult | R> {
+  async #headerChange<R extends { ok: false }>(
+    access: CartAccess,
+    ifMatch: string | null,
+    change: (stored: StoredCart, cart: CartState, now: number) => Promise<{ ok: true } | R>,
+  ): Promise<CartResult | R> {
     return this.#serial(async () => {
       const stored = await this.#resolve(access);
       if (stored === null) return NOT_FOUND;
       const now = Date.now();
       const cart = cartAt(stored, now);
       const plan = planLineChange(cart, [], "", 0, ifMatch, true);
-      if (plan.kind === "refused") return plan.reason === "cart_not_open" ? { ok: false, reason: "cart_not_open", status: plan.status } : { ok: false, reason: "version_mismatch", version: plan.version };
+      if (plan.kind === "refused")
+        return plan.reason === "cart_not_open"
+          ? { ok: false, reason: "cart_not_open", status: plan.status }
+          : { ok: false, reason: "version_mismatch", version: plan.version };
       if (cart.status !== "open") return { ok: false, reason: "cart_not_open", status: cart.status };
       const result = await change(stored, cart, now);
       if (!result.ok) return result;
@@ -293,14 +345,20 @@ export class CartObject extends DurableObject<Env> {
    * Merges the source cart (its token proved `sourceAccess`) into this one: see CartMerger. The
    * answer is this cart and what became of each SKU of the source.
    */
-  async merge(access: CartAccess, sourceId: string, sourceAccess: CartAccess, mode: MergeMode): Promise<{ ok: true; cart: Cart; report: MergeReportEntry[] } | CartRefusal | Exclude<MergeResult, { ok: true }>> {
+  async merge(
+    access: CartAccess,
+    sourceId: string,
+    sourceAccess: CartAccess,
+    mode: MergeMode,
+  ): Promise<{ ok: true; cart: Cart; report: MergeReportEntry[] } | CartRefusal | Exclude<MergeResult, { ok: true }>> {
     return this.#serial(async () => {
       const stored = await this.#resolve(access);
       if (stored === null) return NOT_FOUND;
       const now = Date.now();
       const cart = cartAt(stored, now);
       if (sourceId === cart.cart_id) return { ok: false, reason: "carts_incompatible", field: "same_cart" } as const;
-      if (cart.status !== "open" && this.#carts.mergeRecord(mergeIdOf(cart.cart_id, sourceId))?.state !== "done") return { ok: false, reason: "cart_not_open", status: cart.status };
+      if (cart.status !== "open" && this.#carts.mergeRecord(mergeIdOf(cart.cart_id, sourceId))?.state !== "done")
+        return { ok: false, reason: "cart_not_open", status: cart.status };
       const result = await this.#merger.run(stored, cart, sourceId, sourceAccess, mode, now);
       await this.#arm();
       return result.ok ? { ok: true, cart: await this.#show(now, "cached"), report: result.report } : result;

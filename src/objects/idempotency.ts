@@ -72,7 +72,11 @@ export class IdempotencyObject extends DurableObject<Env> {
 
   #record(): RecordRow | null {
     if (!this.#schemaReady) return null;
-    return this.ctx.storage.sql.exec<RecordRow>("SELECT fingerprint, attempt, state, lease_until, status, headers, body, expires_at FROM record WHERE id = 1").toArray()[0] ?? null;
+    return (
+      this.ctx.storage.sql
+        .exec<RecordRow>("SELECT fingerprint, attempt, state, lease_until, status, headers, body, expires_at FROM record WHERE id = 1")
+        .toArray()[0] ?? null
+    );
   }
 
   /** Deletes everything (row, schema, alarm) so an unused key costs no storage. */
@@ -100,7 +104,12 @@ export class IdempotencyObject extends DurableObject<Env> {
         return { state: "mismatch" };
       case "replay": {
         const stored = record!;
-        return { state: "completed", status: stored.status!, headers: JSON.parse(stored.headers!) as Record<string, string>, body: stored.body };
+        return {
+          state: "completed",
+          status: stored.status!,
+          headers: JSON.parse(stored.headers!) as Record<string, string>,
+          body: stored.body,
+        };
       }
       case "start":
       case "take_over":

@@ -8,11 +8,11 @@ import type { StoreSchema } from "./sql-migrations";
 export const INVENTORY_SCHEMA: StoreSchema = {
   store: "inventory",
   migrations: [
-  {
-    version: 1,
-    legacyVersion: 1,
-    description: "stock, holds, ledger",
-    sql: `
+    {
+      version: 1,
+      legacyVersion: 1,
+      description: "stock, holds, ledger",
+      sql: `
       CREATE TABLE stock (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         sku TEXT NOT NULL,
@@ -45,12 +45,12 @@ export const INVENTORY_SCHEMA: StoreSchema = {
         reason TEXT
       );
     `,
-  },
-  {
-    version: 2,
-    legacyVersion: 2,
-    description: "catalog entry pushed from Postgres",
-    sql: `
+    },
+    {
+      version: 2,
+      legacyVersion: 2,
+      description: "catalog entry pushed from Postgres",
+      sql: `
       CREATE TABLE catalog (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         product_id TEXT NOT NULL,
@@ -62,12 +62,12 @@ export const INVENTORY_SCHEMA: StoreSchema = {
         version INTEGER NOT NULL
       );
     `,
-  },
-  {
-    version: 3,
-    legacyVersion: 3,
-    description: "reporting of stock levels to Postgres",
-    sql: `
+    },
+    {
+      version: 3,
+      legacyVersion: 3,
+      description: "reporting of stock levels to Postgres",
+      sql: `
       CREATE TABLE level_reports (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         reported_seq INTEGER NOT NULL DEFAULT 0,
@@ -76,31 +76,31 @@ export const INVENTORY_SCHEMA: StoreSchema = {
       );
       INSERT INTO level_reports (id) VALUES (1);
     `,
-  },
-  {
-    version: 4,
-    description: "units sold before a restore, so reported totals survive it",
-    sql: "ALTER TABLE level_reports ADD COLUMN sold_base INTEGER NOT NULL DEFAULT 0;",
-  },
-  {
-    version: 5,
-    description: "each hold's first reservation (its lifetime cap) and the client that holds it (a hash)",
-    sql: `
+    },
+    {
+      version: 4,
+      description: "units sold before a restore, so reported totals survive it",
+      sql: "ALTER TABLE level_reports ADD COLUMN sold_base INTEGER NOT NULL DEFAULT 0;",
+    },
+    {
+      version: 5,
+      description: "each hold's first reservation (its lifetime cap) and the client that holds it (a hash)",
+      sql: `
       ALTER TABLE holds ADD COLUMN held_since INTEGER;
       ALTER TABLE holds ADD COLUMN client TEXT;
     `,
-  },
-  {
-    version: 6,
-    description: "the SKU's product category (promotions may target categories)",
-    sql: "ALTER TABLE catalog ADD COLUMN category TEXT;",
-  },
-  {
-    version: 7,
-    description: "hold moves (cart merge): ledger kinds move_out and move_in, and the record of each move by merge id",
-    // SQLite cannot change a CHECK in place: the ledger is copied into a table with the new kinds
-    // (once per object, in this migration's transaction; seq values are kept).
-    sql: `
+    },
+    {
+      version: 6,
+      description: "the SKU's product category (promotions may target categories)",
+      sql: "ALTER TABLE catalog ADD COLUMN category TEXT;",
+    },
+    {
+      version: 7,
+      description: "hold moves (cart merge): ledger kinds move_out and move_in, and the record of each move by merge id",
+      // SQLite cannot change a CHECK in place: the ledger is copied into a table with the new kinds
+      // (once per object, in this migration's transaction; seq values are kept).
+      sql: `
       CREATE TABLE ledger_v7 (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         at INTEGER NOT NULL,
@@ -132,6 +132,6 @@ export const INVENTORY_SCHEMA: StoreSchema = {
         CHECK (answer IS NOT NULL OR undo_answer IS NOT NULL)
       );
     `,
-  },
+    },
   ],
 };

@@ -94,14 +94,21 @@ export class InventoryState {
   protected load(): void {
     runSqlMigrations(this.storage, [INVENTORY_SCHEMA]);
     this.ready = true;
-    const stock = this.sql.exec<Stock & Record<string, SqlStorageValue>>("SELECT on_hand, reserved, sold FROM stock WHERE id = 1").toArray()[0];
+    const stock = this.sql
+      .exec<Stock & Record<string, SqlStorageValue>>("SELECT on_hand, reserved, sold FROM stock WHERE id = 1")
+      .toArray()[0];
     this.stock = stock ? { on_hand: stock.on_hand, reserved: stock.reserved, sold: stock.sold } : null;
     const row = this.sql.exec<CatalogRow>("SELECT * FROM catalog WHERE id = 1").toArray()[0];
     this.item = row ? this.pricingOf(row) : null;
-    for (const hold of this.sql.exec<HoldRow>("SELECT hold_id, owner_id, quantity, expires_at, held_since, client FROM holds").toArray()) this.holds.set(hold.hold_id, hold);
+    for (const hold of this.sql.exec<HoldRow>("SELECT hold_id, owner_id, quantity, expires_at, held_since, client FROM holds").toArray())
+      this.holds.set(hold.hold_id, hold);
     this.earliest = this.earliestExpiry();
     this.lastSeq = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM ledger").one().seq ?? 0;
-    const report = this.sql.exec<{ reported_seq: number; attempts: number; due_at: number | null; sold_base: number }>("SELECT reported_seq, attempts, due_at, sold_base FROM level_reports WHERE id = 1").one();
+    const report = this.sql
+      .exec<{ reported_seq: number; attempts: number; due_at: number | null; sold_base: number }>(
+        "SELECT reported_seq, attempts, due_at, sold_base FROM level_reports WHERE id = 1",
+      )
+      .one();
     this.soldBase = report.sold_base;
     this.reportedSeq = report.reported_seq;
     this.reportAttempts = report.attempts;
@@ -139,7 +146,13 @@ export class InventoryState {
    * Runs `write` (synchronous SQL) in one transaction with the stock row brought to `next` and
    * a ledger row when on_hand or reserved moved; memory takes `next` only once it succeeded.
    */
-  protected commitChange<T>(next: Stock, now: number, kind: LedgerKind | null, extra: { holdId?: string; operationId?: string; reason?: string; seq?: number }, write: () => T): T {
+  protected commitChange<T>(
+    next: Stock,
+    now: number,
+    kind: LedgerKind | null,
+    extra: { holdId?: string; operationId?: string; reason?: string; seq?: number },
+    write: () => T,
+  ): T {
     const before = this.stock ?? { on_hand: 0, reserved: 0, sold: 0 };
     const onHandDelta = next.on_hand - before.on_hand;
     const reservedDelta = next.reserved - before.reserved;
@@ -234,14 +247,23 @@ export class InventoryState {
   /** Puts a written hold in memory, keeping the earliest expiry exact. */
   protected setHold(hold: HoldRow, previous: HoldRow | null): void {
     this.holds.set(hold.hold_id, hold);
-    if (previous !== null && previous.expires_at === this.earliest && hold.expires_at > previous.expires_at) this.earliest = this.earliestExpiry();
+    if (previous !== null && previous.expires_at === this.earliest && hold.expires_at > previous.expires_at)
+      this.earliest = this.earliestExpiry();
     else if (this.earliest === null || hold.expires_at < this.earliest) this.earliest = hold.expires_at;
   }
 
   /** The SKU's current levels with its ledger position, as reported to Postgres. */
   levelReport(now: number): LevelReport | null {
     if (this.stock === null) return null;
-    return { type: "inventory.level", version: 1, sku: this.sku, ...this.currentLevels(), sold: this.soldBase + this.stock.sold, ledger_seq: this.lastSeq, reported_at: iso(now) };
+    return {
+      type: "inventory.level",
+      version: 1,
+      sku: this.sku,
+      ...this.currentLevels(),
+      sold: this.soldBase + this.stock.sold,
+      ledger_seq: this.lastSeq,
+      reported_at: iso(now),
+    };
   }
 
   /**
@@ -264,7 +286,8 @@ export class InventoryState {
 
   /** Records a delivered report; anything newer is scheduled again by the next call. */
   markLevelReported(seq: number): void {
-    if (this.ready) this.sql.exec("UPDATE level_reports SET reported_seq = MAX(reported_seq, ?), due_at = NULL, attempts = 0 WHERE id = 1", seq);
+    if (this.ready)
+      this.sql.exec("UPDATE level_reports SET reported_seq = MAX(reported_seq, ?), due_at = NULL, attempts = 0 WHERE id = 1", seq);
     this.reportedSeq = Math.max(this.reportedSeq, seq);
     this.reportDue = null;
     this.reportAttempts = 0;

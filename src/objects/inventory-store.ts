@@ -9,7 +9,7 @@ import { decideHold, type HoldLimits, holdExpiry, type InventoryRefusal, type Ok
 import { InventoryMoves } from "./inventory-moves";
 import { type HoldOutcome, type HoldRow, iso } from "./inventory-state";
 
-export { type MoveOutcome, type UndoOutcome } from "./inventory-moves";
+export type { MoveOutcome, UndoOutcome } from "./inventory-moves";
 export { type HoldOutcome, LEVEL_REPORT_BACKOFF, LEVEL_REPORT_DELAY_MS, type LevelReport } from "./inventory-state";
 
 /** State access for one SKU (hold moves in inventory-moves.ts, state and ledger in inventory-state.ts). */
@@ -59,7 +59,8 @@ export class InventoryStore extends InventoryMoves {
   adjust(delta: number, reason: string, operationId: string, now: number): Ok<StockLevels & { duplicate: boolean }> | InventoryRefusal {
     this.expireDue(now);
     if (this.item === null) return { ok: false, reason: "unknown_sku" };
-    if (this.sql.exec("SELECT 1 FROM ledger WHERE operation_id = ?", operationId).toArray().length > 0) return { ok: true, duplicate: true, ...this.currentLevels() };
+    if (this.sql.exec("SELECT 1 FROM ledger WHERE operation_id = ?", operationId).toArray().length > 0)
+      return { ok: true, duplicate: true, ...this.currentLevels() };
     const stock = this.stock ?? { on_hand: 0, reserved: 0, sold: 0 };
     const plan = planOnHand(stock, stock.on_hand + delta);
     if (!plan.ok) return plan;
@@ -72,12 +73,25 @@ export class InventoryStore extends InventoryMoves {
    * `ttlMs` from `now`. All or nothing: a refusal changes nothing. A retried call with the same
    * quantity changes no stock (it only refreshes the expiry).
    */
-  hold(holdId: string, ownerId: string, quantity: number, ttlMs: number, now: number, limits: HoldLimits = {}): HoldOutcome | InventoryRefusal {
+  hold(
+    holdId: string,
+    ownerId: string,
+    quantity: number,
+    ttlMs: number,
+    now: number,
+    limits: HoldLimits = {},
+  ): HoldOutcome | InventoryRefusal {
     this.expireDue(now);
     const existing = this.holds.get(holdId) ?? null;
     const client = limits.client ?? existing?.client ?? null;
     // A live hold was never sold (commit removes it), so only a new id needs the committed check.
-    const state = { stock: this.stock ?? { on_hand: 0, reserved: 0 }, item: this.item, existing, committed: existing === null && this.isCommitted(holdId), clientHeld: this.heldBy(client, holdId) };
+    const state = {
+      stock: this.stock ?? { on_hand: 0, reserved: 0 },
+      item: this.item,
+      existing,
+      committed: existing === null && this.isCommitted(holdId),
+      clientHeld: this.heldBy(client, holdId),
+    };
     const decision = decideHold(state, ownerId, quantity, limits);
     if (!decision.ok) return decision;
     if (quantity === 0) {
@@ -89,8 +103,25 @@ export class InventoryStore extends InventoryMoves {
     const expiresAt = holdExpiry(now, ttlMs, heldSince, limits.maxHoldSeconds);
     const hold: HoldRow = { hold_id: holdId, owner_id: ownerId, quantity, expires_at: expiresAt, held_since: heldSince, client };
     this.commitChange({ ...stock, reserved: stock.reserved + decision.delta }, now, "hold", { holdId }, () => {
-      if (existing) this.sql.exec("UPDATE holds SET quantity = ?, expires_at = ?, held_since = ?, client = ? WHERE hold_id = ?", quantity, expiresAt, heldSince, client, holdId);
-      else this.sql.exec("INSERT INTO holds (hold_id, owner_id, quantity, expires_at, held_since, client) VALUES (?, ?, ?, ?, ?, ?)", holdId, ownerId, quantity, expiresAt, heldSince, client);
+      if (existing)
+        this.sql.exec(
+          "UPDATE holds SET quantity = ?, expires_at = ?, held_since = ?, client = ? WHERE hold_id = ?",
+          quantity,
+          expiresAt,
+          heldSince,
+          client,
+          holdId,
+        );
+      else
+        this.sql.exec(
+          "INSERT INTO holds (hold_id, owner_id, quantity, expires_at, held_since, client) VALUES (?, ?, ?, ?, ?, ?)",
+          holdId,
+          ownerId,
+          quantity,
+          expiresAt,
+          heldSince,
+          client,
+        );
     });
     this.setHold(hold, existing);
     return { ok: true, quantity, expires_at: iso(expiresAt), item: this.item, capped: expiresAt < now + ttlMs, ...this.currentLevels() };
@@ -112,7 +143,12 @@ export class InventoryStore extends InventoryMoves {
   }
 
   /** Moves a live hold's expiry to `now + ttlMs`, never past its lifetime cap when one is given. */
-  extend(holdId: string, ttlMs: number, now: number, maxHoldSeconds?: number): Ok<{ expires_at: string; quantity: number }> | InventoryRefusal {
+  extend(
+    holdId: string,
+    ttlMs: number,
+    now: number,
+    maxHoldSeconds?: number,
+  ): Ok<{ expires_at: string; quantity: number }> | InventoryRefusal {
     this.expireDue(now);
     const existing = this.holds.get(holdId);
     if (!existing) return { ok: false, reason: this.isCommitted(holdId) ? "hold_committed" : "hold_not_found" };
@@ -132,14 +168,28 @@ export class InventoryStore extends InventoryMoves {
     this.expireDue(now);
     const existing = this.holds.get(holdId);
     if (!existing) {
-      const done = this.ready ? this.sql.exec<{ quantity: number }>("SELECT quantity FROM committed_holds WHERE hold_id = ?", holdId).toArray()[0] : undefined;
-      return done ? { ok: true, quantity: done.quantity, duplicate: true, ...this.currentLevels() } : { ok: false, reason: "hold_not_found" };
+      const done = this.ready
+        ? this.sql.exec<{ quantity: number }>("SELECT quantity FROM committed_holds WHERE hold_id = ?", holdId).toArray()[0]
+        : undefined;
+      return done
+        ? { ok: true, quantity: done.quantity, duplicate: true, ...this.currentLevels() }
+        : { ok: false, reason: "hold_not_found" };
     }
     const stock = this.stock!;
-    const sold = { on_hand: stock.on_hand - existing.quantity, reserved: stock.reserved - existing.quantity, sold: stock.sold + existing.quantity };
+    const sold = {
+      on_hand: stock.on_hand - existing.quantity,
+      reserved: stock.reserved - existing.quantity,
+      sold: stock.sold + existing.quantity,
+    };
     this.commitChange(sold, now, "commit", { holdId }, () => {
       this.sql.exec("DELETE FROM holds WHERE hold_id = ?", holdId);
-      this.sql.exec("INSERT INTO committed_holds (hold_id, owner_id, quantity, committed_at) VALUES (?, ?, ?, ?)", holdId, existing.owner_id, existing.quantity, now);
+      this.sql.exec(
+        "INSERT INTO committed_holds (hold_id, owner_id, quantity, committed_at) VALUES (?, ?, ?, ?)",
+        holdId,
+        existing.owner_id,
+        existing.quantity,
+        now,
+      );
     });
     this.holds.delete(holdId);
     if (existing.expires_at === this.earliest) this.earliest = this.earliestExpiry();
@@ -164,9 +214,13 @@ export class InventoryStore extends InventoryMoves {
    * saved on_hand, and its ledger continues after the saved position, so its next level reports
    * are newer than what Postgres has. Units sold before are kept for reporting (`sold_base`).
    */
-  restore(point: { pricing: SkuPricing; on_hand: number; sold: number; ledger_seq: number }, now: number): { outcome: "restored" } | { outcome: "skipped"; reason: string } {
+  restore(
+    point: { pricing: SkuPricing; on_hand: number; sold: number; ledger_seq: number },
+    now: number,
+  ): { outcome: "restored" } | { outcome: "skipped"; reason: string } {
     this.expireDue(now);
-    if (this.stock !== null && this.lastSeq >= point.ledger_seq) return { outcome: "skipped", reason: "live: its ledger is at or past the saved position" };
+    if (this.stock !== null && this.lastSeq >= point.ledger_seq)
+      return { outcome: "skipped", reason: "live: its ledger is at or past the saved position" };
     const stock = this.stock ?? { on_hand: 0, reserved: 0, sold: 0 };
     if (planOnHand(stock, point.on_hand).ok === false) return { outcome: "skipped", reason: "it reserves more than the saved on_hand" };
     this.define(point.pricing, now);

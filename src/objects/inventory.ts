@@ -56,7 +56,13 @@ export class InventoryObject extends DurableObject<Env> {
    * `unknown_sku`, `quantity_limit_exceeded`, `currency_mismatch`) changes nothing. The answer
    * carries the SKU's authoritative pricing, so a cart needs one call per line change.
    */
-  async hold(holdId: string, ownerId: string, quantity: number, ttlSeconds: number, limits: HoldLimits = {}): Promise<HoldOutcome | InventoryRefusal> {
+  async hold(
+    holdId: string,
+    ownerId: string,
+    quantity: number,
+    ttlSeconds: number,
+    limits: HoldLimits = {},
+  ): Promise<HoldOutcome | InventoryRefusal> {
     return this.#mutate((now) => this.#store.hold(holdId, ownerId, quantity, Math.round(ttlSeconds * 1000), now, limits));
   }
 
@@ -115,7 +121,11 @@ export class InventoryObject extends DurableObject<Env> {
   }
 
   /** Moves a live hold's expiry to `ttlSeconds` from now (never past `maxHoldSeconds` from its first reservation, when given). */
-  async extend(holdId: string, ttlSeconds: number, maxHoldSeconds?: number): Promise<Ok<{ expires_at: string; quantity: number }> | InventoryRefusal> {
+  async extend(
+    holdId: string,
+    ttlSeconds: number,
+    maxHoldSeconds?: number,
+  ): Promise<Ok<{ expires_at: string; quantity: number }> | InventoryRefusal> {
     return this.#mutate((now) => this.#store.extend(holdId, Math.round(ttlSeconds * 1000), now, maxHoldSeconds));
   }
 
@@ -136,7 +146,12 @@ export class InventoryObject extends DurableObject<Env> {
   }
 
   /** Rebuilds the SKU from levels Postgres saved, unless it is live and not behind (see InventoryStore.restore). */
-  async restore(point: { pricing: SkuPricing; on_hand: number; sold: number; ledger_seq: number }): Promise<{ outcome: "restored" } | { outcome: "skipped"; reason: string }> {
+  async restore(point: {
+    pricing: SkuPricing;
+    on_hand: number;
+    sold: number;
+    ledger_seq: number;
+  }): Promise<{ outcome: "restored" } | { outcome: "skipped"; reason: string }> {
     return this.#mutate((now) => this.#store.restore(point, now));
   }
 

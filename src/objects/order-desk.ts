@@ -11,7 +11,17 @@ import { type CartState, holdIdFor } from "../domain/cart";
 import { reprice } from "../domain/checkout";
 import { orderHoldSeconds, paymentWindowOver } from "../domain/expiry";
 import type { InventoryRefusal } from "../domain/inventory";
-import { adminOrderView, decideCancel, decidePayment, type LineSettlement, type OrderEffect, orderIdFor, orderView, type PaymentRecord, settlement } from "../domain/order";
+import {
+  adminOrderView,
+  decideCancel,
+  decidePayment,
+  type LineSettlement,
+  type OrderEffect,
+  orderIdFor,
+  orderView,
+  type PaymentRecord,
+  settlement,
+} from "../domain/order";
 import { errorFields, log } from "../platform/log";
 import { CartPromotions } from "./cart-promotions";
 import type { CartStore, StoredCart } from "./cart-store";
@@ -37,7 +47,10 @@ export type PaymentResult =
   | { ok: false; reason: "amount_mismatch"; expected: { amount: number; currency: string } }
   | { ok: false; reason: "order_not_payable"; status: string };
 
-export type CancelResult = { ok: true; order: Order } | { ok: false; reason: "not_found" } | { ok: false; reason: "invalid_transition"; status: string };
+export type CancelResult =
+  | { ok: true; order: Order }
+  | { ok: false; reason: "not_found" }
+  | { ok: false; reason: "invalid_transition"; status: string };
 
 export interface PaymentInput {
   webhookId: string;
@@ -77,7 +90,14 @@ export class OrderDesk {
    * the same key after a crash finds the checkout in progress (or the order placed) and finishes
    * it; never a second order, never a lost or doubled hold.
    */
-  async checkout(stored: StoredCart, cart: CartState, email: string, key: string, now: number, paymentTtlSeconds: number): Promise<CheckoutResult> {
+  async checkout(
+    stored: StoredCart,
+    cart: CartState,
+    email: string,
+    key: string,
+    now: number,
+    paymentTtlSeconds: number,
+  ): Promise<CheckoutResult> {
     const existing = this.orders.order();
     if (existing) {
       if (existing.checkout_key === key) return { ok: true, order: this.view()!, created: false };
@@ -101,15 +121,25 @@ export class OrderDesk {
     const pricing = await this.promotions.prepareCheckout(stored, cart, now, now + holdSeconds * 1000);
     if (!pricing.ok) {
       this.carts.markCheckoutStarted(null);
-      return pricing.reason === "price_changed" ? { ok: false, reason: "price_changed", cart: await this.show(now) } : { ok: false, reason: pricing.reason };
+      return pricing.reason === "price_changed"
+        ? { ok: false, reason: "price_changed", cart: await this.show(now) }
+        : { ok: false, reason: pricing.reason };
     }
     // Secure the stock for the payment window before anything is promised.
-    const held = await Promise.all(lines.map((line) => inventoryStub(this.env, line.sku).hold(holdIdFor(cart.cart_id, line.sku), cart.cart_id, line.quantity, holdSeconds)));
+    const held = await Promise.all(
+      lines.map((line) =>
+        inventoryStub(this.env, line.sku).hold(holdIdFor(cart.cart_id, line.sku), cart.cart_id, line.quantity, holdSeconds),
+      ),
+    );
     const refused = held.findIndex((r) => !r.ok);
     if (refused >= 0) {
       // A hold lapsed and its stock went elsewhere: give the others back the cart's own expiry.
       const ttl = Math.max(1, (cart.expires_at - Date.now()) / 1000);
-      await Promise.all(lines.map((line, i) => (held[i]!.ok ? inventoryStub(this.env, line.sku).extend(holdIdFor(cart.cart_id, line.sku), ttl) : undefined)));
+      await Promise.all(
+        lines.map((line, i) =>
+          held[i]!.ok ? inventoryStub(this.env, line.sku).extend(holdIdFor(cart.cart_id, line.sku), ttl) : undefined,
+        ),
+      );
       await this.promotions.restore(cart, pricing.redemptions);
       this.carts.markCheckoutStarted(null);
       return { ...(held[refused] as InventoryRefusal), sku: lines[refused]!.sku };
@@ -212,7 +242,9 @@ export class OrderDesk {
       const settled = this.orders.order()!.status;
       this.#record(input, { outcome: settled === "paid_unfulfillable" ? "paid_unfulfillable" : "paid", refundDue: false }, now);
       await this.drainOutbox(now);
-      await this.settleRedemptions().catch((error: unknown) => log("warn", "settling redemptions failed; the alarm retries", { order_id: order.order_id, ...errorFields(error) }));
+      await this.settleRedemptions().catch((error: unknown) =>
+        log("warn", "settling redemptions failed; the alarm retries", { order_id: order.order_id, ...errorFields(error) }),
+      );
     }
     if (decision.ok) return { ok: true, outcome: decision.answer };
     if (decision.reason === "amount_mismatch") return { ok: false, reason: "amount_mismatch", expected: decision.expected };
@@ -221,7 +253,18 @@ export class OrderDesk {
 
   #record(input: PaymentInput, record: PaymentRecord, now: number): void {
     const orderId = this.orders.order()!.order_id;
-    this.orders.recordEvent({ webhookId: input.webhookId, type: input.type, paymentId: input.paymentId, amount: input.amount, currency: input.currency, ...record }, orderId, now);
+    this.orders.recordEvent(
+      {
+        webhookId: input.webhookId,
+        type: input.type,
+        paymentId: input.paymentId,
+        amount: input.amount,
+        currency: input.currency,
+        ...record,
+      },
+      orderId,
+      now,
+    );
   }
 
   /** Carries out a decision's effects in order. */
@@ -259,12 +302,19 @@ export class OrderDesk {
     const order = this.orders.order()!;
     const lines = this.orders.lines();
     const stub = (sku: string) => inventoryStub(this.env, sku);
-    const held = await Promise.all(lines.map((line) => stub(line.sku).hold(holdIdFor(order.cart_id, line.sku), order.cart_id, line.quantity, SETTLE_HOLD_SECONDS)));
+    const held = await Promise.all(
+      lines.map((line) => stub(line.sku).hold(holdIdFor(order.cart_id, line.sku), order.cart_id, line.quantity, SETTLE_HOLD_SECONDS)),
+    );
     // A hold already sold to this order answers hold_committed: that line is done.
     const secured = held.map((result) => result.ok || result.reason === "hold_committed");
     if (!secured.every(Boolean)) {
       lines.forEach((line, i) => {
-        if (!secured[i]) log("error", "stock for a paid order is gone; the order is unfulfillable", { order_id: order.order_id, sku: line.sku, reason: (held[i] as InventoryRefusal).reason });
+        if (!secured[i])
+          log("error", "stock for a paid order is gone; the order is unfulfillable", {
+            order_id: order.order_id,
+            sku: line.sku,
+            reason: (held[i] as InventoryRefusal).reason,
+          });
       });
       await Promise.all(lines.map((line, i) => (held[i]!.ok ? stub(line.sku).release(holdIdFor(order.cart_id, line.sku)) : undefined)));
       return lines.map((_, i) => (held[i]!.ok === false && (held[i] as InventoryRefusal).reason === "hold_committed" ? "sold" : "lost"));
@@ -305,7 +355,8 @@ export class OrderDesk {
     const times: number[] = [];
     if (order?.status === "pending_payment") times.push(order.payment_id !== null ? now + 5000 : order.payment_expires_at);
     if ((order?.status === "cancelled" || order?.status === "expired") && order.holds_released === 0) times.push(now + 5000);
-    if (order && order.status !== "pending_payment" && order.redemptions_settled === 0 && (order.pricing?.redemptions.length ?? 0) > 0) times.push(now + 5000);
+    if (order && order.status !== "pending_payment" && order.redemptions_settled === 0 && (order.pricing?.redemptions.length ?? 0) > 0)
+      times.push(now + 5000);
     const outbox = this.orders.nextOutboxAttempt();
     if (outbox !== null) times.push(outbox);
     if (this.carts.checkoutInProgress() !== null) times.push(this.carts.cart()!.expires_at);

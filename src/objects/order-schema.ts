@@ -9,11 +9,11 @@ import type { StoreSchema } from "./sql-migrations";
 export const ORDER_SCHEMA: StoreSchema = {
   store: "order",
   migrations: [
-  {
-    version: 1,
-    legacyVersion: 2,
-    description: "order, order lines, payment events, archival outbox",
-    sql: `
+    {
+      version: 1,
+      legacyVersion: 2,
+      description: "order, order lines, payment events, archival outbox",
+      sql: `
       CREATE TABLE orders (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         order_id TEXT NOT NULL,
@@ -56,11 +56,11 @@ export const ORDER_SCHEMA: StoreSchema = {
         last_error TEXT
       );
     `,
-  },
-  {
-    version: 2,
-    description: "paid_unfulfillable orders; outbox messages of several kinds, each confirmed by its receiver",
-    sql: `
+    },
+    {
+      version: 2,
+      description: "paid_unfulfillable orders; outbox messages of several kinds, each confirmed by its receiver",
+      sql: `
       CREATE TABLE orders_v2 (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         order_id TEXT NOT NULL,
@@ -84,21 +84,21 @@ export const ORDER_SCHEMA: StoreSchema = {
       ALTER TABLE outbox ADD COLUMN key TEXT NOT NULL DEFAULT 'archive';
       ALTER TABLE outbox ADD COLUMN confirmed_at INTEGER;
     `,
-  },
-  {
-    version: 3,
-    description: "discounts and tax: the order's pricing, each line's share, and whether its promotion redemptions were settled",
-    sql: `
+    },
+    {
+      version: 3,
+      description: "discounts and tax: the order's pricing, each line's share, and whether its promotion redemptions were settled",
+      sql: `
       ALTER TABLE orders ADD COLUMN pricing TEXT;
       ALTER TABLE orders ADD COLUMN redemptions_settled INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE order_lines ADD COLUMN discount_amount INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE order_lines ADD COLUMN tax_amount INTEGER NOT NULL DEFAULT 0;
     `,
-  },
-  {
-    version: 4,
-    description: "outbox messages of kind event: the order's webhook events (paid, cancelled, expired, refund due)",
-    sql: `
+    },
+    {
+      version: 4,
+      description: "outbox messages of kind event: the order's webhook events (paid, cancelled, expired, refund due)",
+      sql: `
       CREATE TABLE outbox_v4 (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         body TEXT NOT NULL,
@@ -116,6 +116,6 @@ export const ORDER_SCHEMA: StoreSchema = {
       DROP TABLE outbox;
       ALTER TABLE outbox_v4 RENAME TO outbox;
     `,
-  },
+    },
   ],
 };

@@ -16,7 +16,15 @@
  * how long the receiver may be away.
  */
 import type { OrderStatus, WebhookEventPayload, WebhookEventV1 } from "../contracts";
-import { archivalMessage, type OrderLineState, type OrderPricing, type OrderState, type PaymentRecord, type RecordedPayment, refundDueMessage } from "../domain/order";
+import {
+  archivalMessage,
+  type OrderLineState,
+  type OrderPricing,
+  type OrderState,
+  type PaymentRecord,
+  type RecordedPayment,
+  refundDueMessage,
+} from "../domain/order";
 import { orderClosedEvent, orderPaidEvent, refundDueEvent } from "../domain/webhooks";
 import { backoffMs } from "../platform/backoff";
 import { toHex } from "../platform/crypto";
@@ -181,11 +189,26 @@ export class OrderStore {
   }
 
   #registryEntry(order: OrderState, archivedAt: number | null): RegistryEntry {
-    return { order_id: order.order_id, cart_id: order.cart_id, status: order.status, paid_at: order.paid_at!, total_amount: order.total_amount, currency: order.currency, archived_at: archivedAt };
+    return {
+      order_id: order.order_id,
+      cart_id: order.cart_id,
+      status: order.status,
+      paid_at: order.paid_at!,
+      total_amount: order.total_amount,
+      currency: order.currency,
+      archived_at: archivedAt,
+    };
   }
 
   #enqueue(kind: OutboxKind, key: string, body: unknown, now: number): void {
-    this.sql.exec("INSERT INTO outbox (kind, key, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)", kind, key, JSON.stringify(body), now, now);
+    this.sql.exec(
+      "INSERT INTO outbox (kind, key, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+      kind,
+      key,
+      JSON.stringify(body),
+      now,
+      now,
+    );
   }
 
   /** A payment event seen before, by webhook id. */
@@ -197,9 +220,16 @@ export class OrderStore {
   events(): PaymentEventRecord[] {
     if (!this.#schema.ready) return [];
     return this.sql
-      .exec<{ webhook_id: string; type: string; payment_id: string | null; amount: number | null; currency: string | null; outcome: PaymentRecord["outcome"]; refund_due: number; received_at: number }>(
-        "SELECT * FROM payment_events ORDER BY received_at, webhook_id",
-      )
+      .exec<{
+        webhook_id: string;
+        type: string;
+        payment_id: string | null;
+        amount: number | null;
+        currency: string | null;
+        outcome: PaymentRecord["outcome"];
+        refund_due: number;
+        received_at: number;
+      }>("SELECT * FROM payment_events ORDER BY received_at, webhook_id")
       .toArray()
       .map((row) => ({
         webhookId: row.webhook_id,
@@ -244,7 +274,10 @@ export class OrderStore {
   dueMessages(now: number): OutboxMessage[] {
     if (!this.#schema.ready) return [];
     return this.sql
-      .exec<OutboxMessage & Record<string, SqlStorageValue>>("SELECT seq, kind, key, body, attempts FROM outbox WHERE confirmed_at IS NULL AND next_attempt_at <= ? ORDER BY seq", now)
+      .exec<OutboxMessage & Record<string, SqlStorageValue>>(
+        "SELECT seq, kind, key, body, attempts FROM outbox WHERE confirmed_at IS NULL AND next_attempt_at <= ? ORDER BY seq",
+        now,
+      )
       .toArray();
   }
 
@@ -284,7 +317,8 @@ export class OrderStore {
     return this.storage.transactionSync(() => {
       const changed = this.sql.exec("UPDATE outbox SET confirmed_at = ? WHERE key = ? AND confirmed_at IS NULL", now, key).rowsWritten > 0;
       const order = this.order();
-      if (changed && key === "archive" && order !== null && order.paid_at !== null) this.#enqueue("registry", `registry:archived:${now}`, this.#registryEntry(order, now), now);
+      if (changed && key === "archive" && order !== null && order.paid_at !== null)
+        this.#enqueue("registry", `registry:archived:${now}`, this.#registryEntry(order, now), now);
       return changed;
     });
   }

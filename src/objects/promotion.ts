@@ -85,7 +85,11 @@ export class PromotionObject extends DurableObject<Env> {
     const decision = decideRedemption(this.#definition, state, now);
     if (!decision.ok) return { ok: false, reason: decision.reason, promotion: this.#definition };
     if (!state.isCommitted) {
-      this.#sql.exec("INSERT INTO holds (hold_id, expires_at) VALUES (?, ?) ON CONFLICT (hold_id) DO UPDATE SET expires_at = excluded.expires_at", holdId, expiresAt);
+      this.#sql.exec(
+        "INSERT INTO holds (hold_id, expires_at) VALUES (?, ?) ON CONFLICT (hold_id) DO UPDATE SET expires_at = excluded.expires_at",
+        holdId,
+        expiresAt,
+      );
       await this.#alarm.want(expiresAt);
     }
     return { ok: true, promotion: this.#definition! };

@@ -78,8 +78,12 @@ export class LazySchema {
 /** Applies every migration of each store newer than the one it has, in order. Returns the versions. */
 export function runSqlMigrations(storage: DurableObjectStorage, schemas: readonly StoreSchema[]): Record<string, number> {
   const sql = storage.sql;
-  const legacy = tableExists(sql, "_migrations") ? (sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _migrations").one().v ?? 0) : 0;
-  sql.exec("CREATE TABLE IF NOT EXISTS _schema (store TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY (store, version))");
+  const legacy = tableExists(sql, "_migrations")
+    ? (sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _migrations").one().v ?? 0)
+    : 0;
+  sql.exec(
+    "CREATE TABLE IF NOT EXISTS _schema (store TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY (store, version))",
+  );
   const versions: Record<string, number> = {};
   for (const { store, migrations } of schemas) {
     let version = sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _schema WHERE store = ?", store).one().v ?? 0;
@@ -89,7 +93,13 @@ export function runSqlMigrations(storage: DurableObjectStorage, schemas: readonl
       const adopted = migration.legacyVersion !== undefined && migration.legacyVersion <= legacy;
       storage.transactionSync(() => {
         if (!adopted) sql.exec(migration.sql);
-        sql.exec("INSERT INTO _schema (store, version, description, applied_at) VALUES (?, ?, ?, ?)", store, migration.version, migration.description, Date.now());
+        sql.exec(
+          "INSERT INTO _schema (store, version, description, applied_at) VALUES (?, ?, ?, ?)",
+          store,
+          migration.version,
+          migration.description,
+          Date.now(),
+        );
       });
       version = migration.version;
     }

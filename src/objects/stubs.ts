@@ -16,10 +16,16 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  * Refuses anything else, so a raw token can never become part of an object name by mistake.
  */
 export function idempotencyStub(env: Env, scopeHash: string, keyHash: string, region: "eu" | null = null) {
-  if (!SHA256_HEX.test(scopeHash) || !SHA256_HEX.test(keyHash)) throw new Error("idempotency object names are built from SHA-256 hex digests only");
+  if (!SHA256_HEX.test(scopeHash) || !SHA256_HEX.test(keyHash))
+    throw new Error("idempotency object names are built from SHA-256 hex digests only");
   const name = `${scopeHash}:${keyHash}`;
   // An EU cart's records (a stored answer may hold its token or the shopper's email) stay in the EU.
-  return region === "eu" ? inJurisdiction(() => env.IDEMPOTENCY.jurisdiction("eu").getByName(name), () => env.IDEMPOTENCY.getByName(name)) : env.IDEMPOTENCY.getByName(name);
+  return region === "eu"
+    ? inJurisdiction(
+        () => env.IDEMPOTENCY.jurisdiction("eu").getByName(name),
+        () => env.IDEMPOTENCY.getByName(name),
+      )
+    : env.IDEMPOTENCY.getByName(name);
 }
 
 /**

@@ -37,7 +37,9 @@ export const listAdminProducts = defineRoute({
   },
   async handler({ env, query }) {
     const after = query.cursor === undefined ? undefined : decodeCursor(Cursor, query.cursor).a;
-    const rows = await withDb(env, (db) => listAllProducts(db, { limit: query.limit + 1, status: query.status, ...(after !== undefined ? { after } : {}) }));
+    const rows = await withDb(env, (db) =>
+      listAllProducts(db, { limit: query.limit + 1, status: query.status, ...(after !== undefined ? { after } : {}) }),
+    );
     const data = rows.slice(0, query.limit);
     const last = data[data.length - 1];
     const next = rows.length > query.limit && last ? encodeCursor({ a: last.id }) : null;

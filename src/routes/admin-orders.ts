@@ -3,7 +3,16 @@
  * the archival queue within seconds of the payment).
  */
 import { z } from "zod";
-import { AdminOrderListQuery, Day, MAX_REPORT_DAYS, OrderId, OrderPage, UNARCHIVED_DEFAULT_DAYS, UnarchivedOrderPage, UnarchivedOrdersQuery } from "../contracts";
+import {
+  AdminOrderListQuery,
+  Day,
+  MAX_REPORT_DAYS,
+  OrderId,
+  OrderPage,
+  UNARCHIVED_DEFAULT_DAYS,
+  UnarchivedOrderPage,
+  UnarchivedOrdersQuery,
+} from "../contracts";
 import { withDb } from "../db/client";
 import { listArchivedOrders } from "../db/orders";
 import { decodeCursor, encodeCursor } from "../http/cursor";
@@ -22,7 +31,9 @@ const ListQuery = AdminOrderListQuery.extend({
 /** `from`/`to` as a half-open instant range [createdFrom, createdBefore); `from` after `to` is a 400. */
 function createdRange(query: { from?: string | undefined; to?: string | undefined }): { createdFrom?: Date; createdBefore?: Date } {
   if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
-    throw new ApiError(400, "invalid_request", "The request query is invalid.", { errors: [{ path: "query.from", message: "must not be after to" }] });
+    throw new ApiError(400, "invalid_request", "The request query is invalid.", {
+      errors: [{ path: "query.from", message: "must not be after to" }],
+    });
   }
   return {
     ...(query.from !== undefined ? { createdFrom: new Date(`${query.from}T00:00:00Z`) } : {}),
@@ -51,7 +62,8 @@ export const listAdminOrders = defineRoute({
   path: "/v1/admin/orders",
   operationId: "listOrders",
   database: true,
-  summary: "Archived orders from Postgres, newest first (created_at, then id), cursor-paginated, optionally by status and by UTC days of created_at (from..to inclusive)",
+  summary:
+    "Archived orders from Postgres, newest first (created_at, then id), cursor-paginated, optionally by status and by UTC days of created_at (from..to inclusive)",
   tag: "admin",
   auth: "admin",
   query: ListQuery,
@@ -95,7 +107,12 @@ export const listUnarchivedOrders = defineRoute({
     // One registry object per day: a bounded walk (a request may reach only so many objects).
     if (first < today - MAX_REPORT_DAYS * DAY_MS) {
       throw new ApiError(400, "invalid_request", "The request query is invalid.", {
-        errors: [{ path: query.cursor === undefined ? "query.from" : "query.cursor", message: `must be at most ${MAX_REPORT_DAYS} days before today` }],
+        errors: [
+          {
+            path: query.cursor === undefined ? "query.from" : "query.cursor",
+            message: `must be at most ${MAX_REPORT_DAYS} days before today`,
+          },
+        ],
       });
     }
     const data: Array<z.infer<typeof UnarchivedOrderPage>["data"][number]> = [];
@@ -103,7 +120,13 @@ export const listUnarchivedOrders = defineRoute({
       const name = new Date(day).toISOString().slice(0, 10);
       const after = cursor && cursor.d === name ? { paid_at: cursor.p, order_id: cursor.i } : null;
       for (const entry of await paidOrdersStub(env, name).unarchived(query.limit + 1 - data.length, after)) {
-        data.push({ id: entry.order_id, cart_id: entry.cart_id, status: entry.status, paid_at: new Date(entry.paid_at).toISOString(), total: { amount: entry.total_amount, currency: entry.currency } });
+        data.push({
+          id: entry.order_id,
+          cart_id: entry.cart_id,
+          status: entry.status,
+          paid_at: new Date(entry.paid_at).toISOString(),
+          total: { amount: entry.total_amount, currency: entry.currency },
+        });
         if (data.length > query.limit) break;
       }
     }

@@ -2,10 +2,10 @@
  * Back-office catalog writes. Postgres is the system of record; the SKU objects have the new
  * prices before the call returns, the KV cache follows.
  */
-import { ProductInput, Product, ProductParams } from "../contracts";
-import { retireProduct, saveProduct } from "../sync/catalog-publish";
+import { Product, ProductInput, ProductParams } from "../contracts";
 import { ApiError, notFound } from "../http/problem";
 import { defineRoute, empty, json } from "../http/route";
+import { retireProduct, saveProduct } from "../sync/catalog-publish";
 
 export const putProduct = defineRoute({
   method: "PUT",

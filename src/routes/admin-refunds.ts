@@ -9,7 +9,11 @@ import { listRefunds } from "../db/refunds";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { defineRoute, json } from "../http/route";
 
-const Cursor = z.strictObject({ t: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/), o: OrderId, p: z.string().min(1).max(200) });
+const Cursor = z.strictObject({
+  t: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
+  o: OrderId,
+  p: z.string().min(1).max(200),
+});
 
 export const listRefundsDue = defineRoute({
   method: "GET",
@@ -31,7 +35,10 @@ export const listRefundsDue = defineRoute({
     const rows = await withDb(env, (db) => listRefunds(db, { limit: query.limit + 1, after }));
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
-    const next = rows.length > query.limit && last ? encodeCursor({ t: last.position.recorded_at, o: last.position.order_id, p: last.position.payment_id }) : null;
+    const next =
+      rows.length > query.limit && last
+        ? encodeCursor({ t: last.position.recorded_at, o: last.position.order_id, p: last.position.payment_id })
+        : null;
     return json({ data: page.map((row) => row.refund), next_cursor: next }, 200, { "cache-control": "no-store" });
   },
 });

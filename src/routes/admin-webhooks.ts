@@ -50,7 +50,10 @@ function newSecret(): string {
 const endpointErrors = {
   400: { description: "Invalid body, or an Idempotency-Key header" },
   401: { description: "Missing or wrong admin token" },
-  422: { description: "url_not_allowed: not https, or a private, loopback, link-local or reserved host", problems: ["url_not_allowed" as const] },
+  422: {
+    description: "url_not_allowed: not https, or a private, loopback, link-local or reserved host",
+    problems: ["url_not_allowed" as const],
+  },
 };
 
 export const createWebhookEndpoint = defineRoute({

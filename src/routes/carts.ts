@@ -4,12 +4,23 @@
  */
 import { z } from "zod";
 import { settings } from "../config";
-import { Cart, CartItemParams, CartParams, CreateCartBody, CreatedCart, MergeBody, MergedCart, PromotionCodeParams, SetItemBody, ShipToBody } from "../contracts";
-import { cartIdOfToken, mintCartToken } from "../domain/cart-access";
+import {
+  Cart,
+  CartItemParams,
+  CartParams,
+  CreateCartBody,
+  CreatedCart,
+  MergeBody,
+  MergedCart,
+  PromotionCodeParams,
+  SetItemBody,
+  ShipToBody,
+} from "../contracts";
 import { type CartResult, etagOf, unwrittenCart } from "../domain/cart";
+import { cartIdOfToken, mintCartToken } from "../domain/cart-access";
 import { cartView, emptyPricing } from "../domain/cart-pricing";
-import { cartProblem, codeProblem } from "../http/outcomes";
 import { cartAccessOf } from "../http/cart-auth";
+import { cartProblem, codeProblem } from "../http/outcomes";
 import { ApiError, notFound } from "../http/problem";
 import { clientIp, enforceRateLimit } from "../http/rate-limit";
 import { defineRoute, json } from "../http/route";
@@ -81,7 +92,9 @@ export const getCart = defineRoute({
   },
 });
 
-const IF_MATCH = { "if-match": { description: 'Only change the cart if it is still at this version, e.g. "4" (else 412)', schema: z.string().max(200) } };
+const IF_MATCH = {
+  "if-match": { description: 'Only change the cart if it is still at this version, e.g. "4" (else 412)', schema: z.string().max(200) },
+};
 
 export const putCartItem = defineRoute({
   method: "PUT",
@@ -99,18 +112,24 @@ export const putCartItem = defineRoute({
     401: { description: "No bearer token" },
     404: { description: "No such cart, or an unknown or inactive SKU" },
     409: {
-      description: "insufficient_stock (with available), cart_not_open, currency_mismatch, client_hold_limit (one shopper's units of this SKU across its carts) or hold_conflict",
+      description:
+        "insufficient_stock (with available), cart_not_open, currency_mismatch, client_hold_limit (one shopper's units of this SKU across its carts) or hold_conflict",
       problems: ["insufficient_stock", "cart_not_open", "currency_mismatch", "client_hold_limit", "hold_conflict"],
     },
     412: { description: "version_mismatch: If-Match is stale" },
-    422: { description: "quantity_limit_exceeded, or amount_too_large (the line total would not be exact)", problems: ["quantity_limit_exceeded", "amount_too_large"] },
+    422: {
+      description: "quantity_limit_exceeded, or amount_too_large (the line total would not be exact)",
+      problems: ["quantity_limit_exceeded", "amount_too_large"],
+    },
     429: { description: "Too many cart changes from this client" },
   },
   cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
   async handler({ env, request, params, body, access }) {
     await enforceRateLimit(env, request, "cart_write");
     const stub = stubFor(env, params.cart_id);
-    return cartResponse(await stub.setItem(access!, params.sku, body.quantity, request.headers.get("if-match"), await clientKey(request, env)));
+    return cartResponse(
+      await stub.setItem(access!, params.sku, body.quantity, request.headers.get("if-match"), await clientKey(request, env)),
+    );
   },
 });
 
@@ -127,7 +146,10 @@ export const deleteCartItem = defineRoute({
     200: { description: "The cart after the change", schema: Cart, headers: CART_HEADERS },
     401: { description: "No bearer token" },
     404: { description: "No such cart" },
-    409: { description: "cart_not_open, or hold_conflict (the hold belongs to a finished order)", problems: ["cart_not_open", "hold_conflict"] },
+    409: {
+      description: "cart_not_open, or hold_conflict (the hold belongs to a finished order)",
+      problems: ["cart_not_open", "hold_conflict"],
+    },
     412: { description: "version_mismatch" },
     429: { description: "Too many cart changes from this client" },
   },
@@ -151,9 +173,13 @@ export const putCartPromotion = defineRoute({
   responses: {
     200: { description: "The cart with the code applied", schema: Cart, headers: CART_HEADERS },
     401: { description: "No bearer token" },
-    404: { description: "No such cart, or promotion_not_found: no promotion has this code", problems: ["not_found", "promotion_not_found"] },
+    404: {
+      description: "No such cart, or promotion_not_found: no promotion has this code",
+      problems: ["not_found", "promotion_not_found"],
+    },
     409: {
-      description: "promotion_not_applicable (with reason: not_active, does_not_match_cart, usage_limit_reached or not_combinable), or cart_not_open",
+      description:
+        "promotion_not_applicable (with reason: not_active, does_not_match_cart, usage_limit_reached or not_combinable), or cart_not_open",
       problems: ["promotion_not_applicable", "cart_not_open"],
     },
     412: { description: "version_mismatch: If-Match is stale" },
@@ -230,12 +256,17 @@ export const mergeCarts = defineRoute({
   params: CartParams,
   body: MergeBody,
   responses: {
-    200: { description: "This cart after the merge, with merge_report: what became of each SKU of the source", schema: MergedCart, headers: CART_HEADERS },
+    200: {
+      description: "This cart after the merge, with merge_report: what became of each SKU of the source",
+      schema: MergedCart,
+      headers: CART_HEADERS,
+    },
     400: { description: "Invalid body, or a source token that names no cart without source_cart_id" },
     401: { description: "No bearer token" },
     404: { description: "No such cart, or the source token is not the source cart's" },
     409: {
-      description: "carts_incompatible (another currency or region, or the same cart), cart_not_open (either cart is checked out, merged or expired), or hold_conflict",
+      description:
+        "carts_incompatible (another currency or region, or the same cart), cart_not_open (either cart is checked out, merged or expired), or hold_conflict",
       problems: ["carts_incompatible", "cart_not_open", "hold_conflict"],
     },
   },
@@ -243,17 +274,30 @@ export const mergeCarts = defineRoute({
   async handler({ env, request, params, body, access }) {
     await enforceRateLimit(env, request, "cart_write");
     const sourceId = cartIdOfToken(body.source_token) ?? body.source_cart_id;
-    if (sourceId === undefined) throw new ApiError(400, "invalid_request", "This source token does not name its cart: send source_cart_id too.", { errors: [{ path: "source_cart_id", message: "required for this token" }] });
+    if (sourceId === undefined)
+      throw new ApiError(400, "invalid_request", "This source token does not name its cart: send source_cart_id too.", {
+        errors: [{ path: "source_cart_id", message: "required for this token" }],
+      });
     const sourceAccess = await cartAccessOf(env, sourceId, body.source_token);
     const source = stubFor(env, sourceId);
     if (sourceAccess.kind === "legacy" && !(await source.isLegacyHolder(sourceAccess.credential))) throw notFound("cart");
     const result = await stubFor(env, params.cart_id).merge(access!, sourceId, sourceAccess, body.mode);
-    if (result.ok) return json({ ...result.cart, merge_report: result.report }, 200, { etag: etagOf(result.cart.version), "cache-control": "no-store" });
+    if (result.ok)
+      return json({ ...result.cart, merge_report: result.report }, 200, { etag: etagOf(result.cart.version), "cache-control": "no-store" });
     switch (result.reason) {
       case "carts_incompatible":
-        throw new ApiError(409, "carts_incompatible", result.field === "same_cart" ? "A cart cannot be merged into itself." : `The carts differ in ${result.field}; they cannot be merged.`, { field: result.field });
+        throw new ApiError(
+          409,
+          "carts_incompatible",
+          result.field === "same_cart"
+            ? "A cart cannot be merged into itself."
+            : `The carts differ in ${result.field}; they cannot be merged.`,
+          { field: result.field },
+        );
       case "hold_conflict":
-        throw new ApiError(409, "hold_conflict", `The hold on ${result.sku} belongs to a finished order; nothing was merged.`, { sku: result.sku });
+        throw new ApiError(409, "hold_conflict", `The hold on ${result.sku} belongs to a finished order; nothing was merged.`, {
+          sku: result.sku,
+        });
       default:
         throw cartProblem(result);
     }

@@ -3,6 +3,7 @@
  */
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import journal from "../../migrations/meta/_journal.json";
 import { HealthQuery, HealthResponse } from "../contracts";
 import { withDb } from "../db/client";
 import { isAdmin } from "../http/auth";
@@ -12,10 +13,11 @@ import { enforceRateLimit } from "../http/rate-limit";
 import { defineRoute, json, type RouteSpec } from "../http/route";
 import { errorFields, log } from "../platform/log";
 import { SharedResult } from "../platform/shared-result";
-import journal from "../../migrations/meta/_journal.json";
 
 /** The outcome of one database check (failures are outcomes too, so they can be shared). */
-type DatabaseCheck = { ok: true; latency_ms: number; checked_at: string; migrations: number } | { ok: false; checked_at: string; reason: "unreachable" | "not_migrated" };
+type DatabaseCheck =
+  | { ok: true; latency_ms: number; checked_at: string; migrations: number }
+  | { ok: false; checked_at: string; reason: "unreachable" | "not_migrated" };
 
 /** The schema migrations this build ships (migrations/): the database is ready once it has applied them all. */
 const MIGRATIONS_SHIPPED = journal.entries.length;
@@ -32,7 +34,9 @@ async function checkDatabase(env: Env, requestId: string): Promise<DatabaseCheck
   let applied: number;
   try {
     // The migrator's own ledger (drizzle.__drizzle_migrations): reachable, and how far migrated.
-    const rows = await withDb(env, (db) => db.execute<{ applied: number }>(sql`select count(*)::int as applied from drizzle.__drizzle_migrations`));
+    const rows = await withDb(env, (db) =>
+      db.execute<{ applied: number }>(sql`select count(*)::int as applied from drizzle.__drizzle_migrations`),
+    );
     applied = Number(rows.rows[0]?.applied ?? 0);
   } catch (error) {
     log("error", "deep health check failed", { request_id: requestId, ...errorFields(error) });
@@ -66,7 +70,11 @@ export const getHealth = defineRoute({
     200: { description: "The service (and, when asked, its database) is up", schema: HealthResponse },
     400: { description: "Invalid query" },
     429: { description: "Too many anonymous deep checks from this client", headers: { "retry-after": "Seconds to wait" } },
-    503: { description: "database_unavailable: the database did not answer or is not migrated yet (for an anonymous caller: at the shared check, up to 5 s ago); with Retry-After", headers: { "retry-after": "Seconds to wait" } },
+    503: {
+      description:
+        "database_unavailable: the database did not answer or is not migrated yet (for an anonymous caller: at the shared check, up to 5 s ago); with Retry-After",
+      headers: { "retry-after": "Seconds to wait" },
+    },
   },
   async handler({ env, request, query, requestId }) {
     if (query.deep !== "1" && query.deep !== "true") return json({ status: "ok" });
@@ -77,10 +85,14 @@ export const getHealth = defineRoute({
       check = await sharedCheck.get(env.DATABASE_URL ?? "", () => checkDatabase(env, requestId));
     }
     if (!check.ok) {
-      const detail = check.reason === "not_migrated" ? "The database is not migrated yet." : "The database did not answer the health check.";
+      const detail =
+        check.reason === "not_migrated" ? "The database is not migrated yet." : "The database did not answer the health check.";
       throw new ApiError(503, "database_unavailable", detail, {}, { "retry-after": "5" });
     }
-    return json({ status: "ok", database: { status: "ok", latency_ms: check.latency_ms, checked_at: check.checked_at, migrations: check.migrations } });
+    return json({
+      status: "ok",
+      database: { status: "ok", latency_ms: check.latency_ms, checked_at: check.checked_at, migrations: check.migrations },
+    });
   },
 });
 

@@ -52,9 +52,21 @@ export const checkout = defineRoute({
     409: {
       description:
         "price_changed (a price or promotion changed: with the updated cart), cart_empty, cart_not_open, item_unavailable, insufficient_stock, currency_mismatch, hold_conflict, or ship_to_required (TAX_MODE is not none and the cart has no destination)",
-      problems: ["price_changed", "cart_empty", "cart_not_open", "item_unavailable", "insufficient_stock", "currency_mismatch", "hold_conflict", "ship_to_required"],
+      problems: [
+        "price_changed",
+        "cart_empty",
+        "cart_not_open",
+        "item_unavailable",
+        "insufficient_stock",
+        "currency_mismatch",
+        "hold_conflict",
+        "ship_to_required",
+      ],
     },
-    503: { description: "tax_unavailable: the tax service failed or took longer than 2 s; no order was created (with Retry-After)", problems: ["tax_unavailable"] },
+    503: {
+      description: "tax_unavailable: the tax service failed or took longer than 2 s; no order was created (with Retry-After)",
+      problems: ["tax_unavailable"],
+    },
   },
   cartOf: (params) => ({ cartId: params.cart_id, what: "cart" }),
   async handler({ env, params, body, access, idempotencyKey }) {
@@ -68,13 +80,26 @@ export const checkout = defineRoute({
       case "cart_not_open":
         throw new ApiError(409, "cart_not_open", `The cart is ${result.status}.`, { cart_status: result.status });
       case "price_changed":
-        throw new ApiError(409, "price_changed", "Prices changed since the items were added; review the updated cart and check out again.", { cart: result.cart });
+        throw new ApiError(
+          409,
+          "price_changed",
+          "Prices changed since the items were added; review the updated cart and check out again.",
+          { cart: result.cart },
+        );
       case "item_unavailable":
-        throw new ApiError(409, "item_unavailable", `${result.sku} can no longer be bought in this cart; remove it and check out again.`, { sku: result.sku });
+        throw new ApiError(409, "item_unavailable", `${result.sku} can no longer be bought in this cart; remove it and check out again.`, {
+          sku: result.sku,
+        });
       case "ship_to_required":
         throw new ApiError(409, "ship_to_required", "Tax needs to know where the goods go: set the cart's ship-to, then check out again.");
       case "tax_unavailable":
-        throw new ApiError(503, "tax_unavailable", "The tax service did not answer in time; no order was created. Retry shortly.", {}, { "retry-after": String(TAX_RETRY_AFTER_SECONDS) });
+        throw new ApiError(
+          503,
+          "tax_unavailable",
+          "The tax service did not answer in time; no order was created. Retry shortly.",
+          {},
+          { "retry-after": String(TAX_RETRY_AFTER_SECONDS) },
+        );
       default:
         throw lineProblem(result);
     }

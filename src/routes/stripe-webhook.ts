@@ -89,7 +89,10 @@ export const stripeWebhook = defineRoute({
     400: { description: "A verified body that is not JSON or not a valid event" },
     401: { description: "invalid_signature", problems: ["invalid_signature"] },
     404: { description: "Unknown order, or an intent without metadata.order_id" },
-    409: { description: "amount_mismatch (order untouched) or order_not_payable (recorded for refund)", problems: ["amount_mismatch", "order_not_payable"] },
+    409: {
+      description: "amount_mismatch (order untouched) or order_not_payable (recorded for refund)",
+      problems: ["amount_mismatch", "order_not_payable"],
+    },
   },
   async handler({ env, request, rawBody }) {
     const secret = env.STRIPE_WEBHOOK_SECRET;

@@ -57,7 +57,10 @@ export const paymentWebhook = defineRoute({
     400: { description: "A verified body that is not a valid payment event" },
     401: { description: "invalid_signature", problems: ["invalid_signature"] },
     404: { description: "Unknown order" },
-    409: { description: "amount_mismatch (order untouched) or order_not_payable (recorded for refund)", problems: ["amount_mismatch", "order_not_payable"] },
+    409: {
+      description: "amount_mismatch (order untouched) or order_not_payable (recorded for refund)",
+      problems: ["amount_mismatch", "order_not_payable"],
+    },
   },
   async handler({ env, request, rawBody }) {
     const secret = env.PAYMENT_WEBHOOK_SECRET;
@@ -80,9 +83,13 @@ export const paymentWebhook = defineRoute({
       case "not_found":
         throw notFound("order");
       case "amount_mismatch":
-        throw new ApiError(409, "amount_mismatch", "The amount or currency does not match the order; it is left untouched.", { expected: result.expected });
+        throw new ApiError(409, "amount_mismatch", "The amount or currency does not match the order; it is left untouched.", {
+          expected: result.expected,
+        });
       case "order_not_payable":
-        throw new ApiError(409, "order_not_payable", `The order is ${result.status}; the payment is recorded for refund.`, { order_status: result.status });
+        throw new ApiError(409, "order_not_payable", `The order is ${result.status}; the payment is recorded for refund.`, {
+          order_status: result.status,
+        });
     }
   },
 });

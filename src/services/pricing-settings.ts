@@ -25,7 +25,10 @@ const StoredPromotion = z.object({
   code: z.string().nullable(),
   starts_at: z.number().nullable(),
   ends_at: z.number().nullable(),
-  value: z.discriminatedUnion("kind", [z.object({ kind: z.literal("percent"), basis_points: z.number().int() }), z.object({ kind: z.literal("fixed"), amounts })]),
+  value: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("percent"), basis_points: z.number().int() }),
+    z.object({ kind: z.literal("fixed"), amounts }),
+  ]),
   target: z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("order") }),
     z.object({ kind: z.literal("skus"), skus: z.array(z.string()) }),

@@ -55,7 +55,18 @@ const EntryMeta = z.object({ v: z.number().int().positive(), until: z.number().o
 const Marker = z.object({ generation: z.string(), at: z.string() });
 export type Marker = z.infer<typeof Marker>;
 
-export { type EdgeState, type IndexChange, judgeListed, type KeyState, listedIn, mayWrite, type Placement, planRebuild, type RebuildPlan, REFRESH_MARGIN } from "../domain/catalog-cache";
+export {
+  type EdgeState,
+  type IndexChange,
+  judgeListed,
+  type KeyState,
+  listedIn,
+  mayWrite,
+  type Placement,
+  planRebuild,
+  REFRESH_MARGIN,
+  type RebuildPlan,
+} from "../domain/catalog-cache";
 
 // ---------------------------------------------------------------------------------------------
 // KV reads

@@ -59,7 +59,9 @@ export async function snapshotLevels(env: Env): Promise<{ skus: number; written:
 }
 
 /** Result of a restore, per SKU. */
-export type RestoreOutcome = { sku: string; on_hand: number; outcome: "restored" } | { sku: string; on_hand: number; outcome: "skipped"; reason: string };
+export type RestoreOutcome =
+  | { sku: string; on_hand: number; outcome: "restored" }
+  | { sku: string; on_hand: number; outcome: "skipped"; reason: string };
 
 /**
  * Rebuilds SKU objects after a disaster from the levels Postgres last saw: each SKU object that
@@ -71,7 +73,14 @@ export async function restoreLevels(env: Env, only?: readonly string[]): Promise
   const points = await withDb(env, (db) => restorePoints(db, only));
   return inChunks(points, async (point): Promise<RestoreOutcome> => {
     if (point.pricing === null) return { sku: point.sku, on_hand: point.onHand, outcome: "skipped", reason: "not in the catalog" };
-    const result = await inventoryStub(env, point.sku).restore({ pricing: point.pricing, on_hand: point.onHand, sold: point.sold, ledger_seq: point.ledgerSeq });
-    return result.outcome === "restored" ? { sku: point.sku, on_hand: point.onHand, outcome: "restored" } : { sku: point.sku, on_hand: point.onHand, outcome: "skipped", reason: result.reason };
+    const result = await inventoryStub(env, point.sku).restore({
+      pricing: point.pricing,
+      on_hand: point.onHand,
+      sold: point.sold,
+      ledger_seq: point.ledgerSeq,
+    });
+    return result.outcome === "restored"
+      ? { sku: point.sku, on_hand: point.onHand, outcome: "restored" }
+      : { sku: point.sku, on_hand: point.onHand, outcome: "skipped", reason: result.reason };
   });
 }

@@ -28,8 +28,8 @@ import {
 import { normalizeCode, type Promotion, promotionObjectName } from "../domain/promotion";
 import { promotionStub } from "../objects/stubs";
 import { errorFields, log } from "../platform/log";
-import { writeConfirmed } from "./confirmed-write";
 import { writeAutomaticPromotions } from "../services/pricing-settings";
+import { writeConfirmed } from "./confirmed-write";
 import { publishTaxTable } from "./tax-publish";
 
 /**

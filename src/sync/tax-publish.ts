@@ -8,8 +8,8 @@ import type { TaxRate } from "../contracts";
 import { withDb } from "../db/client";
 import { deleteTaxRate, listTaxRates, markTaxRatesPublished, upsertTaxRate } from "../db/tax-rates";
 import { errorFields, log } from "../platform/log";
-import { writeConfirmed } from "./confirmed-write";
 import { type TaxRates, writeTaxRates } from "../services/pricing-settings";
+import { writeConfirmed } from "./confirmed-write";
 
 /** The table as the edge holds it: country → rate. */
 export function edgeTable(rates: readonly TaxRate[]): TaxRates {

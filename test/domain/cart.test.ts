@@ -8,13 +8,27 @@ import { cartExpiresAt, cartLapsed, isDue, ORDER_HOLD_GRACE_SECONDS, orderHoldSe
 import type { StoredLine } from "../../src/domain/lines";
 import { multiply, sum } from "../../src/domain/money";
 
-const line = (sku: string, quantity: number, unit_amount = 500): StoredLine => ({ sku, product_id: `p-${sku}`, title: sku, quantity, unit_amount });
+const line = (sku: string, quantity: number, unit_amount = 500): StoredLine => ({
+  sku,
+  product_id: `p-${sku}`,
+  title: sku,
+  quantity,
+  unit_amount,
+});
 const lines = [line("A", 2), line("B", 1)];
 
 describe("planLineChange", () => {
   it("changes one hold on an open cart and moves the other lines' holds to the new expiry", () => {
-    expect(planLineChange({ status: "open", version: 3 }, lines, "A", 5, null)).toEqual({ kind: "reserve", targets: [{ sku: "A", quantity: 5 }], extend: [line("B", 1)] });
-    expect(planLineChange({ status: "open", version: 3 }, lines, "C", 1, null)).toEqual({ kind: "reserve", targets: [{ sku: "C", quantity: 1 }], extend: lines });
+    expect(planLineChange({ status: "open", version: 3 }, lines, "A", 5, null)).toEqual({
+      kind: "reserve",
+      targets: [{ sku: "A", quantity: 5 }],
+      extend: [line("B", 1)],
+    });
+    expect(planLineChange({ status: "open", version: 3 }, lines, "C", 1, null)).toEqual({
+      kind: "reserve",
+      targets: [{ sku: "C", quantity: 1 }],
+      extend: lines,
+    });
   });
 
   it("re-reserves every line of an expired cart, all or nothing, with the changed one last", () => {
@@ -33,8 +47,16 @@ describe("planLineChange", () => {
   });
 
   it("refuses a checked-out cart, and a stale If-Match", () => {
-    expect(planLineChange({ status: "checked_out", version: 3 }, lines, "A", 1, null)).toEqual({ kind: "refused", reason: "cart_not_open", status: "checked_out" });
-    expect(planLineChange({ status: "open", version: 3 }, lines, "A", 1, '"2"')).toEqual({ kind: "refused", reason: "version_mismatch", version: 3 });
+    expect(planLineChange({ status: "checked_out", version: 3 }, lines, "A", 1, null)).toEqual({
+      kind: "refused",
+      reason: "cart_not_open",
+      status: "checked_out",
+    });
+    expect(planLineChange({ status: "open", version: 3 }, lines, "A", 1, '"2"')).toEqual({
+      kind: "refused",
+      reason: "version_mismatch",
+      version: 3,
+    });
     expect(planLineChange({ status: "open", version: 3 }, lines, "A", 1, '"3"').kind).toBe("reserve");
   });
 });
@@ -50,9 +72,27 @@ describe("If-Match and ETag", () => {
 
 describe("cart view and money", () => {
   it("computes line totals and the subtotal in minor units", () => {
-    const priced = priceLines("EUR", lines.map((line) => ({ ...line, category: null })), [], { mode: "none" });
+    const priced = priceLines(
+      "EUR",
+      lines.map((line) => ({ ...line, category: null })),
+      [],
+      { mode: "none" },
+    );
     const pricing = { priced, tax_status: "not_applicable" as const, codes: [], ship_to: null };
-    const view = cartView({ cart_id: "c".repeat(64), status: "open", currency: "EUR", region: null, version: 2, created_at: 0, expires_at: 900_000, order_id: null }, lines, pricing);
+    const view = cartView(
+      {
+        cart_id: "c".repeat(64),
+        status: "open",
+        currency: "EUR",
+        region: null,
+        version: 2,
+        created_at: 0,
+        expires_at: 900_000,
+        order_id: null,
+      },
+      lines,
+      pricing,
+    );
     expect(view.items.map((item) => item.line_total)).toEqual([
       { amount: 1000, currency: "EUR" },
       { amount: 500, currency: "EUR" },
@@ -124,6 +164,9 @@ describe("reprice", () => {
   it("stops at a line that can no longer be bought: archived, in no product, or in another currency", () => {
     expect(reprice(lines, [entry("A", 500, { status: "archived" }), entry("B", 500)], "USD")).toEqual({ kind: "unavailable", sku: "A" });
     expect(reprice(lines, [entry("A", 500), null], "USD")).toEqual({ kind: "unavailable", sku: "B" });
-    expect(reprice(lines, [entry("A", 500), entry("B", 500, { price: { amount: 500, currency: "EUR" } })], "USD")).toEqual({ kind: "unavailable", sku: "B" });
+    expect(reprice(lines, [entry("A", 500), entry("B", 500, { price: { amount: 500, currency: "EUR" } })], "USD")).toEqual({
+      kind: "unavailable",
+      sku: "B",
+    });
   });
 });

@@ -35,7 +35,11 @@ describe("decideHold", () => {
   });
 
   it("refuses any unit when nothing is free", () => {
-    expect(decideHold(state({ stock: { on_hand: 4, reserved: 4 } }), "cart-a", 1)).toEqual({ ok: false, reason: "insufficient_stock", available: 0 });
+    expect(decideHold(state({ stock: { on_hand: 4, reserved: 4 } }), "cart-a", 1)).toEqual({
+      ok: false,
+      reason: "insufficient_stock",
+      available: 0,
+    });
   });
 
   it("keeps the same quantity as a no-op (delta 0), even with nothing free", () => {
@@ -45,7 +49,11 @@ describe("decideHold", () => {
 
   it("always lets a hold shrink or be released, even on an archived or unknown SKU", () => {
     const held = { owner_id: "cart-a", quantity: 4 };
-    expect(decideHold(state({ existing: held, item: item({ status: "archived" }) }), "cart-a", 1)).toEqual({ ok: true, quantity: 1, delta: -3 });
+    expect(decideHold(state({ existing: held, item: item({ status: "archived" }) }), "cart-a", 1)).toEqual({
+      ok: true,
+      quantity: 1,
+      delta: -3,
+    });
     expect(decideHold(state({ existing: held, item: null }), "cart-a", 0)).toEqual({ ok: true, quantity: 0, delta: -4 });
     expect(decideHold(state(), "cart-a", 0)).toEqual({ ok: true, quantity: 0, delta: 0 });
   });
@@ -66,7 +74,11 @@ describe("decideHold", () => {
 
   it("applies the line limit: exactly the limit is fine, one more is refused, the SKU's own limit wins", () => {
     expect(decideHold(state(), "cart-a", 10, { maxLineQuantity: 10 }).ok).toBe(true);
-    expect(decideHold(state({ stock: { on_hand: 20, reserved: 0 } }), "cart-a", 11, { maxLineQuantity: 10 })).toEqual({ ok: false, reason: "quantity_limit_exceeded", limit: 10 });
+    expect(decideHold(state({ stock: { on_hand: 20, reserved: 0 } }), "cart-a", 11, { maxLineQuantity: 10 })).toEqual({
+      ok: false,
+      reason: "quantity_limit_exceeded",
+      limit: 10,
+    });
     const own = state({ stock: { on_hand: 20, reserved: 0 }, item: item({ max_line_quantity: 2 }) });
     expect(decideHold(own, "cart-a", 2, { maxLineQuantity: 10 }).ok).toBe(true);
     expect(decideHold(own, "cart-a", 3, { maxLineQuantity: 10 })).toEqual({ ok: false, reason: "quantity_limit_exceeded", limit: 2 });
@@ -75,7 +87,10 @@ describe("decideHold", () => {
   it("never touches a sold hold id or another owner's hold", () => {
     expect(decideHold(state({ committed: true }), "cart-a", 1)).toEqual({ ok: false, reason: "hold_committed" });
     expect(decideHold(state({ committed: true }), "cart-a", 0)).toEqual({ ok: false, reason: "hold_committed" });
-    expect(decideHold(state({ existing: { owner_id: "cart-b", quantity: 1 } }), "cart-a", 0)).toEqual({ ok: false, reason: "hold_owner_mismatch" });
+    expect(decideHold(state({ existing: { owner_id: "cart-b", quantity: 1 } }), "cart-a", 0)).toEqual({
+      ok: false,
+      reason: "hold_owner_mismatch",
+    });
   });
 });
 
@@ -94,7 +109,9 @@ describe("decideMove", () => {
     expect(decideMove(move(), "shopper", 5)).toEqual({ ok: true, quantity: 5, taken: 0, released: 0 });
     expect(decideMove(move(), "shopper", 3)).toEqual({ ok: true, quantity: 3, taken: 0, released: 2 });
     expect(decideMove(move(), "shopper", 0)).toEqual({ ok: true, quantity: 0, taken: 0, released: 5 });
-    expect(decideMove(move({ item: item({ status: "archived", max_line_quantity: 1 }) }), "shopper", 5, { maxLineQuantity: 1 }).ok).toBe(true);
+    expect(decideMove(move({ item: item({ status: "archived", max_line_quantity: 1 }) }), "shopper", 5, { maxLineQuantity: 1 }).ok).toBe(
+      true,
+    );
   });
 
   it("takes only the units beyond both holds from stock, all or nothing, as a hold that grows", () => {
@@ -103,7 +120,12 @@ describe("decideMove", () => {
     expect(decideMove(lapsed, "shopper", 7)).toEqual({ ok: false, reason: "insufficient_stock", available: 6 });
     expect(decideMove(lapsed, "shopper", 4, { maxLineQuantity: 3 })).toEqual({ ok: false, reason: "quantity_limit_exceeded", limit: 3 });
     expect(decideMove({ ...lapsed, item: item({ status: "archived" }) }, "shopper", 3)).toEqual({ ok: false, reason: "unknown_sku" });
-    expect(decideMove({ ...lapsed, clientHeld: 4 }, "shopper", 3, { clientLimit: 6 })).toEqual({ ok: false, reason: "client_hold_limit", limit: 6, held: 4 });
+    expect(decideMove({ ...lapsed, clientHeld: 4 }, "shopper", 3, { clientLimit: 6 })).toEqual({
+      ok: false,
+      reason: "client_hold_limit",
+      limit: 6,
+      held: 4,
+    });
   });
 
   it("never moves a sold hold or into another owner's hold", () => {

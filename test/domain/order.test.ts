@@ -2,7 +2,16 @@
 // platform/backoff.ts), on their own.
 import { describe, expect, it } from "vitest";
 import { canonicalJson, isStorable, type KeyRecord, planBegin } from "../../src/domain/idempotency";
-import { archivalMessage, canTransition, cartIdOf, decideCancel, decidePayment, type OrderState, orderIdFor, settlement } from "../../src/domain/order";
+import {
+  archivalMessage,
+  canTransition,
+  cartIdOf,
+  decideCancel,
+  decidePayment,
+  type OrderState,
+  orderIdFor,
+  settlement,
+} from "../../src/domain/order";
 import { backoffMs } from "../../src/platform/backoff";
 
 const order = (overrides: Partial<OrderState> = {}): OrderState => ({
@@ -19,7 +28,9 @@ const order = (overrides: Partial<OrderState> = {}): OrderState => ({
   payment_id: null,
   ...overrides,
 });
-const pay = (overrides: Partial<{ type: "payment_succeeded" | "payment_failed"; amount: number; currency: string; paymentId: string }> = {}) => ({
+const pay = (
+  overrides: Partial<{ type: "payment_succeeded" | "payment_failed"; amount: number; currency: string; paymentId: string }> = {},
+) => ({
   type: "payment_succeeded" as const,
   amount: 3998,
   currency: "USD",
@@ -31,7 +42,12 @@ describe("order transitions", () => {
   it("allows pending_payment to become paid, cancelled or expired, and nothing else", () => {
     const statuses = ["pending_payment", "paid", "paid_unfulfillable", "cancelled", "expired"] as const;
     const allowed = statuses.flatMap((from) => statuses.filter((to) => canTransition(from, to)).map((to) => `${from}->${to}`));
-    expect(allowed).toEqual(["pending_payment->paid", "pending_payment->paid_unfulfillable", "pending_payment->cancelled", "pending_payment->expired"]);
+    expect(allowed).toEqual([
+      "pending_payment->paid",
+      "pending_payment->paid_unfulfillable",
+      "pending_payment->cancelled",
+      "pending_payment->expired",
+    ]);
   });
 });
 
@@ -41,8 +57,14 @@ describe("decideCancel", () => {
   });
 
   it("refuses paid, cancelled and expired orders, and a pending one whose payment is being applied", () => {
-    for (const status of ["paid", "cancelled", "expired"] as const) expect(decideCancel(order({ status }), 1000)).toEqual({ ok: false, reason: "invalid_transition", status, effects: [] });
-    expect(decideCancel(order({ payment_id: "pi_1" }), 1000)).toEqual({ ok: false, reason: "invalid_transition", status: "pending_payment", effects: [] });
+    for (const status of ["paid", "cancelled", "expired"] as const)
+      expect(decideCancel(order({ status }), 1000)).toEqual({ ok: false, reason: "invalid_transition", status, effects: [] });
+    expect(decideCancel(order({ payment_id: "pi_1" }), 1000)).toEqual({
+      ok: false,
+      reason: "invalid_transition",
+      status: "pending_payment",
+      effects: [],
+    });
   });
 
   it("finds an order expired exactly at its payment deadline, and persists that", () => {
@@ -53,7 +75,12 @@ describe("decideCancel", () => {
 
 describe("decidePayment", () => {
   it("pays a pending order: start, then sell the units (which settles it)", () => {
-    expect(decidePayment(order(), pay(), 1000)).toEqual({ ok: true, answer: "paid", record: { outcome: "paid", refundDue: false }, effects: ["start_payment", "sell"] });
+    expect(decidePayment(order(), pay(), 1000)).toEqual({
+      ok: true,
+      answer: "paid",
+      record: { outcome: "paid", refundDue: false },
+      effects: ["start_payment", "sell"],
+    });
   });
 
   it("changes nothing when the amount or the currency differs from the order's", () => {
@@ -64,18 +91,40 @@ describe("decidePayment", () => {
   });
 
   it("records a failed payment and leaves the order pending", () => {
-    expect(decidePayment(order(), pay({ type: "payment_failed" }), 1000)).toEqual({ ok: true, answer: "recorded", record: { outcome: "failed", refundDue: false }, effects: [] });
+    expect(decidePayment(order(), pay({ type: "payment_failed" }), 1000)).toEqual({
+      ok: true,
+      answer: "recorded",
+      record: { outcome: "failed", refundDue: false },
+      effects: [],
+    });
   });
 
   it("answers a repeat of the paying payment as already paid, and a different one as a second payment to refund", () => {
     const paid = order({ status: "paid", payment_id: "pi_1", paid_at: 500 });
-    expect(decidePayment(paid, pay(), 1000)).toEqual({ ok: true, answer: "already_paid", record: { outcome: "already_paid", refundDue: false }, effects: [] });
-    expect(decidePayment(paid, pay({ paymentId: "pi_2" }), 1000)).toEqual({ ok: false, reason: "order_not_payable", status: "paid", record: { outcome: "second_payment", refundDue: true }, effects: [] });
+    expect(decidePayment(paid, pay(), 1000)).toEqual({
+      ok: true,
+      answer: "already_paid",
+      record: { outcome: "already_paid", refundDue: false },
+      effects: [],
+    });
+    expect(decidePayment(paid, pay({ paymentId: "pi_2" }), 1000)).toEqual({
+      ok: false,
+      reason: "order_not_payable",
+      status: "paid",
+      record: { outcome: "second_payment", refundDue: true },
+      effects: [],
+    });
   });
 
   it("refuses cancelled and expired orders, records the refund due and makes sure their holds are released", () => {
     for (const status of ["cancelled", "expired"] as const) {
-      expect(decidePayment(order({ status }), pay(), 1000)).toEqual({ ok: false, reason: "order_not_payable", status, record: { outcome: "order_not_payable", refundDue: true }, effects: ["release_holds"] });
+      expect(decidePayment(order({ status }), pay(), 1000)).toEqual({
+        ok: false,
+        reason: "order_not_payable",
+        status,
+        record: { outcome: "order_not_payable", refundDue: true },
+        effects: ["release_holds"],
+      });
     }
   });
 
@@ -111,7 +160,11 @@ describe("settlement", () => {
   it("treats a paid_unfulfillable order like a paid one: a repeat is answered, another payment is due back", () => {
     const settled = order({ status: "paid_unfulfillable", payment_id: "pi_1", paid_at: 500 });
     expect(decidePayment(settled, pay(), 1000)).toMatchObject({ ok: true, answer: "already_paid" });
-    expect(decidePayment(settled, pay({ paymentId: "pi_2" }), 1000)).toMatchObject({ ok: false, reason: "order_not_payable", record: { outcome: "second_payment", refundDue: true } });
+    expect(decidePayment(settled, pay({ paymentId: "pi_2" }), 1000)).toMatchObject({
+      ok: false,
+      reason: "order_not_payable",
+      record: { outcome: "second_payment", refundDue: true },
+    });
     expect(decideCancel(settled, 1000)).toMatchObject({ ok: false, reason: "invalid_transition" });
   });
 });
@@ -127,7 +180,12 @@ describe("order ids and the archival message", () => {
     const lines = [{ sku: "A", product_id: "p", title: "A", quantity: 2, unit_amount: 1999 }];
     expect(() => archivalMessage(order(), lines)).toThrow();
     const message = archivalMessage(order({ status: "paid", paid_at: 60_000, payment_id: "pi_1" }), lines);
-    expect(message.order).toMatchObject({ status: "paid", payment_id: "pi_1", paid_at: "1970-01-01T00:01:00.000Z", total: { amount: 3998, currency: "USD" } });
+    expect(message.order).toMatchObject({
+      status: "paid",
+      payment_id: "pi_1",
+      paid_at: "1970-01-01T00:01:00.000Z",
+      total: { amount: 3998, currency: "USD" },
+    });
     expect(message.order.lines[0]!.line_total).toEqual({ amount: 3998, currency: "USD" });
   });
 });
@@ -140,7 +198,14 @@ describe("backoff", () => {
 });
 
 describe("Idempotency-Key rules", () => {
-  const record = (overrides: Partial<KeyRecord> = {}): KeyRecord => ({ fingerprint: "fp", attempt: "a1", state: "in_flight", lease_until: 1000, expires_at: null, ...overrides });
+  const record = (overrides: Partial<KeyRecord> = {}): KeyRecord => ({
+    fingerprint: "fp",
+    attempt: "a1",
+    state: "in_flight",
+    lease_until: 1000,
+    expires_at: null,
+    ...overrides,
+  });
 
   it("starts on a free key, resumes its own attempt, waits for a live lease and takes over a dead one", () => {
     expect(planBegin(null, "fp", "a1", 0)).toBe("start");

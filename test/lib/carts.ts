@@ -6,7 +6,12 @@ import { call } from "../helpers";
 
 export type CartJson = Cart & { token?: string };
 
-export async function put(cart: { id: string; headers: Record<string, string> }, sku: string, quantity: number, extra: Record<string, string> = {}) {
+export async function put(
+  cart: { id: string; headers: Record<string, string> },
+  sku: string,
+  quantity: number,
+  extra: Record<string, string> = {},
+) {
   return call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity }, headers: { ...cart.headers, ...extra } });
 }
 
@@ -26,7 +31,9 @@ export async function timeTravelPastExpiry(cartId: string, skus: string[]) {
   const past = Date.now() - 1000;
   await runInDurableObject(cartStub(env, cartId)!, (_i, state) => state.storage.sql.exec("UPDATE cart SET expires_at = ?", past));
   for (const sku of skus) {
-    await runInDurableObject(inventoryStub(env, sku), (_i, state) => state.storage.sql.exec("UPDATE holds SET expires_at = ? WHERE owner_id = ?", past, cartId));
+    await runInDurableObject(inventoryStub(env, sku), (_i, state) =>
+      state.storage.sql.exec("UPDATE holds SET expires_at = ? WHERE owner_id = ?", past, cartId),
+    );
     // The SKU object keeps its state in memory: restart it so it reads the moved clock back.
     await evictDurableObject(inventoryStub(env, sku));
   }

@@ -22,11 +22,15 @@ let loaded: Promise<{ operations: Operation[]; components: unknown }> | undefine
 function load() {
   loaded ??= (async () => {
     const response = await exports.default.fetch(new Request("http://edgecart.test/v1/openapi.json"));
-    const document = (await response.json()) as { paths: Record<string, Record<string, Operation["responses"] extends infer R ? { responses: R } : never>>; components: unknown };
+    const document = (await response.json()) as {
+      paths: Record<string, Record<string, Operation["responses"] extends infer R ? { responses: R } : never>>;
+      components: unknown;
+    };
     const operations: Operation[] = [];
     for (const [path, methods] of Object.entries(document.paths)) {
       const pattern = new RegExp(`^${path.replace(/[.]/g, "\\.").replace(/\{\w+\}/g, "[^/]+")}/*$`);
-      for (const [method, operation] of Object.entries(methods)) operations.push({ method: method.toUpperCase(), pattern, path, responses: operation.responses });
+      for (const [method, operation] of Object.entries(methods))
+        operations.push({ method: method.toUpperCase(), pattern, path, responses: operation.responses });
     }
     return { operations, components: document.components };
   })();
@@ -50,14 +54,17 @@ export async function contractViolations(method: string, url: string, response: 
   if (operation === undefined) {
     // An undocumented method on a documented path is the pipeline's 405; an unknown path its 404.
     const expected = candidates.length > 0 ? 405 : 404;
-    return response.status === expected ? [] : [`${where}: no operation, and not the ${expected} of an unserved ${candidates.length > 0 ? "method" : "path"}`];
+    return response.status === expected
+      ? []
+      : [`${where}: no operation, and not the ${expected} of an unserved ${candidates.length > 0 ? "method" : "path"}`];
   }
   const documented = operation.responses[String(response.status)];
   if (documented === undefined) return [`${where}: status not documented for ${method} ${operation.path}`];
   const text = await response.clone().text();
   const contentType = (response.headers.get("content-type") ?? "").split(";")[0]!.trim();
   const content = documented.content;
-  if (content === undefined || Object.keys(content).length === 0) return text.length === 0 || method === "HEAD" ? [] : [`${where}: a body where the document has none`];
+  if (content === undefined || Object.keys(content).length === 0)
+    return text.length === 0 || method === "HEAD" ? [] : [`${where}: a body where the document has none`];
   const media = content[contentType];
   if (media === undefined) return [`${where}: content type ${contentType || "(none)"} not documented (${Object.keys(content).join(", ")})`];
   if (method === "HEAD") return [];

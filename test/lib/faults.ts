@@ -10,7 +10,15 @@
 // throwing faults are one-shot (one call throws, then the interceptor disarms), so at most one
 // injected exception is in flight at a time, and abortAllDurableObjects() runs only between
 // steps, when no request is in flight, never under concurrent calls.
-import { createExecutionContext, createMessageBatch, env, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  evictDurableObject,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { expect, vi } from "vitest";
 import type { Order } from "../../src/contracts";
 import worker from "../../src/index";
@@ -50,7 +58,12 @@ function sqlOf(instance: InventoryObject): SqlStorage {
 
 export function installInterceptors(): void {
   const proto = InventoryObject.prototype as unknown as Record<InterceptedMethod, (...args: unknown[]) => Promise<unknown>>;
-  const originals = Object.fromEntries((["hold", "extend", "commit", "release", "pricing", "snapshot"] as const).map((m) => [m, (proto as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[m]!]));
+  const originals = Object.fromEntries(
+    (["hold", "extend", "commit", "release", "pricing", "snapshot"] as const).map((m) => [
+      m,
+      (proto as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[m]!,
+    ]),
+  );
   for (const method of ["hold", "extend", "commit", "release", "pricing"] as const) {
     vi.spyOn(proto, method).mockImplementation(async function (this: InventoryObject, ...args: unknown[]) {
       const original = originals[method]!;
@@ -71,7 +84,13 @@ export function installInterceptors(): void {
           // object keeps its state in memory, so the lapse goes through its own release path.
           const now = Date.now();
           for (const owner of fault.victims) {
-            const lapsing = sqlOf(this).exec<{ hold_id: string }>("SELECT hold_id FROM holds WHERE owner_id = ? AND expires_at < ?", owner, now + HOLD_TTL_MS + 60_000).toArray();
+            const lapsing = sqlOf(this)
+              .exec<{ hold_id: string }>(
+                "SELECT hold_id FROM holds WHERE owner_id = ? AND expires_at < ?",
+                owner,
+                now + HOLD_TTL_MS + 60_000,
+              )
+              .toArray();
             for (const { hold_id } of lapsing) await originals.release!.apply(this, [hold_id]);
             if (lapsing.length > 0) skewed.add(owner);
           }
@@ -150,7 +169,10 @@ export async function deliverUntilAcked(bodies: unknown[], attempts: number): Pr
   let deliveries = 0;
   while (pending.length > 0) {
     expect(deliveries, "the consumer kept asking for redelivery").toBeLessThan(6);
-    const batch = createMessageBatch("edgecart-orders", pending.map((body, i) => ({ id: `m-${crypto.randomUUID()}-${i}`, timestamp: new Date(), attempts: attempts + deliveries, body })));
+    const batch = createMessageBatch(
+      "edgecart-orders",
+      pending.map((body, i) => ({ id: `m-${crypto.randomUUID()}-${i}`, timestamp: new Date(), attempts: attempts + deliveries, body })),
+    );
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     const acked = new Set((await getQueueResult(batch, ctx)).explicitAcks);

@@ -34,5 +34,14 @@ export async function snapshot(t: Tracked): Promise<string> {
 }
 
 export async function productRow(id: string) {
-  return withDb(env, async (db) => (await db.select({ version: products.version, status: products.status, updatedAt: products.updatedAt }).from(products).where(eq(products.id, id)))[0]);
+  return withDb(
+    env,
+    async (db) =>
+      (
+        await db
+          .select({ version: products.version, status: products.status, updatedAt: products.updatedAt })
+          .from(products)
+          .where(eq(products.id, id))
+      )[0],
+  );
 }

@@ -7,12 +7,66 @@ import type { JsonSchema } from "./openapi";
 // ---- generators ---------------------------------------------------------------------------------
 
 const HOSTILE = [
-  "", " ", ".", "..", "../", "../../../../etc/passwd", "..%2F..%2Fv1%2Fadmin", "%2e%2e%2f%2e%2e%2f", "%252e%252e%252f", "..\\..\\windows",
-  "%00", "\u0000", "a\u0000b", "%", "%zz", "%%", "%ff%fe", "%C0%AE%C0%AE", "%u002e", "\uFEFF", "\u202Egnp.exe", "𝕊𝕂𝕌-𝟙", "😀", "ﷺ", "e\u0301",
-  "null", "undefined", "NaN", "Infinity", "-1", "0", "1e309", "0x10", "true", "[]", "{}", "<script>alert(1)</script>", "' OR '1'='1",
+  "",
+  " ",
+  ".",
+  "..",
+  "../",
+  "../../../../etc/passwd",
+  "..%2F..%2Fv1%2Fadmin",
+  "%2e%2e%2f%2e%2e%2f",
+  "%252e%252e%252f",
+  "..\\..\\windows",
+  "%00",
+  "\u0000",
+  "a\u0000b",
+  "%",
+  "%zz",
+  "%%",
+  "%ff%fe",
+  "%C0%AE%C0%AE",
+  "%u002e",
+  "\uFEFF",
+  "\u202Egnp.exe",
+  "𝕊𝕂𝕌-𝟙",
+  "😀",
+  "ﷺ",
+  "e\u0301",
+  "null",
+  "undefined",
+  "NaN",
+  "Infinity",
+  "-1",
+  "0",
+  "1e309",
+  "0x10",
+  "true",
+  "[]",
+  "{}",
+  "<script>alert(1)</script>",
+  "' OR '1'='1",
+  "'; DROP TABLE orders; --",
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, sent literally
-  "'; DROP TABLE orders; --", "${7*7}", "{{7*7}}", "__proto__", "constructor", "prototype", "A".repeat(65), "a".repeat(4096),
-  `ord_${"0".repeat(64)}`, `ord_${"g".repeat(64)}`, "0".repeat(64), "F".repeat(64), "ord_", "cart:x:y", "*", "?", "#", "/", "//", ";", "\\",
+  "${7*7}",
+  "{{7*7}}",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "A".repeat(65),
+  "a".repeat(4096),
+  `ord_${"0".repeat(64)}`,
+  `ord_${"g".repeat(64)}`,
+  "0".repeat(64),
+  "F".repeat(64),
+  "ord_",
+  "cart:x:y",
+  "*",
+  "?",
+  "#",
+  "/",
+  "//",
+  ";",
+  "\\",
 ];
 export const hostileString = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...HOSTILE) },
@@ -21,7 +75,27 @@ export const hostileString = fc.oneof(
   { weight: 1, arbitrary: fc.string({ minLength: 65, maxLength: 2000 }) },
 );
 export const extremeNumber = fc.oneof(
-  fc.constantFrom(0, -0, -1, 1, 0.5, -0.5, 1.5, 2 ** 31, -(2 ** 31), 2 ** 53, 2 ** 53 + 2, -(2 ** 53), Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 1e21, 1000, 1001, 1_000_000_001),
+  fc.constantFrom(
+    0,
+    -0,
+    -1,
+    1,
+    0.5,
+    -0.5,
+    1.5,
+    2 ** 31,
+    -(2 ** 31),
+    2 ** 53,
+    2 ** 53 + 2,
+    -(2 ** 53),
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    1e21,
+    1000,
+    1001,
+    1_000_000_001,
+  ),
   fc.integer(),
   fc.double({ noNaN: true }),
 );
@@ -32,7 +106,32 @@ const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
 );
 /** Fields a client must never set (server-owned) or that do not exist. */
-const EXTRA_FIELDS = ["status", "version", "id", "on_hand", "reserved", "sold", "available", "token", "token_hash", "order_id", "cart_id", "created_at", "updated_at", "expires_at", "paid_at", "total", "unit_price", "price", "admin", "role", "__proto__", "constructor", "quantity", "sku"];
+const EXTRA_FIELDS = [
+  "status",
+  "version",
+  "id",
+  "on_hand",
+  "reserved",
+  "sold",
+  "available",
+  "token",
+  "token_hash",
+  "order_id",
+  "cart_id",
+  "created_at",
+  "updated_at",
+  "expires_at",
+  "paid_at",
+  "total",
+  "unit_price",
+  "price",
+  "admin",
+  "role",
+  "__proto__",
+  "constructor",
+  "quantity",
+  "sku",
+];
 
 /** Values the fuzzer plants by field or parameter name, so generated requests reach real objects. */
 export function plantedValues(t: Tracked): Record<string, unknown[]> {
@@ -72,10 +171,16 @@ export function schemaValue(schema: JsonSchema, planted: Record<string, unknown[
     case "array": {
       const items = (schema.items ?? {}) as JsonSchema;
       const min = Number(schema.minItems ?? 0);
-      return fc.array(schemaValue(items, planted, depth + 1), { minLength: min, maxLength: Math.max(min, Math.min(Number(schema.maxItems ?? 3), 3)) });
+      return fc.array(schemaValue(items, planted, depth + 1), {
+        minLength: min,
+        maxLength: Math.max(min, Math.min(Number(schema.maxItems ?? 3), 3)),
+      });
     }
     case "integer":
-      return fc.integer({ min: Math.max(Number(schema.minimum ?? -1000), Number.MIN_SAFE_INTEGER), max: Math.min(Number(schema.maximum ?? 1000), 1000) });
+      return fc.integer({
+        min: Math.max(Number(schema.minimum ?? -1000), Number.MIN_SAFE_INTEGER),
+        max: Math.min(Number(schema.maximum ?? 1000), 1000),
+      });
     case "number":
       return fc.double({ noNaN: true, min: Number(schema.minimum ?? -1e6), max: Number(schema.maximum ?? 1e6) });
     case "boolean":
@@ -97,27 +202,31 @@ export function schemaValue(schema: JsonSchema, planted: Record<string, unknown[
 
 /** A schema-valid value with one mistake (or none): a dropped, an extra or a wrong field. */
 export function mutatedBody(schema: JsonSchema, planted: Record<string, unknown[]>): fc.Arbitrary<unknown> {
-  return fc.tuple(fromSchema(schema, planted), fc.nat(), fc.constantFrom(...EXTRA_FIELDS), wrongValue, fc.integer({ min: 0, max: 5 })).map(([value, pick, extra, wrong, how]) => {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return how === 0 ? wrong : value;
-    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-    const keys = Object.keys(copy);
-    switch (how) {
-      case 1: // drop a field
-        if (keys.length > 0) delete copy[keys[pick % keys.length]!];
-        return copy;
-      case 2: // an extra field (mass assignment)
-        Object.defineProperty(copy, extra, { value: wrong, enumerable: true, configurable: true, writable: true });
-        return copy;
-      case 3: // a wrong value
-        if (keys.length > 0) copy[keys[pick % keys.length]!] = wrong;
-        return copy;
-      case 4: // a nested wrong value
-        for (const key of keys) if (copy[key] !== null && typeof copy[key] === "object") return { ...copy, [key]: Array.isArray(copy[key]) ? [wrong] : { ...(copy[key] as object), [extra]: wrong } };
-        return copy;
-      default:
-        return value;
-    }
-  });
+  return fc
+    .tuple(fromSchema(schema, planted), fc.nat(), fc.constantFrom(...EXTRA_FIELDS), wrongValue, fc.integer({ min: 0, max: 5 }))
+    .map(([value, pick, extra, wrong, how]) => {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) return how === 0 ? wrong : value;
+      const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+      const keys = Object.keys(copy);
+      switch (how) {
+        case 1: // drop a field
+          if (keys.length > 0) delete copy[keys[pick % keys.length]!];
+          return copy;
+        case 2: // an extra field (mass assignment)
+          Object.defineProperty(copy, extra, { value: wrong, enumerable: true, configurable: true, writable: true });
+          return copy;
+        case 3: // a wrong value
+          if (keys.length > 0) copy[keys[pick % keys.length]!] = wrong;
+          return copy;
+        case 4: // a nested wrong value
+          for (const key of keys)
+            if (copy[key] !== null && typeof copy[key] === "object")
+              return { ...copy, [key]: Array.isArray(copy[key]) ? [wrong] : { ...(copy[key] as object), [extra]: wrong } };
+          return copy;
+        default:
+          return value;
+      }
+    });
 }
 
 /** Payment-event-like bodies for operations that declare no JSON body (webhooks take raw bodies). */
@@ -141,6 +250,25 @@ export function eventLike(t: Tracked): fc.Arbitrary<unknown> {
 }
 
 export const RAW_BODIES = [
-  '{"quantity": 1,}', "{quantity: 1}", "'single'", '{"a":1}{"b":2}', "[".repeat(5000), `${"[".repeat(200_00)}${"]".repeat(200_00)}`, '{"a":"\\ud800"}', '{"__proto__":{"admin":true}}',
-  "null", "true", "0", '""', "[]", '{"quantity":1e309}', '{"quantity":-0}', '{"quantity":"1"}', '{"quantity":[1]}', "quantity=1", "\u0000", " ", "\ufeff{}",
+  '{"quantity": 1,}',
+  "{quantity: 1}",
+  "'single'",
+  '{"a":1}{"b":2}',
+  "[".repeat(5000),
+  `${"[".repeat(200_00)}${"]".repeat(200_00)}`,
+  '{"a":"\\ud800"}',
+  '{"__proto__":{"admin":true}}',
+  "null",
+  "true",
+  "0",
+  '""',
+  "[]",
+  '{"quantity":1e309}',
+  '{"quantity":-0}',
+  '{"quantity":"1"}',
+  '{"quantity":[1]}',
+  "quantity=1",
+  "\u0000",
+  " ",
+  "\ufeff{}",
 ];

@@ -45,7 +45,9 @@ export function adjustFingerprint(sku: string, body: unknown): Promise<string> {
 export async function userTables(stub: DurableObjectStub): Promise<string[]> {
   return runInDurableObject(stub, (_instance, state) =>
     state.storage.sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'")
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'",
+      )
       .toArray()
       .map((row) => row.name),
   );

@@ -151,7 +151,12 @@ export function inventoryStep(state: InventoryState, input: InventoryInput): { s
       if (!existing) return same({ ok: false, reason: "hold_not_found" });
       const holds = new Map(state.holds);
       holds.delete(input.holdId);
-      const next = { ...state, onHand: state.onHand - existing.quantity, holds, committed: new Map(state.committed).set(input.holdId, existing.quantity) };
+      const next = {
+        ...state,
+        onHand: state.onHand - existing.quantity,
+        holds,
+        committed: new Map(state.committed).set(input.holdId, existing.quantity),
+      };
       return { state: next, output: { ok: true, quantity: existing.quantity, duplicate: false, ...levelsOf(next) } };
     }
     case "adjust": {

@@ -7,7 +7,9 @@ import { call, newCart } from "../helpers";
 import { putLine } from "./promotions";
 
 export type CartHandle = Awaited<ReturnType<typeof newCart>>;
-export type MergedJson = Cart & { merge_report: Array<{ sku: string; outcome: string; requested: number; quantity: number; reason?: string }> };
+export type MergedJson = Cart & {
+  merge_report: Array<{ sku: string; outcome: string; requested: number; quantity: number; reason?: string }>;
+};
 
 /** A cart with these lines (SKU → quantity), in `currency`. */
 export async function cartWith(lines: Record<string, number>, currency = "USD"): Promise<CartHandle> {
@@ -17,7 +19,10 @@ export async function cartWith(lines: Record<string, number>, currency = "USD"):
 }
 
 export function merge(target: CartHandle, source: CartHandle, mode: "merge" | "replace" = "merge", key: string = crypto.randomUUID()) {
-  return call("POST", `/v1/carts/${target.id}/merge`, { body: { source_token: source.token, mode }, headers: { ...target.headers, "idempotency-key": key } });
+  return call("POST", `/v1/carts/${target.id}/merge`, {
+    body: { source_token: source.token, mode },
+    headers: { ...target.headers, "idempotency-key": key },
+  });
 }
 
 export async function view(cart: CartHandle): Promise<Cart> {
@@ -45,7 +50,11 @@ export async function expectLedgers(skus: readonly string[]): Promise<void> {
 }
 
 /** The merge rule, written out independently: what the target's lines must be. */
-export function expectedLines(target: Record<string, number>, source: Record<string, number>, mode: "merge" | "replace"): Record<string, number> {
+export function expectedLines(
+  target: Record<string, number>,
+  source: Record<string, number>,
+  mode: "merge" | "replace",
+): Record<string, number> {
   if (mode === "replace") return { ...source };
   const out: Record<string, number> = { ...target };
   for (const [sku, quantity] of Object.entries(source)) out[sku] = Math.max(out[sku] ?? 0, quantity);

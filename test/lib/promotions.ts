@@ -45,7 +45,10 @@ export async function publish(p: Promotion): Promise<Promotion> {
 
 /** Takes an automatic promotion off the edge list (the test that published it is over). */
 export async function unpublishAutomatic(id: string): Promise<void> {
-  await writeAutomaticPromotions(env.CATALOG, (await automaticPromotions(env)).filter((a) => a.id !== id));
+  await writeAutomaticPromotions(
+    env.CATALOG,
+    (await automaticPromotions(env)).filter((a) => a.id !== id),
+  );
 }
 
 export async function redemptions(p: Promotion) {
@@ -67,5 +70,8 @@ export async function putLine(cart: CartHandle, sku: string, quantity: number): 
 }
 
 export async function checkout(cart: CartHandle, key: string = crypto.randomUUID()) {
-  return call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "shopper@example.com" }, headers: { ...cart.headers, "idempotency-key": key } });
+  return call("POST", `/v1/carts/${cart.id}/checkout`, {
+    body: { email: "shopper@example.com" },
+    headers: { ...cart.headers, "idempotency-key": key },
+  });
 }

@@ -18,7 +18,13 @@ export function hex64(): string {
 type LineSpec = { sku: string; quantity: number; unit: number };
 
 /** An archival message exactly as the cart object sends it, for a paid order. */
-export function paidMessage(options: { lines: LineSpec[]; paidAt: string; createdAt?: string; currency?: string; email?: string }): OrderArchivedV1 {
+export function paidMessage(options: {
+  lines: LineSpec[];
+  paidAt: string;
+  createdAt?: string;
+  currency?: string;
+  email?: string;
+}): OrderArchivedV1 {
   const cartId = hex64();
   const currency = options.currency ?? "USD";
   const createdAt = options.createdAt ?? new Date(Date.parse(options.paidAt) - 60_000).toISOString();
@@ -56,7 +62,11 @@ export function orderOf(message: OrderArchivedV1): Order {
     cart_id: order.cart_id,
     status: "paid",
     email: order.email,
-    lines: order.lines.map((line) => ({ ...line, discount: line.discount ?? { amount: 0, currency: line.line_total.currency }, tax: line.tax ?? { amount: 0, currency: line.line_total.currency } })),
+    lines: order.lines.map((line) => ({
+      ...line,
+      discount: line.discount ?? { amount: 0, currency: line.line_total.currency },
+      tax: line.tax ?? { amount: 0, currency: line.line_total.currency },
+    })),
     subtotal: { amount: order.lines.reduce((sum, line) => sum + line.line_total.amount, 0), currency: order.total.currency },
     discounts: [],
     discount_total: order.discount_total ?? { amount: 0, currency: order.total.currency },

@@ -17,7 +17,10 @@ export async function orderedCart() {
   const productId = `product-${sku}`;
   const cart = await newCart();
   expect((await put(cart, sku, 2)).status).toBe(200);
-  const response = await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "sec@example.com" }, headers: { ...cart.headers, "idempotency-key": unique("k") } });
+  const response = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+    body: { email: "sec@example.com" },
+    headers: { ...cart.headers, "idempotency-key": unique("k") },
+  });
   expect(response.status).toBe(201);
   return { sku, productId, cart, order: (await response.json()) as Order };
 }
@@ -33,10 +36,15 @@ export async function levels(sku: string) {
 export async function dumpStorage(stub: DurableObjectStub): Promise<string> {
   return runInDurableObject(stub, (_instance, state) => {
     const tables = state.storage.sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'")
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'",
+      )
       .toArray()
       .map((t) => t.name);
-    return JSON.stringify(tables.map((t) => ({ table: t, rows: state.storage.sql.exec(`SELECT * FROM "${t}"`).toArray() })), (_k, v: unknown) => (v instanceof ArrayBuffer ? new TextDecoder().decode(v) : v));
+    return JSON.stringify(
+      tables.map((t) => ({ table: t, rows: state.storage.sql.exec(`SELECT * FROM "${t}"`).toArray() })),
+      (_k, v: unknown) => (v instanceof ArrayBuffer ? new TextDecoder().decode(v) : v),
+    );
   });
 }
 

@@ -2,7 +2,15 @@
 // outage, objects evicted at random, every queue message delivered twice, and a restore in the
 // middle. Prints the figures: orders paid, in Postgres, duplicated, units oversold, stock
 // conserved. (Real parts throughout: the outage is the relay cutting every Postgres connection.)
-import { createExecutionContext, createMessageBatch, env, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  evictDurableObject,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { inArray } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Order } from "../../src/contracts";
@@ -65,7 +73,12 @@ describe("the chaos run", () => {
     await Promise.all(
       shoppers.map(async (cart) => {
         for (const sku of Math.random() < 0.6 ? [pick(skus)] : skus.slice(0, 2)) {
-          const response = await answered(() => call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 + Math.floor(Math.random() * 3) }, headers: cart.headers }));
+          const response = await answered(() =>
+            call("PUT", `/v1/carts/${cart.id}/items/${sku}`, {
+              body: { quantity: 1 + Math.floor(Math.random() * 3) },
+              headers: cart.headers,
+            }),
+          );
           expect([200, 409]).toContain(response.status);
           await response.body?.cancel();
         }
@@ -76,8 +89,15 @@ describe("the chaos run", () => {
       await Promise.all(
         shoppers.map(async (cart) => {
           const key = unique("k");
-          const response = await answered(() => call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "chaos@example.com" }, headers: { ...cart.headers, "idempotency-key": key } }));
-          return response.status === 201 ? { cart, order: (await response.json()) as Order } : (await response.body?.cancel(), null);
+          const response = await answered(() =>
+            call("POST", `/v1/carts/${cart.id}/checkout`, {
+              body: { email: "chaos@example.com" },
+              headers: { ...cart.headers, "idempotency-key": key },
+            }),
+          );
+          if (response.status === 201) return { cart, order: (await response.json()) as Order };
+          await response.body?.cancel();
+          return null;
         }),
       )
     ).filter((p) => p !== null);
@@ -86,19 +106,50 @@ describe("the chaos run", () => {
     const endings = await Promise.all(
       placed.map(async ({ cart, order }) => {
         const roll = Math.random();
-        if (roll < 0.15) return (await answered(() => call("POST", `/v1/orders/${order.id}/cancel`, { headers: cart.headers }))).status === 200 ? "cancelled" : "?";
+        if (roll < 0.15)
+          return (await answered(() => call("POST", `/v1/orders/${order.id}/cancel`, { headers: cart.headers }))).status === 200
+            ? "cancelled"
+            : "?";
         if (roll < 0.25) return "abandoned";
         const id = `msg_${crypto.randomUUID()}`;
-        for (let i = 0; i < 2; i++) expect((await answered(() => sendPayment(order.id, order.total.amount, order.total.currency, { id, paymentId: `pi_${order.id.slice(4, 16)}` }))).status).toBe(204);
+        for (let i = 0; i < 2; i++)
+          expect(
+            (
+              await answered(() =>
+                sendPayment(order.id, order.total.amount, order.total.currency, { id, paymentId: `pi_${order.id.slice(4, 16)}` }),
+              )
+            ).status,
+          ).toBe(204);
         return "paid";
       }),
     );
-    const paidIds = placed.filter((_, i) => endings[i] === "paid").map((p) => p.order.id).sort();
+    const paidIds = placed
+      .filter((_, i) => endings[i] === "paid")
+      .map((p) => p.order.id)
+      .sort();
 
     // The long outage: queue deliveries (each twice) fail, carts resend on their schedule.
-    const bodies = await Promise.all(placed.filter((_, i) => endings[i] === "paid").map((p) => runInDurableObject(cartStub(env, p.cart.id)!, (_i, state) => JSON.parse(state.storage.sql.exec<{ body: string }>("SELECT body FROM outbox WHERE kind = 'archive'").one().body) as unknown)));
+    const bodies = await Promise.all(
+      placed
+        .filter((_, i) => endings[i] === "paid")
+        .map((p) =>
+          runInDurableObject(
+            cartStub(env, p.cart.id)!,
+            (_i, state) =>
+              JSON.parse(state.storage.sql.exec<{ body: string }>("SELECT body FROM outbox WHERE kind = 'archive'").one().body) as unknown,
+          ),
+        ),
+    );
     const deliver = async (attempts: number) => {
-      const batch = createMessageBatch("edgecart-orders", [...bodies, ...bodies].map((body, i) => ({ id: `chaos-${attempts}-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })));
+      const batch = createMessageBatch(
+        "edgecart-orders",
+        [...bodies, ...bodies].map((body, i) => ({
+          id: `chaos-${attempts}-${i}-${crypto.randomUUID()}`,
+          timestamp: new Date(),
+          attempts,
+          body,
+        })),
+      );
       const ctx = createExecutionContext();
       await worker.queue(batch, env, ctx);
       return getQueueResult(batch, ctx);
@@ -112,17 +163,33 @@ describe("the chaos run", () => {
     // Postgres is back. A restore runs in the middle of it all: every SKU object is live and
     // ahead of what Postgres saved, so it must change nothing.
     await setOutage(false);
-    const levelsOf = async () => Promise.all(skus.map(async (sku) => (await inventoryStub(env, sku).verify()) as { on_hand: number; reserved: number; sold: number }));
+    const levelsOf = async () =>
+      Promise.all(skus.map(async (sku) => (await inventoryStub(env, sku).verify()) as { on_hand: number; reserved: number; sold: number }));
     const beforeRestore = await levelsOf();
-    const restore = (await (await call("POST", "/v1/admin/maintenance/restore-inventory", { body: { skus }, headers: ADMIN })).json()) as { restored: number };
+    const restore = (await (await call("POST", "/v1/admin/maintenance/restore-inventory", { body: { skus }, headers: ADMIN })).json()) as {
+      restored: number;
+    };
     expect(restore.restored).toBe(0);
-    expect((await levelsOf()).map(({ on_hand, sold }) => ({ on_hand, sold }))).toEqual(beforeRestore.map(({ on_hand, sold }) => ({ on_hand, sold })));
+    expect((await levelsOf()).map(({ on_hand, sold }) => ({ on_hand, sold }))).toEqual(
+      beforeRestore.map(({ on_hand, sold }) => ({ on_hand, sold })),
+    );
     await deliver(5);
     await deliver(6);
     for (const { cart } of placed) await advanceOutbox(cart.id);
 
     const archived = await eventually(
-      () => withDb(env, (db) => db.select({ id: orders.id }).from(orders).where(inArray(orders.id, ids.map((id) => `ord_${id}`)))),
+      () =>
+        withDb(env, (db) =>
+          db
+            .select({ id: orders.id })
+            .from(orders)
+            .where(
+              inArray(
+                orders.id,
+                ids.map((id) => `ord_${id}`),
+              ),
+            ),
+        ),
       (rows) => rows.length >= paidIds.length,
       400,
     );
@@ -141,7 +208,12 @@ describe("the chaos run", () => {
         `lost ${paidIds.filter((id) => !archivedIds.includes(id)).length}, units oversold ${oversold}, SKUs whose stock was not conserved ${unconserved}, ` +
         `sold ${final.map((c) => c.sold).join("/")} of ${[...initial.values()].join("/")}`,
     );
-    expect({ archived: archivedIds, duplicated, oversold, unconserved }).toEqual({ archived: paidIds, duplicated: 0, oversold: 0, unconserved: 0 });
+    expect({ archived: archivedIds, duplicated, oversold, unconserved }).toEqual({
+      archived: paidIds,
+      duplicated: 0,
+      oversold: 0,
+      unconserved: 0,
+    });
     expect(paidIds.length).toBeGreaterThan(0);
   }, 240_000);
 });

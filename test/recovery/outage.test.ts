@@ -3,7 +3,15 @@
 // is back, every paid order is in it exactly once. The outage is real: the relay the Worker
 // reaches Postgres through cuts every connection (this project has a relay and a database of its
 // own, so no other test sees it). The hour is simulated by moving each cart's outbox clock.
-import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  env,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { inArray } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Order } from "../../src/contracts";
@@ -21,14 +29,20 @@ async function setOutage(on: boolean): Promise<void> {
 /** The cart's outbox clock jumps to "due now", then its alarm runs (a resend, as time passes). */
 async function advanceOutbox(cartId: string): Promise<void> {
   const stub = cartStub(env, cartId)!;
-  await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE outbox SET next_attempt_at = ? WHERE confirmed_at IS NULL", Date.now() - 1));
+  await runInDurableObject(stub, (_i, state) =>
+    state.storage.sql.exec("UPDATE outbox SET next_attempt_at = ? WHERE confirmed_at IS NULL", Date.now() - 1),
+  );
   const ran = await runDurableObjectAlarm(stub).catch(() => null);
   if (ran !== true) await runInDurableObject(stub, (instance) => instance.alarm());
 }
 
 const outboxState = (cartId: string) =>
   runInDurableObject(cartStub(env, cartId)!, (_i, state) =>
-    state.storage.sql.exec<{ kind: string; attempts: number; confirmed: number }>("SELECT kind, attempts, confirmed_at IS NOT NULL AS confirmed FROM outbox ORDER BY seq").toArray(),
+    state.storage.sql
+      .exec<{ kind: string; attempts: number; confirmed: number }>(
+        "SELECT kind, attempts, confirmed_at IS NOT NULL AS confirmed FROM outbox ORDER BY seq",
+      )
+      .toArray(),
   );
 
 afterAll(() => setOutage(false));
@@ -48,8 +62,13 @@ describe("Postgres away for an hour", () => {
     const paid: Array<{ cartId: string; order: Order }> = [];
     for (let i = 0; i < 6; i++) {
       const cart = await newCart();
-      expect((await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 + (i % 3) }, headers: cart.headers })).status).toBe(200);
-      const checkout = await call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email: "out@example.com" }, headers: { ...cart.headers, "idempotency-key": unique("k") } });
+      expect(
+        (await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 + (i % 3) }, headers: cart.headers })).status,
+      ).toBe(200);
+      const checkout = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+        body: { email: "out@example.com" },
+        headers: { ...cart.headers, "idempotency-key": unique("k") },
+      });
       expect(checkout.status).toBe(201);
       const order = (await checkout.json()) as Order;
       expect((await sendPayment(order.id, order.total.amount, "USD", { paymentId: `pi_out_${i}` })).status).toBe(204);
@@ -59,7 +78,10 @@ describe("Postgres away for an hour", () => {
 
     // The backlog comes from the edge's registry: every paid order, none confirmed.
     const backlog = await eventually(
-      async () => ((await (await call("GET", "/v1/admin/orders/unarchived?limit=100", { headers: ADMIN })).json()) as { data: Array<{ id: string }> }).data.map((o) => o.id),
+      async () =>
+        (
+          (await (await call("GET", "/v1/admin/orders/unarchived?limit=100", { headers: ADMIN })).json()) as { data: Array<{ id: string }> }
+        ).data.map((o) => o.id),
       (listed) => ids.every((id) => listed.includes(id)),
     );
     expect(ids.every((id) => backlog.includes(id))).toBe(true);
@@ -67,17 +89,32 @@ describe("Postgres away for an hour", () => {
     // An hour of retries: every queue delivery fails and asks to be retried until Queues would
     // dead-letter it, the dead-letter consumer cannot record it either, the crons fail, and each
     // cart object sends its unconfirmed messages again on its schedule (1, 2, 4, … 32 minutes).
-    const bodies = await Promise.all(paid.map(async ({ cartId }) => runInDurableObject(cartStub(env, cartId)!, (_i, state) => JSON.parse(state.storage.sql.exec<{ body: string }>("SELECT body FROM outbox WHERE kind = 'archive'").one().body) as unknown)));
+    const bodies = await Promise.all(
+      paid.map(async ({ cartId }) =>
+        runInDurableObject(
+          cartStub(env, cartId)!,
+          (_i, state) =>
+            JSON.parse(state.storage.sql.exec<{ body: string }>("SELECT body FROM outbox WHERE kind = 'archive'").one().body) as unknown,
+        ),
+      ),
+    );
     for (let attempt = 1; attempt <= 6; attempt++) {
-      const batch = createMessageBatch("edgecart-orders", bodies.map((body, i) => ({ id: `out-${attempt}-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: attempt, body })));
+      const batch = createMessageBatch(
+        "edgecart-orders",
+        bodies.map((body, i) => ({ id: `out-${attempt}-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: attempt, body })),
+      );
       const ctx = createExecutionContext();
       await worker.queue(batch, env, ctx);
       expect((await getQueueResult(batch, ctx)).retryMessages).toHaveLength(bodies.length);
-      const dead = createMessageBatch("edgecart-orders-dlq", bodies.slice(0, 1).map((body) => ({ id: `dlq-${attempt}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: attempt, body })));
+      const dead = createMessageBatch(
+        "edgecart-orders-dlq",
+        bodies.slice(0, 1).map((body) => ({ id: `dlq-${attempt}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: attempt, body })),
+      );
       const dctx = createExecutionContext();
       await worker.queue(dead, env, dctx);
       expect((await getQueueResult(dead, dctx)).retryBatch.retry).toBe(true);
-      for (const cron of ["* * * * *", "*/15 * * * *"]) await expect(worker.scheduled(createScheduledController({ cron }), env, createExecutionContext())).rejects.toThrow();
+      for (const cron of ["* * * * *", "*/15 * * * *"])
+        await expect(worker.scheduled(createScheduledController({ cron }), env, createExecutionContext())).rejects.toThrow();
       for (const { cartId } of paid) await advanceOutbox(cartId);
     }
     for (const { cartId } of paid) {
@@ -106,7 +143,9 @@ describe("Postgres away for an hour", () => {
       );
       expect(confirmed.every((m) => m.confirmed === 1)).toBe(true);
     }
-    const after = (await (await call("GET", "/v1/admin/orders/unarchived?limit=100", { headers: ADMIN })).json()) as { data: Array<{ id: string }> };
+    const after = (await (await call("GET", "/v1/admin/orders/unarchived?limit=100", { headers: ADMIN })).json()) as {
+      data: Array<{ id: string }>;
+    };
     expect(after.data.filter((o) => ids.includes(o.id))).toEqual([]);
   }, 180_000);
 });

@@ -21,16 +21,31 @@ describe("tax by the rate table", () => {
     expect((await putLine(de, sku, 1)).tax_status).toBe("pending");
     await expectProblem(await checkout(de), 409, "ship_to_required");
     // Inclusive: round_half_even(1190 × 0.19 / 1.19) = 190, contained in the total.
-    expect(await shipTo(de, "DE")).toMatchObject({ tax_status: "calculated", tax_inclusive: true, tax_total: { amount: 190 }, total: { amount: 1190 } });
+    expect(await shipTo(de, "DE")).toMatchObject({
+      tax_status: "calculated",
+      tax_inclusive: true,
+      tax_total: { amount: 190 },
+      total: { amount: 1190 },
+    });
 
     const us = await newCart({ currency: "EUR" });
     await putLine(us, sku, 1);
     const code = await publish(promotion({ value: { kind: "fixed", amounts: { EUR: 190 } } }));
     expect((await enterCode(us, code.code!)).status).toBe(200);
     // Exclusive, on what is left after the discount: (1190 − 190) × 7.25 % = 72.5 → 72 (half to even).
-    expect(await shipTo(us, "US")).toMatchObject({ tax_inclusive: false, discount_total: { amount: 190 }, tax_total: { amount: 72 }, total: { amount: 1072 } });
+    expect(await shipTo(us, "US")).toMatchObject({
+      tax_inclusive: false,
+      discount_total: { amount: 190 },
+      tax_total: { amount: 72 },
+      total: { amount: 1072 },
+    });
     const order = (await (await checkout(us)).json()) as Order;
-    expect(order).toMatchObject({ subtotal: { amount: 1190 }, discount_total: { amount: 190 }, tax_total: { amount: 72 }, total: { amount: 1072 } });
+    expect(order).toMatchObject({
+      subtotal: { amount: 1190 },
+      discount_total: { amount: 190 },
+      tax_total: { amount: 72 },
+      total: { amount: 1072 },
+    });
     expect((await sendPayment(order.id, 1072, "EUR")).status).toBe(204);
 
     // A country with no rate in the table is not taxed there (the table lists where tax is due).

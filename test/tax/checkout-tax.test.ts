@@ -18,7 +18,12 @@ async function scoped(behaviour: Record<string, unknown>, price = 1050) {
   expect(response.status).toBe(200);
   await response.body?.cancel();
   const sku = await stockedSku(scope, 10, { price: eur(price) });
-  return { scope, sku, setBehaviour: (next: Record<string, unknown>) => fetch(`${STUB}/control/${scope}`, { method: "PUT", body: JSON.stringify(next) }).then((r) => r.body?.cancel()) };
+  return {
+    scope,
+    sku,
+    setBehaviour: (next: Record<string, unknown>) =>
+      fetch(`${STUB}/control/${scope}`, { method: "PUT", body: JSON.stringify(next) }).then((r) => r.body?.cancel()),
+  };
 }
 
 async function requests(scope: string): Promise<number> {
@@ -44,7 +49,13 @@ describe("checkout with the external tax service", () => {
     await shipTo(cart);
     const shown = await view(cart);
     // 1050 × 19 % = 199.5 → 200 (half to even).
-    expect(shown).toMatchObject({ tax_status: "calculated", tax_total: eur(200), total: eur(1250), tax_inclusive: false, ship_to: { country: "DE", region: null, postal_code: "10115" } });
+    expect(shown).toMatchObject({
+      tax_status: "calculated",
+      tax_total: eur(200),
+      total: eur(1250),
+      tax_inclusive: false,
+      ship_to: { country: "DE", region: null, postal_code: "10115" },
+    });
     expect(shown.items[0]!.tax).toEqual(eur(200));
     await view(cart);
     expect(await requests(scope)).toBe(1);
@@ -74,7 +85,7 @@ describe("checkout with the external tax service", () => {
       await putLine(cart, sku, 2);
       const seen = await shipTo(cart);
       const started = Date.now();
-      const refused = await checkout(cart, "same-key-" + cart.id.slice(0, 8));
+      const refused = await checkout(cart, `same-key-${cart.id.slice(0, 8)}`);
       expect(Date.now() - started).toBeLessThan(10_000);
       await expectProblem(refused, 503, "tax_unavailable");
       expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -83,7 +94,7 @@ describe("checkout with the external tax service", () => {
       expect(after).toMatchObject({ status: "open", version: seen.version, tax_status: "unavailable" });
       // The service recovers: the same Idempotency-Key now places the order, with its tax.
       await setBehaviour({ mode: "ok", rate_bp: 1000 });
-      const placed = await checkout(cart, "same-key-" + cart.id.slice(0, 8));
+      const placed = await checkout(cart, `same-key-${cart.id.slice(0, 8)}`);
       expect(placed.status).toBe(201);
       expect(((await placed.json()) as Order).tax_total).toEqual(eur(210));
     });

@@ -2,10 +2,11 @@
  * Inventory: find a SKU, watch its stock and holds (refreshed every few seconds), set on_hand or
  * adjust it with a reason. Every change shows the server's answer; a refusal is explained.
  */
-import type { VNode } from "preact";
+
 import { html } from "htm/preact";
+import type { VNode } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiProblem } from "../api";
+import { ApiProblem, api } from "../api";
 import { loadSkuSuggestions } from "../catalog";
 import { formatCount } from "../format";
 import { href, navigate, useLoad } from "../hooks";
@@ -97,7 +98,8 @@ function Changes({ sku, current, onChanged }: { sku: string; current: Snapshot |
     e.preventDefault();
     const value = Number(onHand);
     if (!Number.isInteger(value) || value < 0) return;
-    if (await change(() => api<Snapshot>("PUT", path, { body: { on_hand: value } }), value, `Stock set to ${formatCount(value)}`)) setOnHand("");
+    if (await change(() => api<Snapshot>("PUT", path, { body: { on_hand: value } }), value, `Stock set to ${formatCount(value)}`))
+      setOnHand("");
   };
   const adjust = async (e: Event) => {
     e.preventDefault();
@@ -108,7 +110,11 @@ function Changes({ sku, current, onChanged }: { sku: string; current: Snapshot |
     const key = pendingKey?.body === text ? pendingKey.key : crypto.randomUUID();
     setPendingKey({ body: text, key });
     const requested = current ? current.on_hand + value : undefined;
-    const done = await change(() => api<Snapshot>("POST", `${path}/adjustments`, { body, headers: { "idempotency-key": key } }), requested, `Adjusted by ${value > 0 ? "+" : ""}${formatCount(value)} (${body.reason})`);
+    const done = await change(
+      () => api<Snapshot>("POST", `${path}/adjustments`, { body, headers: { "idempotency-key": key } }),
+      requested,
+      `Adjusted by ${value > 0 ? "+" : ""}${formatCount(value)} (${body.reason})`,
+    );
     if (done) {
       setDelta("");
       setReason("");
@@ -147,8 +153,9 @@ function Stock({ sku }: { sku: string }): VNode {
         <${Freshness} updatedAt=${stock.updatedAt} loading=${false} />
       </div>
       <${ProblemMessage} problem=${stock.error} title=${`No stock for ${sku}`} />
-      ${snapshot
-        ? html`<dl class="figures" aria-label=${`Stock of ${sku}`}>
+      ${
+        snapshot
+          ? html`<dl class="figures" aria-label=${`Stock of ${sku}`}>
             <div><dt>On hand</dt><dd data-field="on_hand">${formatCount(snapshot.on_hand)}</dd></div>
             <div><dt>Reserved</dt><dd data-field="reserved">${formatCount(snapshot.reserved)}</dd></div>
             <div><dt>Available</dt><dd data-field="available">${formatCount(snapshot.available)}</dd></div>
@@ -165,7 +172,8 @@ function Stock({ sku }: { sku: string }): VNode {
               </tr>`,
             )}
           <//>`
-        : null}
+          : null
+      }
     </div>
     ${snapshot || stock.error?.status === 404 ? html`<${Changes} sku=${sku} current=${snapshot} onChanged=${stock.reload} />` : null}
   </section>`;

@@ -2,8 +2,9 @@
  * Orders: the archived orders from Postgres, filtered by status and UTC days of creation,
  * paginated with the cursor; and one order's detail (lines, amounts, payment, status).
  */
-import type { VNode } from "preact";
+
 import { html } from "htm/preact";
+import type { VNode } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, query } from "../api";
 import { formatCount } from "../format";
@@ -22,13 +23,19 @@ interface Filters {
 }
 
 function filtersOf(params: URLSearchParams): Filters {
-  return { status: params.get("status") ?? "", from: params.get("from") ?? "", to: params.get("to") ?? "", limit: params.get("limit") ?? "20" };
+  return {
+    status: params.get("status") ?? "",
+    from: params.get("from") ?? "",
+    to: params.get("to") ?? "",
+    limit: params.get("limit") ?? "20",
+  };
 }
 
 function FilterForm({ filters }: { filters: Filters }): VNode {
   const [draft, setDraft] = useState(filters);
   useEffect(() => setDraft(filters), [filters.status, filters.from, filters.to, filters.limit]);
-  const set = (name: keyof Filters) => (e: Event) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement | HTMLSelectElement).value });
+  const set = (name: keyof Filters) => (e: Event) =>
+    setDraft({ ...draft, [name]: (e.target as HTMLInputElement | HTMLSelectElement).value });
   return html`<form class="card controls" aria-label="Filter orders" onSubmit=${(e: Event) => {
     e.preventDefault();
     navigate(href(["orders"], { ...draft }));
@@ -71,7 +78,12 @@ function OrderList({ filters }: { filters: Filters }): VNode {
   const [cursor, setCursor] = useState<string | undefined>();
   const filterKey = JSON.stringify(filters);
   const list = useLoad(
-    (signal) => api<Page<Order>>("GET", `/v1/admin/orders${query({ status: filters.status, from: filters.from, to: filters.to, limit: filters.limit, cursor })}`, { signal }),
+    (signal) =>
+      api<Page<Order>>(
+        "GET",
+        `/v1/admin/orders${query({ status: filters.status, from: filters.from, to: filters.to, limit: filters.limit, cursor })}`,
+        { signal },
+      ),
     `${filterKey}|${cursor ?? ""}`,
   );
   const orders = list.data?.data ?? [];
@@ -115,18 +127,21 @@ function OrderDetail({ id }: { id: string }): VNode {
     <p><a href="#/orders">← All orders</a></p>
     <div class="page-head"><h1 tabindex="-1">Order</h1><code class="wrap">${id}</code></div>
     <${ProblemMessage} problem=${order.error} title="The order could not be loaded" />
-    ${o
-      ? html`<section class="card" aria-label="Order summary">
+    ${
+      o
+        ? html`<section class="card" aria-label="Order summary">
             <dl class="details">
               <div><dt>Status</dt><dd data-field="status"><${Status} status=${o.status} /></dd></div>
               <div><dt>Total</dt><dd data-field="total"><${MoneyText} money=${o.total} /></dd></div>
               <div><dt>Email</dt><dd>${o.email}</dd></div>
               <div><dt>Created</dt><dd><${Time} iso=${o.created_at} /></dd></div>
-              <div><dt>Payment</dt><dd data-field="payment">${o.paid_at
-                ? html`Paid <${Time} iso=${o.paid_at} />`
-                : o.status === "pending_payment"
-                  ? html`Awaiting payment until <${Time} iso=${o.payment_expires_at} relative=${true} />`
-                  : html`Not paid (window ended <${Time} iso=${o.payment_expires_at} />)`}</dd></div>
+              <div><dt>Payment</dt><dd data-field="payment">${
+                o.paid_at
+                  ? html`Paid <${Time} iso=${o.paid_at} />`
+                  : o.status === "pending_payment"
+                    ? html`Awaiting payment until <${Time} iso=${o.payment_expires_at} relative=${true} />`
+                    : html`Not paid (window ended <${Time} iso=${o.payment_expires_at} />)`
+              }</dd></div>
               <div><dt>Cart</dt><dd><code class="wrap">${o.cart_id}</code></dd></div>
             </dl>
           </section>
@@ -145,7 +160,8 @@ function OrderDetail({ id }: { id: string }): VNode {
               <tr class="total"><th scope="row" colspan="4">Total</th><td class="num"><${MoneyText} money=${o.total} /></td></tr>
             <//>
           </section>`
-      : null}
+        : null
+    }
   </div>`;
 }
 

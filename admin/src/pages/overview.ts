@@ -2,10 +2,11 @@
  * Overview: today's sales per currency, paid orders not yet archived, sales per day over a chosen
  * range, top SKUs and low stock. Every figure refreshes every few seconds while the tab is visible.
  */
-import type { VNode } from "preact";
+
 import { html } from "htm/preact";
+import type { VNode } from "preact";
 import { useState } from "preact/hooks";
-import { api, ApiProblem, query } from "../api";
+import { ApiProblem, api, query } from "../api";
 import { SalesChart } from "../chart";
 import { addDays, daysBetween, formatCount, formatDay, formatMoney, utcToday } from "../format";
 import { href, useLoad } from "../hooks";
@@ -22,7 +23,11 @@ async function loadUnarchived(signal: AbortSignal): Promise<Page<UnarchivedOrder
   try {
     return await api<Page<UnarchivedOrder>>("GET", "/v1/admin/orders/unarchived?limit=100", { signal });
   } catch (error) {
-    if (error instanceof ApiProblem && (error.status === 404 || (error.status === 400 && error.fieldErrors.some((f) => f.path === "path.order_id")))) return null;
+    if (
+      error instanceof ApiProblem &&
+      (error.status === 404 || (error.status === 400 && error.fieldErrors.some((f) => f.path === "path.order_id")))
+    )
+      return null;
     throw error;
   }
 }
@@ -63,12 +68,14 @@ function Unarchived(): VNode | null {
   return html`<section class=${`card ${list.length > 0 ? "card-warn" : ""}`} aria-labelledby="unarchived-title">
     <h2 id="unarchived-title">Paid, not yet archived</h2>
     <${ProblemMessage} problem=${pending.error} title="Could not check the archive" />
-    ${pending.data
-      ? list.length === 0
-        ? html`<p>Every paid order is in the archive.</p>`
-        : html`<p><strong class="tile-value">${count}</strong> paid ${list.length === 1 ? "order" : "orders"} not in Postgres yet.
+    ${
+      pending.data
+        ? list.length === 0
+          ? html`<p>Every paid order is in the archive.</p>`
+          : html`<p><strong class="tile-value">${count}</strong> paid ${list.length === 1 ? "order" : "orders"} not in Postgres yet.
             Oldest: <a href=${href(["orders", oldest!.id])}>${shortId(oldest!.id)}</a>, <${MoneyText} money=${oldest!.total} />, paid <${Time} iso=${oldest!.paid_at} relative=${true} />.</p>`
-      : null}
+        : null
+    }
   </section>`;
 }
 
@@ -78,9 +85,17 @@ function shortId(id: string): string {
 
 function Sales({ from, to, onRange }: { from: string; to: string; onRange: (from: string, to: string) => void }): VNode {
   const [currency, setCurrency] = useState<string | undefined>();
-  const invalid = from > to ? "The first day must not be after the last." : daysBetween(from, to).length > MAX_DAYS ? `At most ${MAX_DAYS} days.` : undefined;
+  const invalid =
+    from > to
+      ? "The first day must not be after the last."
+      : daysBetween(from, to).length > MAX_DAYS
+        ? `At most ${MAX_DAYS} days.`
+        : undefined;
   const sales = useLoad(
-    (signal) => (invalid ? Promise.resolve({ data: [] as SalesRow[] }) : api<{ data: SalesRow[] }>("GET", `/v1/admin/reports/sales${query({ from, to })}`, { signal })),
+    (signal) =>
+      invalid
+        ? Promise.resolve({ data: [] as SalesRow[] })
+        : api<{ data: SalesRow[] }>("GET", `/v1/admin/reports/sales${query({ from, to })}`, { signal }),
     `${from}..${to}`,
     REFRESH_MS,
   );
@@ -103,20 +118,24 @@ function Sales({ from, to, onRange }: { from: string; to: string; onRange: (from
       <span class="presets" role="group" aria-label="Quick ranges">
         ${[7, 30, 90].map((n) => html`<button type="button" class="secondary" onClick=${() => preset(n)}>Last ${n} days</button>`)}
       </span>
-      ${currencies.length > 0
-        ? html`<div class="field"><label for="sales-currency">Currency</label>
+      ${
+        currencies.length > 0
+          ? html`<div class="field"><label for="sales-currency">Currency</label>
             <select id="sales-currency" name="currency" value=${shown} onChange=${(e: Event) => setCurrency((e.target as HTMLSelectElement).value)}>
               ${currencies.map((c) => html`<option value=${c}>${c}</option>`)}
             </select></div>`
-        : null}
+          : null
+      }
     </form>
     ${invalid ? html`<p class="problem" role="alert">${invalid}</p>` : null}
     <${ProblemMessage} problem=${sales.error} title="Sales could not be loaded" />
     <p class="muted">${formatMoney({ amount: total, currency: shown })} in ${shown} over ${formatCount(days.length)} days.</p>
-    ${days.length > 0
-      ? html`<${SalesChart} days=${days} amounts=${amounts} currency=${shown}
+    ${
+      days.length > 0
+        ? html`<${SalesChart} days=${days} amounts=${amounts} currency=${shown}
           label=${`Bar chart of revenue per UTC day in ${shown} from ${formatDay(from)} to ${formatDay(to)}; total ${formatMoney({ amount: total, currency: shown })}. The same figures are in the table below.`} />`
-      : null}
+        : null
+    }
     <details>
       <summary>Sales as a table</summary>
       <${Table} caption="Paid orders per UTC day and currency" head=${["Day (UTC)", "Orders", "Units", "Revenue"]}>
@@ -129,7 +148,10 @@ function Sales({ from, to, onRange }: { from: string; to: string; onRange: (from
 
 function TopSkus({ from, to }: { from: string; to: string }): VNode {
   const top = useLoad(
-    (signal) => (from > to ? Promise.resolve({ data: [] as TopSkuRow[] }) : api<{ data: TopSkuRow[] }>("GET", `/v1/admin/reports/top-skus${query({ from, to, limit: 10 })}`, { signal })),
+    (signal) =>
+      from > to
+        ? Promise.resolve({ data: [] as TopSkuRow[] })
+        : api<{ data: TopSkuRow[] }>("GET", `/v1/admin/reports/top-skus${query({ from, to, limit: 10 })}`, { signal }),
     `${from}..${to}`,
     REFRESH_MS,
   );

@@ -3,10 +3,11 @@
  * title, status and variant prices (PUT with the whole product) or its archiving (DELETE).
  * The storefront follows through the publish path the API runs on every change.
  */
-import type { VNode } from "preact";
+
 import { html } from "htm/preact";
+import type { VNode } from "preact";
 import { useState } from "preact/hooks";
-import { api, ApiProblem, query } from "../api";
+import { ApiProblem, api, query } from "../api";
 import { formatCount, formatMoney, minorDigits, parseMajor, toMajor } from "../format";
 import { href, useLoad } from "../hooks";
 import type { Page, Product, ProductInput } from "../types";
@@ -19,26 +20,25 @@ function priceRange(product: Product): string {
     .map(([currency, amounts]) => {
       const low = Math.min(...amounts);
       const high = Math.max(...amounts);
-      return low === high ? formatMoney({ amount: low, currency }) : `${formatMoney({ amount: low, currency })} – ${formatMoney({ amount: high, currency })}`;
+      return low === high
+        ? formatMoney({ amount: low, currency })
+        : `${formatMoney({ amount: low, currency })} – ${formatMoney({ amount: high, currency })}`;
     })
     .join(", ");
 }
 
 function ProductList({ status }: { status: string }): VNode {
   const [pages, setPages] = useState<Array<string | undefined>>([undefined]);
-  const loaded = useLoad(
-    async (signal) => {
-      const all: Product[] = [];
-      let next: string | null = null;
-      for (const cursor of pages) {
-        const page: Page<Product> = await api<Page<Product>>("GET", `/v1/admin/products${query({ limit: 50, status, cursor })}`, { signal });
-        all.push(...page.data);
-        next = page.next_cursor;
-      }
-      return { products: all, next };
-    },
-    `${status}|${pages.length}`,
-  );
+  const loaded = useLoad(async (signal) => {
+    const all: Product[] = [];
+    let next: string | null = null;
+    for (const cursor of pages) {
+      const page: Page<Product> = await api<Page<Product>>("GET", `/v1/admin/products${query({ limit: 50, status, cursor })}`, { signal });
+      all.push(...page.data);
+      next = page.next_cursor;
+    }
+    return { products: all, next };
+  }, `${status}|${pages.length}`);
   const products = loaded.data?.products ?? [];
   return html`<section class="card" aria-labelledby="products-title">
     <div class="page-head">
@@ -80,7 +80,12 @@ function bodyOf(product: Product, draft: Draft): { body: ProductInput } | { inva
   for (const [i, v] of product.variants.entries()) {
     const amount = parseMajor(draft.prices[i] ?? "", v.price.currency);
     if (amount === null) return { invalid: i };
-    variants.push({ sku: v.sku, title: v.title, price: { amount, currency: v.price.currency }, ...(v.max_line_quantity !== undefined ? { max_line_quantity: v.max_line_quantity } : {}) });
+    variants.push({
+      sku: v.sku,
+      title: v.title,
+      price: { amount, currency: v.price.currency },
+      ...(v.max_line_quantity !== undefined ? { max_line_quantity: v.max_line_quantity } : {}),
+    });
   }
   return {
     body: {
@@ -124,7 +129,11 @@ function Editor({ product, onSaved }: { product: Product; onSaved: (p: Product) 
       setInvalid(checked.invalid);
       setSaved(undefined);
       setProblem(
-        new ApiProblem(0, "invalid_price", `The price of ${variant.title} (${variant.sku}) is not a valid amount in ${variant.price.currency}: ${digits === 0 ? "whole units only, e.g. 1500" : `at most ${digits} decimals, e.g. ${toMajor(1999, variant.price.currency)}`}. Nothing was sent.`),
+        new ApiProblem(
+          0,
+          "invalid_price",
+          `The price of ${variant.title} (${variant.sku}) is not a valid amount in ${variant.price.currency}: ${digits === 0 ? "whole units only, e.g. 1500" : `at most ${digits} decimals, e.g. ${toMajor(1999, variant.price.currency)}`}. Nothing was sent.`,
+        ),
       );
       document.getElementById(`price-${checked.invalid}`)?.focus();
       return;
@@ -173,13 +182,15 @@ function Editor({ product, onSaved }: { product: Product; onSaved: (p: Product) 
       <button type="submit" disabled=${busy}>Save product</button>
       ${product.status === "active" && !confirming ? html`<button type="button" class="danger" disabled=${busy} onClick=${() => setConfirming(true)}>Archive…</button>` : null}
     </div>
-    ${confirming
-      ? html`<div class="confirm" role="group" aria-label="Confirm archiving">
+    ${
+      confirming
+        ? html`<div class="confirm" role="group" aria-label="Confirm archiving">
           <p>Archive “${product.title}”? It leaves the storefront and its SKUs can no longer be added to carts.</p>
           <button type="button" class="danger" disabled=${busy} onClick=${archive}>Archive product</button>
           <button type="button" class="secondary" onClick=${() => setConfirming(false)}>Cancel</button>
         </div>`
-      : null}
+        : null
+    }
     <div aria-live="polite">${saved ? html`<p class="success" role="status">${saved}</p>` : null}</div>
     <${ProblemMessage} problem=${problem} title="Not saved" />
   </form>`;
@@ -193,8 +204,9 @@ function ProductDetail({ id }: { id: string }): VNode {
     <p><a href="#/products">← All products</a></p>
     <div class="page-head"><h1 tabindex="-1">${product?.title ?? id}</h1>${product ? html`<${Status} status=${product.status} />` : null}</div>
     <${ProblemMessage} problem=${loaded.error} title="The product could not be loaded" />
-    ${product
-      ? html`<section class="card" aria-label="Product">
+    ${
+      product
+        ? html`<section class="card" aria-label="Product">
             <dl class="details">
               <div><dt>Id</dt><dd><code>${product.id}</code></dd></div>
               <div><dt>Category</dt><dd>${product.category ?? "—"}</dd></div>
@@ -213,7 +225,8 @@ function ProductDetail({ id }: { id: string }): VNode {
             <//>
           </section>
           <${Editor} product=${product} key=${product.id} onSaved=${setCurrent} />`
-      : null}
+        : null
+    }
   </div>`;
 }
 
@@ -224,8 +237,13 @@ export function Products({ id, params }: { id: string | undefined; params: URLSe
   return html`<div class="page">
     <div class="page-head"><h1 tabindex="-1">Products</h1></div>
     <nav class="card controls" aria-label="Filter products by status">
-      ${[["", "All"], ["active", "Active"], ["archived", "Archived"]].map(
-        ([value, label]) => html`<a class="chip" href=${href(["products"], { status: value })} aria-current=${status === value ? "page" : undefined}>${label}</a>`,
+      ${[
+        ["", "All"],
+        ["active", "Active"],
+        ["archived", "Archived"],
+      ].map(
+        ([value, label]) =>
+          html`<a class="chip" href=${href(["products"], { status: value })} aria-current=${status === value ? "page" : undefined}>${label}</a>`,
       )}
     </nav>
     <${ProductList} status=${status} key=${status} />

@@ -2,10 +2,11 @@
  * Sign-in: the admin token is pasted once, checked with a cheap admin call, and kept in this
  * tab's sessionStorage.
  */
-import type { VNode } from "preact";
+
 import { html } from "htm/preact";
+import type { VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiProblem, session } from "../api";
+import { ApiProblem, api, session } from "../api";
 import { ProblemMessage } from "../ui";
 
 /** The sign-in form; `notice` explains why the user is here again (signed out, token refused). */
@@ -31,7 +32,11 @@ export function SignIn({ notice, onSignedIn }: { notice: string | undefined; onS
       const refused = error instanceof ApiProblem && error.status === 401;
       setProblem(
         refused
-          ? new ApiProblem(401, error.code, "The server refused this token. Paste the ADMIN_TOKEN this edgecart runs with (dev-admin-token under npm run dev).")
+          ? new ApiProblem(
+              401,
+              error.code,
+              "The server refused this token. Paste the ADMIN_TOKEN this edgecart runs with (dev-admin-token under npm run dev).",
+            )
           : error instanceof ApiProblem
             ? error
             : new ApiProblem(0, "client", String(error)),

@@ -1,65 +1,9 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Cart, Order } from "../src/contracts";
-import { withDb } from "../src/db/client";
-import { orderLines, orders } from "../src/db/schema";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
-import {
-  ADMIN,
-  call,
-  createStockedProduct,
-  eventually,
-  expectProblem,
-  newCart,
-  sendPayment,
-  signedWebhookHeaders,
-  unique,
-} from "./helpers";
-
-type CartHandle = Awaited<ReturnType<typeof newCart>>;
-
-async function put(cart: CartHandle, sku: string, quantity: number) {
-  const response = await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity }, headers: cart.headers });
-  expect(response.status).toBe(200);
-  return (await response.json()) as Cart;
-}
-
-async function checkout(cart: CartHandle, key: string | null = crypto.randomUUID(), email = "shopper@example.com") {
-  const headers: Record<string, string> = { ...cart.headers };
-  if (key !== null) headers["idempotency-key"] = key;
-  return call("POST", `/v1/carts/${cart.id}/checkout`, { body: { email }, headers });
-}
-
-async function stock(sku: string) {
-  const snapshot = await inventoryStub(env, sku).snapshot();
-  if (!snapshot.ok) throw new Error(snapshot.reason);
-  const { on_hand, reserved, available } = snapshot.snapshot;
-  return { on_hand, reserved, available };
-}
-
-async function archived(orderId: string) {
-  return withDb(env, async (db) => ({
-    orders: await db.select().from(orders).where(eq(orders.id, orderId)),
-    lines: await db.select().from(orderLines).where(eq(orderLines.orderId, orderId)),
-  }));
-}
-
-/** A cart with `quantity` of a fresh SKU (stock 10, price 1999 USD) in it. */
-async function filledCart(quantity = 2) {
-  const sku = unique("BUY");
-  const productId = await createStockedProduct([sku], 10, {}, { amount: 1999 });
-  const cart = await newCart();
-  await put(cart, sku, quantity);
-  return { sku, productId, cart };
-}
-
-async function placedOrder(quantity = 2) {
-  const filled = await filledCart(quantity);
-  const response = await checkout(filled.cart);
-  expect(response.status).toBe(201);
-  return { ...filled, order: (await response.json()) as Order };
-}
+import { ADMIN, call, eventually, expectProblem, newCart, sendPayment } from "./helpers";
+import { archived, checkout, filledCart, placedOrder, stock } from "./lib/checkout";
 
 describe("the whole purchase", () => {
   it("checks out, holds stock through the payment window, is paid once, sold, and archived once", async () => {
@@ -174,93 +118,6 @@ describe("checkout", () => {
     const response = await checkout(cart, "resume-me");
     expect(response.status).toBe(201);
     expect(await stock(sku)).toEqual({ on_hand: 10, reserved: 2, available: 8 });
-  });
-});
-
-describe("payment webhooks", () => {
-  it("ignores a duplicated webhook-id: 204, no second effect", async () => {
-    const { sku, order } = await placedOrder(2);
-    const id = `msg_${crypto.randomUUID()}`;
-    expect((await sendPayment(order.id, 3998, "USD", { id })).status).toBe(204);
-    expect((await sendPayment(order.id, 3998, "USD", { id })).status).toBe(204);
-    expect(await stock(sku)).toEqual({ on_hand: 8, reserved: 0, available: 8 });
-    const row = await eventually(
-      () => archived(order.id),
-      (r) => r.orders.length > 0,
-    );
-    expect(row.orders).toHaveLength(1);
-  });
-
-  it("refuses forged, unsigned and stale webhooks with 401 invalid_signature, changing nothing", async () => {
-    const { sku, order } = await placedOrder(1);
-    const body = JSON.stringify({
-      type: "payment.succeeded",
-      data: { order_id: order.id, amount: 1999, currency: "USD", payment_id: "pi_x" },
-    });
-    const forged = signedWebhookHeaders(body, { secret: `whsec_${btoa("not-the-secret-at-all-000000")}` });
-    await expectProblem(await call("POST", "/v1/webhooks/payments", { body, headers: forged }), 401, "invalid_signature");
-    const tampered = signedWebhookHeaders(body);
-    await expectProblem(
-      await call("POST", "/v1/webhooks/payments", { body: body.replace("1999", "1"), headers: tampered }),
-      401,
-      "invalid_signature",
-    );
-    await expectProblem(
-      await call("POST", "/v1/webhooks/payments", { body, headers: { "content-type": "application/json" } }),
-      401,
-      "invalid_signature",
-    );
-    const stale = signedWebhookHeaders(body, { at: new Date(Date.now() - 6 * 60_000) });
-    await expectProblem(await call("POST", "/v1/webhooks/payments", { body, headers: stale }), 401, "invalid_signature");
-    const future = signedWebhookHeaders(body, { at: new Date(Date.now() + 6 * 60_000) });
-    await expectProblem(await call("POST", "/v1/webhooks/payments", { body, headers: future }), 401, "invalid_signature");
-    expect(await stock(sku)).toEqual({ on_hand: 10, reserved: 1, available: 9 });
-  });
-
-  it("leaves the order untouched on an amount or currency mismatch (409)", async () => {
-    const { sku, cart, order } = await placedOrder(2);
-    expect(await expectProblem(await sendPayment(order.id, 3000, "USD"), 409, "amount_mismatch")).toMatchObject({
-      expected: { amount: 3998, currency: "USD" },
-    });
-    await expectProblem(await sendPayment(order.id, 3998, "EUR"), 409, "amount_mismatch");
-    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe(
-      "pending_payment",
-    );
-    expect(await stock(sku)).toEqual({ on_hand: 10, reserved: 2, available: 8 });
-  });
-
-  it("answers 404 for an unknown order and 204 for event types it does not handle", async () => {
-    await expectProblem(await sendPayment(`ord_${"ab".repeat(32)}`, 1, "USD"), 404, "not_found");
-    await expectProblem(await sendPayment("not-an-order", 1, "USD"), 404, "not_found");
-    const { order } = await placedOrder(1);
-    expect((await sendPayment(order.id, 1999, "USD", { type: "payment.refunded" })).status).toBe(204);
-  });
-
-  it("records payment.failed and keeps the order payable; a reordered failure after success changes nothing", async () => {
-    const { sku, cart, order } = await placedOrder(1);
-    expect((await sendPayment(order.id, 1999, "USD", { type: "payment.failed" })).status).toBe(204);
-    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe(
-      "pending_payment",
-    );
-    expect((await sendPayment(order.id, 1999, "USD")).status).toBe(204);
-    expect((await sendPayment(order.id, 1999, "USD", { type: "payment.failed" })).status).toBe(204);
-    expect(((await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order).status).toBe("paid");
-    expect(await stock(sku)).toEqual({ on_hand: 9, reserved: 0, available: 9 });
-  });
-
-  it("answers a late payment on a cancelled order with 409 order_not_payable and records it for refund", async () => {
-    const { sku, cart, order } = await placedOrder(2);
-    const cancelled = await call("POST", `/v1/orders/${order.id}/cancel`, { headers: cart.headers });
-    expect(cancelled.status).toBe(200);
-    expect(((await cancelled.json()) as Order).status).toBe("cancelled");
-    expect(await stock(sku)).toEqual({ on_hand: 10, reserved: 0, available: 10 });
-    await expectProblem(await sendPayment(order.id, 3998, "USD", { paymentId: "pi_late" }), 409, "order_not_payable");
-    const refunds = await runInDurableObject(cartStub(env, cart.id)!, (_i, state) =>
-      state.storage.sql.exec<{ payment_id: string; refund_due: number }>("SELECT payment_id, refund_due FROM payment_events").toArray(),
-    );
-    expect(refunds).toEqual([{ payment_id: "pi_late", refund_due: 1 }]);
-    expect(await stock(sku)).toEqual({ on_hand: 10, reserved: 0, available: 10 });
-    await expectProblem(await call("POST", `/v1/orders/${order.id}/cancel`, { headers: cart.headers }), 409, "invalid_transition");
   });
 });
 

@@ -5,23 +5,17 @@
 // that fails after its insert. After each round: no oversell, stock conserved, ledger verified,
 // lines equal holds, and Postgres holds every paid order exactly once and nothing else.
 //
-// How the faults are injected (one-shot interceptors, evictions, queue deliveries): test/lib/faults.ts.
+// How the faults are injected (one-shot interceptors, evictions, queue deliveries): test/lib/faults.ts;
+// the checks after each round and after the run: test/lib/faults-checks.ts.
 import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
-import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Order, OrderArchivedV1 } from "../src/contracts";
-import { withDb } from "../src/db/client";
-import { orderLines, orders } from "../src/db/schema";
+import type { Order } from "../src/contracts";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
-import { ADMIN, accessOf, call, defineSku, eventually, newCart, signedWebhookHeaders, unique } from "./helpers";
+import { ADMIN, call, defineSku, newCart, signedWebhookHeaders, unique } from "./helpers";
 import {
   chance,
   countFault,
-  deliverFailingAfterInsert,
-  deliverUntilAcked,
   evictQuietly,
-  faults,
-  holdOf,
   type InterceptedMethod,
   injection,
   installInterceptors,
@@ -29,9 +23,9 @@ import {
   pick,
   runCartAlarm,
   type Shopper,
-  skewed,
   untilAnswered,
 } from "./lib/faults";
+import { cartOutcomes, checkArchived, checkStock, checkSummary, redeliver, type Summary } from "./lib/faults-checks";
 
 const ROUNDS = 14;
 const SHOPPERS = 5;
@@ -41,7 +35,7 @@ describe("faults across the purchase flow", () => {
   afterAll(() => vi.restoreAllMocks());
 
   it(`keeps stock exact and archives every paid order exactly once through ${ROUNDS} rounds of injected faults`, async () => {
-    const summary = { rounds: 0, shoppers: 0, paid: 0, refusedAtCheckout: 0, oversold: 0, lost: 0, duplicates: 0, unconserved: 0 };
+    const summary: Summary = { rounds: 0, shoppers: 0, paid: 0, refusedAtCheckout: 0, oversold: 0, lost: 0, duplicates: 0, unconserved: 0 };
     for (let round = 0; round < ROUNDS; round++) {
       summary.rounds++;
       // SKU objects defined as the catalog publisher would (the catalog itself is not under test).
@@ -238,25 +232,7 @@ describe("faults across the purchase flow", () => {
         }
       }
 
-      // What each cart object says happened.
-      const finalOrders = new Map<string, Order>();
-      const outboxBodies: OrderArchivedV1[] = [];
-      for (const s of shoppers) {
-        const stub = cartStub(env, s.cart.id)!;
-        const order = await stub.orderForAdmin();
-        if (order) finalOrders.set(s.cart.id, order);
-        const outbox = await runInDurableObject(stub, (_i, state) => {
-          // The order's tables exist once an order was placed.
-          const placed =
-            state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").toArray().length > 0;
-          return placed
-            ? state.storage.sql.exec<{ body: string; sent_at: number | null }>("SELECT body, sent_at FROM outbox").toArray()
-            : [];
-        });
-        // 0 lost on the real path: the outbox sent everything it holds.
-        expect(outbox.filter((m) => m.sent_at === null)).toEqual([]);
-        for (const m of outbox) outboxBodies.push(JSON.parse(m.body) as OrderArchivedV1);
-      }
+      const { finalOrders, outboxBodies } = await cartOutcomes(shoppers);
       const paid = [...finalOrders.values()].filter((o) => o.status === "paid");
       summary.paid += paid.length;
       for (const s of shoppers) {
@@ -265,110 +241,12 @@ describe("faults across the purchase flow", () => {
         if (s.order && s.ending === "abandon") expect(finalOrders.get(s.cart.id)?.status).toBe("pending_payment");
       }
 
-      // Queue faults: a consumer that dies after its insert, then every message delivered twice more.
-      if (outboxBodies.length > 0) {
-        if (chance(0.6)) {
-          expect(await deliverFailingAfterInsert(outboxBodies), "the batch must end unacknowledged so Queues redeliver it").toBe(true);
-          countFault("consumer failed after its insert");
-        }
-        for (let i = 0; i < 2; i++) {
-          await deliverUntilAcked(outboxBodies, i + 2);
-          countFault("queue message delivered again");
-        }
-      }
+      await redeliver(outboxBodies);
 
-      // Postgres: every paid order exactly once, lines included; no order that was not paid.
-      const roundOrderIds = shoppers.map((s) => `ord_${s.cart.id}`);
-      const paidIds = paid.map((o) => o.id).sort();
-      // Archival is asynchronous (the real queue delivery may still be running): read until settled.
-      const archived = await eventually(
-        () =>
-          withDb(env, async (db) => ({
-            orders: await db.select({ id: orders.id }).from(orders).where(inArray(orders.id, roundOrderIds)),
-            lines: await db
-              .select({ orderId: orderLines.orderId, sku: orderLines.sku, quantity: orderLines.quantity })
-              .from(orderLines)
-              .where(inArray(orderLines.orderId, roundOrderIds)),
-          })),
-        (r) => JSON.stringify(r.orders.map((o) => o.id).sort()) === JSON.stringify(paidIds),
-        20,
-      );
-      const archivedIds = archived.orders.map((r) => r.id).sort();
-      summary.lost += paidIds.filter((id) => !archivedIds.includes(id)).length;
-      summary.duplicates += archivedIds.length - new Set(archivedIds).size;
-      expect(archivedIds).toEqual(paidIds);
-      expect(archived.lines.length).toBe(paid.reduce((n, o) => n + o.lines.length, 0));
-
-      // Stock: no oversell, conserved, ledger verified, and every cart's holds match its state.
-      for (const sku of skus) {
-        const check = await inventoryStub(env, sku).verify();
-        expect(check.ok, JSON.stringify(check)).toBe(true);
-        const soldToOrders = paid
-          .flatMap((o) => o.lines)
-          .filter((l) => l.sku === sku)
-          .reduce((n, l) => n + l.quantity, 0);
-        const soldInPostgres = archived.lines.filter((l) => l.sku === sku).reduce((n, l) => n + l.quantity, 0);
-        const stock = initial.get(sku)! + adjustments.get(sku)!;
-        if (check.on_hand < 0 || check.sold > stock || check.sold !== soldToOrders) summary.oversold++;
-        if (check.on_hand + check.sold !== stock) summary.unconserved++;
-        expect({ sold: check.sold, inPostgres: soldInPostgres, onHandPlusSold: check.on_hand + check.sold }).toEqual({
-          sold: soldToOrders,
-          inPostgres: soldToOrders,
-          onHandPlusSold: stock,
-        });
-        expect(check.on_hand).toBeGreaterThanOrEqual(check.reserved);
-
-        for (const s of shoppers) {
-          const order = finalOrders.get(s.cart.id);
-          const held = await holdOf(sku, s.cart.id);
-          if (order) {
-            const line = order.lines.find((l) => l.sku === sku)?.quantity ?? 0;
-            expect(held, `${order.status} order ${order.id} on ${sku}`).toBe(order.status === "pending_payment" ? line : 0);
-          } else {
-            const cart = await cartStub(env, s.cart.id)!.view(await accessOf(s.cart));
-            if (!cart.ok) throw new Error("cart vanished");
-            const line = cart.cart.items.find((i) => i.sku === sku)?.quantity ?? 0;
-            if (skewed.has(s.cart.id)) expect(held).toBeLessThanOrEqual(line);
-            else expect(held, `open cart ${s.cart.id} on ${sku}`).toBe(line);
-          }
-        }
-        // Anything else held belongs to the competitor a fault let in.
-        const snapshot = await inventoryStub(env, sku).snapshot();
-        if (!snapshot.ok) throw new Error(snapshot.reason);
-        for (const hold of snapshot.snapshot.holds)
-          expect(cartIds.has(hold.owner_id) || hold.owner_id === "competitor", `unexpected hold ${hold.hold_id}`).toBe(true);
-      }
+      const archived = await checkArchived(shoppers, paid, summary);
+      await checkStock({ skus, initial, adjustments, shoppers, cartIds }, paid, finalOrders, archived, summary);
     }
 
-    const total = [...faults.values()].reduce((a, b) => a + b, 0);
-    console.log(
-      `faults: ${total} injected over ${summary.rounds} rounds (${summary.shoppers} shoppers, ${summary.paid} orders paid, ${summary.refusedAtCheckout} checkouts refused after their holds lapsed): ${JSON.stringify(Object.fromEntries([...faults].sort()))}; ` +
-        `oversold ${summary.oversold}, stock not conserved ${summary.unconserved}, lost orders ${summary.lost}, duplicate orders ${summary.duplicates}`,
-    );
-    expect({ oversold: summary.oversold, unconserved: summary.unconserved, lost: summary.lost, duplicates: summary.duplicates }).toEqual({
-      oversold: 0,
-      unconserved: 0,
-      lost: 0,
-      duplicates: 0,
-    });
-    expect(summary.paid).toBeGreaterThan(0);
-    expect(total).toBeGreaterThanOrEqual(ROUNDS * 4);
-    for (const kind of [
-      "crash before hold",
-      "crash after hold",
-      "crash before extend",
-      "crash after extend",
-      "crash before commit",
-      "crash after commit",
-      "crash between paid commit and outbox send",
-      "holds expired during checkout",
-      "evict cart objects",
-      "evict SKU objects",
-      "abort all objects",
-      "consumer failed after its insert",
-      "queue message delivered again",
-    ]) {
-      expect(faults.get(kind) ?? 0, `fault kind "${kind}" never fired`).toBeGreaterThan(0);
-    }
+    checkSummary(summary, ROUNDS);
   }, 180_000);
 });

@@ -1,35 +1,20 @@
 /**
  * The back-office read API from Postgres: the archived order list, the sales and top-SKU reports
- * and the reporting views (test/reports-stock-access.test.ts has the low-stock report, access and
- * validation).
+ * and the reporting views, from dated orders (test/reports-undated.test.ts has the tests that write
+ * none; test/reports-stock-access.test.ts has the low-stock report, access and validation).
  *
  * The database is shared by every test file of a run, so each test writes its own orders with
  * unique SKUs, far in the future (2031 on) and in a day window of its own (`days()`), through
  * archiveOrders — the queue consumer's own code path — and then expects exact figures. Every test
  * that writes dated orders stays in this file: the windows are disjoint only within one file.
  */
-import { env } from "cloudflare:test";
-import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import type { Order } from "../src/contracts";
-import { withDb } from "../src/db/client";
-import { reportRange } from "../src/routes/admin-reports";
-import { ADMIN, call, createStockedProduct, eventually, expectProblem, newCart, sendPayment, unique } from "./helpers";
+import { unique } from "./helpers";
 import { archive, getJson, hex64, insertOrder, newestFirst, orderOf, type Page, paidMessage, walk } from "./lib/reports";
+import { dayWindows, insertExpired, lowStockRows, viewRows } from "./lib/reports-dated";
 
-const DAY_MS = 86_400_000;
-
-/** A random first day for this file's windows (2031–2080), then disjoint windows per test. */
-let nextDay = Math.floor(Date.UTC(2031, 0, 1) / DAY_MS) + Math.floor(Math.random() * 18_000);
-
-/** `count` consecutive UTC days no other test uses, as `YYYY-MM-DD` strings (plus helpers). */
-function days(count: number) {
-  const first = nextDay;
-  nextDay += count + 2;
-  const day = (i: number) => new Date((first + i) * DAY_MS).toISOString().slice(0, 10);
-  const at = (i: number, time: string) => `${day(i)}T${time}Z`;
-  return { day, at };
-}
+/** `count` consecutive UTC days no other test of this file uses (test/lib/reports-dated.ts). */
+const days = dayWindows();
 
 describe("GET /v1/admin/orders", () => {
   it("walks every archived order exactly once, newest first with id as tiebreak, in the Order shape", async () => {
@@ -70,13 +55,7 @@ describe("GET /v1/admin/orders", () => {
     // order: a position cut to milliseconds would skip or repeat them.
     const prefix = hex64().slice(0, 63);
     const rows = [1, 2, 3].map((micro) => ({ id: `ord_${prefix}${4 - micro}`, at: `${moment}00${micro}Z` }));
-    await withDb(env, async (db) => {
-      for (const row of rows) {
-        await db.execute(
-          sql`INSERT INTO orders (id, cart_id, status, email, total_amount, currency, created_at, payment_expires_at) VALUES (${row.id}, ${row.id.slice(4)}, 'expired', 'x@example.com', 0, 'USD', ${row.at}::timestamptz, ${row.at}::timestamptz)`,
-        );
-      }
-    });
+    await insertExpired(rows);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -128,54 +107,6 @@ describe("GET /v1/admin/orders", () => {
     const [c0, c1, c2] = others.cancelled;
     expect(unfiltered).toEqual([others.pending_payment[0], paid[1]!.order.id, c2, c1, others.expired[0], c0, paid[0]!.order.id]);
   });
-
-  it("lists an order paid through checkout and the signed webhook once the queue has archived it", async () => {
-    const sku = unique("E2E");
-    await createStockedProduct([sku], 10, {}, { amount: 1250 });
-    const cart = await newCart();
-    expect((await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 3 }, headers: cart.headers })).status).toBe(200);
-    const placed = await call("POST", `/v1/carts/${cart.id}/checkout`, {
-      body: { email: "e2e@example.com" },
-      headers: { ...cart.headers, "idempotency-key": crypto.randomUUID() },
-    });
-    expect(placed.status).toBe(201);
-    const order = (await placed.json()) as Order;
-    expect((await sendPayment(order.id, 3750, "USD")).status).toBe(204);
-    const paid = (await (await call("GET", `/v1/orders/${order.id}`, { headers: cart.headers })).json()) as Order;
-    expect(paid.status).toBe("paid");
-
-    const find = async () => (await walk("&status=paid", 100, order.created_at)).orders.find((o) => o.id === order.id);
-    const listed = await eventually(find, (found) => found !== undefined);
-    // The archive shows the order exactly as its cart's object does, product and title included.
-    expect(listed).toEqual(paid);
-    expect(listed!.lines).toEqual([
-      {
-        sku,
-        product_id: expect.any(String),
-        title: `Variant ${sku}`,
-        quantity: 3,
-        unit_price: { amount: 1250, currency: "USD" },
-        line_total: { amount: 3750, currency: "USD" },
-        discount: { amount: 0, currency: "USD" },
-        tax: { amount: 0, currency: "USD" },
-      },
-    ]);
-  });
-
-  it("refuses a bad status, limit or cursor and unknown parameters with 400", async () => {
-    for (const query of [
-      "status=shipped",
-      "limit=0",
-      "limit=101",
-      "limit=ten",
-      "cursor=not-a-cursor",
-      `cursor=${btoa(JSON.stringify({ t: "2031-02-30T00:00:00.000000Z", i: `ord_${"0".repeat(64)}` }))}`,
-      "page=2",
-      "status=paid&status=cancelled",
-    ]) {
-      await expectProblem(await call("GET", `/v1/admin/orders?${query}`, { headers: ADMIN }), 400, "invalid_request");
-    }
-  });
 });
 
 describe("GET /v1/admin/reports/sales", () => {
@@ -224,16 +155,6 @@ describe("GET /v1/admin/reports/sales", () => {
     expect(await getJson(`/v1/admin/reports/sales?from=${day(2)}&to=${day(2)}`)).toEqual({ data: [] });
     const all = await getJson<{ data: Array<{ day: string }> }>(`/v1/admin/reports/sales?from=${day(0)}&to=${day(4)}`);
     expect(all.data.map((row) => row.day)).toEqual([day(0), day(1), day(1), day(3), day(3), day(4)]);
-  });
-
-  it("defaults to the last 30 days, today included", async () => {
-    const { from, to } = reportRange({}, new Date());
-    for (const query of ["", `?from=${from}`, `?to=${to}`]) {
-      const report = await getJson<{ data: Array<{ day: string }> }>(`/v1/admin/reports/sales${query}`);
-      for (const row of report.data) expect(row.day >= from && row.day <= to).toBe(true);
-    }
-    expect(reportRange({}, new Date("2031-03-01T23:59:59Z"))).toEqual({ from: "2031-01-31", to: "2031-03-01" });
-    expect(reportRange({ to: "2032-03-01" }, new Date())).toEqual({ from: "2032-02-01", to: "2032-03-01" });
   });
 });
 
@@ -303,6 +224,7 @@ describe("GET /v1/admin/reports/top-skus", () => {
     expect(report.data.map((row) => [row.sku, row.units])).toEqual(lines.slice(0, 20).map((line) => [line.sku, line.quantity]));
   });
 });
+
 describe("the reporting views for BI tools", () => {
   it("agree with the endpoints", async () => {
     const { day, at } = days(2);
@@ -315,28 +237,7 @@ describe("the reporting views for BI tools", () => {
       ],
     });
     await archive([message, paidMessage({ paidAt: at(1, "00:00:00.000"), lines: [{ sku, quantity: 1, unit: 300 }] })]);
-    const rows = await withDb(env, async (db) => ({
-      lines: (
-        await db.execute(
-          sql`SELECT day::text, order_id, position, sku, product_id, title, quantity, unit_amount::int, line_amount::int, currency FROM v_paid_order_lines WHERE sku = ${sku} ORDER BY day`,
-        )
-      ).rows,
-      daily: (
-        await db.execute(
-          sql`SELECT day::text, currency, orders, units::int, revenue_amount::int FROM v_daily_sales WHERE day BETWEEN ${day(0)} AND ${day(1)} ORDER BY day`,
-        )
-      ).rows,
-      skuDaily: (
-        await db.execute(
-          sql`SELECT day::text, orders, units::int, revenue_amount::int FROM v_sku_daily_sales WHERE sku = ${sku} ORDER BY day`,
-        )
-      ).rows,
-      skuAllTime: (
-        await db.execute(
-          sql`SELECT sku, currency, orders, units::int, revenue_amount::int, first_day::text, last_day::text FROM v_sku_sales WHERE sku = ${sku}`,
-        )
-      ).rows,
-    }));
+    const rows = await viewRows(sku, day(0), day(1));
     expect(rows.lines).toEqual([
       {
         day: day(0),
@@ -383,10 +284,7 @@ describe("the reporting views for BI tools", () => {
       })),
     });
 
-    const stock = await withDb(env, async (db) => {
-      const all = (await db.execute(sql`SELECT sku, available FROM v_low_stock`)).rows as Array<{ sku: string; available: number }>;
-      return all;
-    });
+    const stock = await lowStockRows();
     expect(stock.every((row) => row.available <= 5)).toBe(true);
   });
 });

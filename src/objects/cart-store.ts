@@ -1,183 +1,27 @@
 /**
  * A cart's state in its object's SQLite database: the cart row and its lines. The only code that
- * touches these tables. The tables are created by the cart's first change, in the same commit as
- * that change: a cart that was only opened, or only read, stores nothing. Synchronous; time is a
- * parameter.
+ * touches these tables (the cart row's destination aside). The promotions, the destination and
+ * the tax quote are kept by CartPricingStore (cart-pricing-store.ts), the merges this cart drives
+ * by CartMergeStore (cart-merge-store.ts); CartStore offers their methods too, so the cart's parts
+ * share one store and one schema (cart-schema.ts). The tables are created by the cart's first
+ * change, in the same commit as that change: a cart that was only opened, or only read, stores
+ * nothing. Synchronous; time is a parameter.
  */
 import type { CartStatus, ShipTo } from "../contracts";
 import type { CartLineState, CartState } from "../domain/cart";
-import type { CartPromotion } from "../domain/cart-pricing";
-import type { HoldMove, MergeMode, MergeReportEntry } from "../domain/merge";
-import type { Promotion, RedemptionRefusal } from "../domain/promotion";
-import { LazySchema, type StoreSchema } from "./sql-migrations";
+import { CartMergeStore, type MergeRecord } from "./cart-merge-store";
+import { CartPricingStore, type KeptPromotion } from "./cart-pricing-store";
+import { CART_SCHEMA } from "./cart-schema";
+import { LazySchema } from "./sql-migrations";
 
-export const CART_SCHEMA: StoreSchema = {
-  store: "cart",
-  migrations: [
-    {
-      version: 1,
-      legacyVersion: 1,
-      description: "cart, lines, pending line changes",
-      sql: `
-      CREATE TABLE cart (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        cart_id TEXT NOT NULL,
-        token_hash TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('open', 'checked_out', 'expired')),
-        currency TEXT NOT NULL,
-        region TEXT,
-        version INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        order_id TEXT
-      );
-      CREATE TABLE lines (
-        sku TEXT PRIMARY KEY,
-        product_id TEXT NOT NULL,
-        title TEXT NOT NULL,
-        quantity INTEGER NOT NULL CHECK (quantity > 0),
-        unit_amount INTEGER NOT NULL CHECK (unit_amount >= 0),
-        added_at INTEGER NOT NULL
-      );
-      CREATE TABLE pending_lines (
-        sku TEXT PRIMARY KEY,
-        started_at INTEGER NOT NULL
-      );
-    `,
-    },
-    {
-      version: 2,
-      legacyVersion: 2,
-      description: "the checkout in progress (its Idempotency-Key)",
-      sql: "ALTER TABLE cart ADD COLUMN checkout_key TEXT;",
-    },
-    {
-      version: 3,
-      description: "lines carry their hold's expiry; no pending marks (a line is written once its hold is set)",
-      sql: `
-      ALTER TABLE lines ADD COLUMN hold_expires_at INTEGER;
-      DROP TABLE pending_lines;
-    `,
-    },
-    {
-      version: 4,
-      description: "a line whose hold reached its lifetime cap (it cannot be renewed; the cart lapses with it)",
-      sql: "ALTER TABLE lines ADD COLUMN hold_final INTEGER NOT NULL DEFAULT 0;",
-    },
-    {
-      version: 5,
-      description: "promotions and tax: line categories, the destination, entered codes, the tax quote; the merged status",
-      sql: `
-      CREATE TABLE cart_v5 (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        cart_id TEXT NOT NULL,
-        token_hash TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('open', 'checked_out', 'expired', 'merged')),
-        currency TEXT NOT NULL,
-        region TEXT,
-        version INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        order_id TEXT,
-        checkout_key TEXT,
-        ship_country TEXT,
-        ship_region TEXT,
-        ship_postal_code TEXT,
-        merged_into TEXT
-      );
-      INSERT INTO cart_v5 (id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at, order_id, checkout_key)
-        SELECT id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at, order_id, checkout_key FROM cart;
-      DROP TABLE cart;
-      ALTER TABLE cart_v5 RENAME TO cart;
-      ALTER TABLE lines ADD COLUMN category TEXT;
-      CREATE TABLE promotions (
-        name TEXT PRIMARY KEY,
-        code TEXT,
-        body TEXT NOT NULL,
-        refused TEXT,
-        held_until INTEGER,
-        added_at INTEGER NOT NULL
-      );
-      CREATE TABLE tax_quote (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        key TEXT NOT NULL,
-        lines TEXT NOT NULL
-      );
-    `,
-    },
-    {
-      version: 6,
-      description: "cart merges this cart drives (as the target): their state, plan and report",
-      sql: `
-      CREATE TABLE merges (
-        merge_id TEXT PRIMARY KEY,
-        source_id TEXT NOT NULL,
-        mode TEXT NOT NULL CHECK (mode IN ('merge', 'replace')),
-        state TEXT NOT NULL CHECK (state IN ('locking', 'moving', 'done', 'aborted')),
-        moves TEXT,
-        report TEXT,
-        refusal TEXT,
-        source_settled INTEGER NOT NULL DEFAULT 0,
-        attempt INTEGER NOT NULL DEFAULT 0,
-        created_at INTEGER NOT NULL
-      );
-    `,
-    },
-  ],
-};
+export type { MergeRecord } from "./cart-merge-store";
+export type { KeptPromotion } from "./cart-pricing-store";
+export { CART_SCHEMA };
 
 interface CartRow extends Omit<CartState, "merged_into">, Record<string, SqlStorageValue> {
   token_hash: string;
   merged_into: string | null;
 }
-
-/** A merge this cart drives as the target (cart-merge.ts). */
-export interface MergeRecord {
-  merge_id: string;
-  source_id: string;
-  mode: MergeMode;
-  state: "locking" | "moving" | "done" | "aborted";
-  /** The planned moves, each updated with the quantity its SKU object settled on. */
-  moves: Array<HoldMove & { done?: boolean }> | null;
-  report: MergeReportEntry[] | null;
-  /** Why it was aborted, as answered. */
-  refusal: Record<string, unknown> | null;
-  source_settled: boolean;
-  /** How many earlier attempts of this pair were aborted: the SKU objects see one merge id per attempt. */
-  attempt: number;
-}
-
-interface MergeRow extends Record<string, SqlStorageValue> {
-  merge_id: string;
-  source_id: string;
-  mode: string;
-  state: string;
-  moves: string | null;
-  report: string | null;
-  refusal: string | null;
-  source_settled: number;
-  attempt: number;
-}
-
-function mergeOf(row: MergeRow): MergeRecord {
-  const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
-  return {
-    merge_id: row.merge_id,
-    source_id: row.source_id,
-    mode: row.mode as MergeMode,
-    state: row.state as MergeRecord["state"],
-    moves: parse(row.moves),
-    report: parse(row.report),
-    refusal: parse(row.refusal),
-    source_settled: row.source_settled === 1,
-    attempt: row.attempt,
-  };
-}
-
-/** A promotion the cart keeps, with when its redemption hold lapses (null: it holds none). */
-export type KeptPromotion = CartPromotion & { held_until: number | null };
 
 /** The stored cart: its state and the credential hash of an old-style token ('' for carts whose token carries claims). */
 export type StoredCart = CartState & { token_hash: string };
@@ -197,10 +41,15 @@ export interface LineWrite {
 /** SQL access for one cart. */
 export class CartStore {
   readonly #schema: LazySchema;
+  readonly #pricing: CartPricingStore;
+  readonly #merges: CartMergeStore;
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.#schema = new LazySchema(storage, CART_SCHEMA, "cart");
     this.#schema.open();
+    // One LazySchema for every table of the cart: the split stores see the tables once `write` made them.
+    this.#pricing = new CartPricingStore(storage, this.#schema);
+    this.#merges = new CartMergeStore(storage, this.#schema);
   }
 
   private get sql(): SqlStorage {
@@ -289,79 +138,56 @@ export class CartStore {
 
   /** The promotions the cart keeps: entered codes (in the order entered) and automatic promotions it read at checkout. */
   promotions(): KeptPromotion[] {
-    if (!this.#schema.ready) return [];
-    return this.sql
-      .exec<{ name: string; code: string | null; body: string; refused: string | null; held_until: number | null }>(
-        "SELECT name, code, body, refused, held_until FROM promotions ORDER BY added_at, name",
-      )
-      .toArray()
-      .map((row) => ({
-        name: row.name,
-        code: row.code,
-        promotion: JSON.parse(row.body) as Promotion,
-        refused: row.refused as RedemptionRefusal | null,
-        held_until: row.held_until,
-      }));
+    return this.#pricing.promotions();
   }
 
   /** Keeps (or updates) a promotion; call inside `write`'s `also`, or alone for a change that is not the cart's. */
   keepPromotion(kept: KeptPromotion, now: number): void {
-    this.sql.exec(
-      `INSERT INTO promotions (name, code, body, refused, held_until, added_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET body = excluded.body, refused = excluded.refused, held_until = excluded.held_until`,
-      kept.name,
-      kept.code,
-      JSON.stringify(kept.promotion),
-      kept.refused,
-      kept.held_until,
-      now,
-    );
+    this.#pricing.keepPromotion(kept, now);
   }
 
   dropPromotion(name: string): void {
-    this.sql.exec("DELETE FROM promotions WHERE name = ?", name);
+    this.#pricing.dropPromotion(name);
   }
 
   /** Records a redemption hold's new expiry (the alarm renewed it). */
   redemptionRenewed(name: string, heldUntil: number): void {
-    this.sql.exec("UPDATE promotions SET held_until = ? WHERE name = ?", heldUntil, name);
+    this.#pricing.redemptionRenewed(name, heldUntil);
   }
 
-  /** A merge this cart drives, by id, or null. */
+  /** Where the goods go, or null before the shopper said. */
+  shipTo(): ShipTo | null {
+    return this.#pricing.shipTo();
+  }
+
+  /** Sets the destination; call inside `write`'s `also`. */
+  setShipTo(shipTo: ShipTo): void {
+    this.#pricing.setShipTo(shipTo);
+  }
+
+  /** The tax service's answer cached under `key` (one cart version and request), or null. */
+  taxQuote(key: string): Array<{ sku: string; tax: number }> | null {
+    return this.#pricing.taxQuote(key);
+  }
+
+  /** Caches the tax service's answer; only the newest is kept. */
+  saveTaxQuote(key: string, lines: ReadonlyArray<{ sku: string; tax: number }>): void {
+    this.#pricing.saveTaxQuote(key, lines);
+  }
+
+  /** A merge this cart drives, by id, or null (see CartMergeStore). */
   mergeRecord(mergeId: string): MergeRecord | null {
-    if (!this.#schema.ready) return null;
-    const row = this.sql.exec<MergeRow>("SELECT * FROM merges WHERE merge_id = ?", mergeId).toArray()[0];
-    return row ? mergeOf(row) : null;
+    return this.#merges.mergeRecord(mergeId);
   }
 
   /** Merges still owed work: unfinished, or finished with the source not yet told. */
   pendingMerges(): MergeRecord[] {
-    if (!this.#schema.ready) return [];
-    return this.sql
-      .exec<MergeRow>(
-        "SELECT * FROM merges WHERE state IN ('locking', 'moving') OR (state = 'done' AND source_settled = 0) ORDER BY created_at",
-      )
-      .toArray()
-      .map(mergeOf);
+    return this.#merges.pendingMerges();
   }
 
   /** Writes a merge's record (call inside `write`'s `also` when it goes with a cart change). */
   saveMerge(record: MergeRecord, now: number): void {
-    this.sql.exec(
-      `INSERT INTO merges (merge_id, source_id, mode, state, moves, report, refusal, source_settled, attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (merge_id) DO UPDATE SET mode = excluded.mode, state = excluded.state, moves = excluded.moves, report = excluded.report, refusal = excluded.refusal,
-         source_settled = excluded.source_settled, attempt = excluded.attempt`,
-      record.merge_id,
-      record.source_id,
-      record.mode,
-      record.state,
-      record.moves === null ? null : JSON.stringify(record.moves),
-      record.report === null ? null : JSON.stringify(record.report),
-      record.refusal === null ? null : JSON.stringify(record.refusal),
-      record.source_settled ? 1 : 0,
-      record.attempt,
-      now,
-    );
+    this.#merges.saveMerge(record, now);
   }
 
   /** Marks the cart merged into `targetId` (it takes no more writes), or back from it (`null`: `status` again). */
@@ -372,44 +198,6 @@ export class CartStore {
   /** Drops every line (their holds moved to the merge's target). */
   dropLines(): void {
     this.sql.exec("DELETE FROM lines");
-  }
-
-  /** Where the goods go, or null before the shopper said. */
-  shipTo(): ShipTo | null {
-    if (!this.#schema.ready) return null;
-    const row = this.sql
-      .exec<{ ship_country: string | null; ship_region: string | null; ship_postal_code: string | null }>(
-        "SELECT ship_country, ship_region, ship_postal_code FROM cart WHERE id = 1",
-      )
-      .toArray()[0];
-    return row?.ship_country ? { country: row.ship_country, region: row.ship_region, postal_code: row.ship_postal_code } : null;
-  }
-
-  /** Sets the destination; call inside `write`'s `also`. */
-  setShipTo(shipTo: ShipTo): void {
-    this.sql.exec(
-      "UPDATE cart SET ship_country = ?, ship_region = ?, ship_postal_code = ? WHERE id = 1",
-      shipTo.country,
-      shipTo.region,
-      shipTo.postal_code,
-    );
-  }
-
-  /** The tax service's answer cached under `key` (one cart version and request), or null. */
-  taxQuote(key: string): Array<{ sku: string; tax: number }> | null {
-    if (!this.#schema.ready) return null;
-    const row = this.sql.exec<{ lines: string }>("SELECT lines FROM tax_quote WHERE id = 1 AND key = ?", key).toArray()[0];
-    return row ? (JSON.parse(row.lines) as Array<{ sku: string; tax: number }>) : null;
-  }
-
-  /** Caches the tax service's answer; only the newest is kept. */
-  saveTaxQuote(key: string, lines: ReadonlyArray<{ sku: string; tax: number }>): void {
-    if (!this.#schema.ready) return;
-    this.sql.exec(
-      "INSERT INTO tax_quote (id, key, lines) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET key = excluded.key, lines = excluded.lines",
-      key,
-      JSON.stringify(lines),
-    );
   }
 
   /** Records renewed line holds (their new expiries, and whether they reached their cap) and the cart's expiry they allow. */

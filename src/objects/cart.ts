@@ -9,26 +9,29 @@
  *
  * Mutations on one cart run one at a time (a queue inside the object), because each one awaits
  * SKU objects and their answers must be applied in the order the holds were changed.
+ *
+ * The methods here are the object's RPC surface: each resolves its caller and queues its work,
+ * which the cart's parts carry out (line and header changes: CartChanges, cart-changes.ts; the
+ * order: OrderDesk; merges: CartMerger and MergeSource; the alarm: CartUpkeep, cart-upkeep.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "../config";
 import type { AdminOrder, Cart, Order, ShipTo } from "../contracts";
-import { type CartRefusal, type CartResult, type CartState, cartAt, holdIdFor, planLineChange, unwrittenCart } from "../domain/cart";
+import { type CartRefusal, type CartResult, type CartState, cartAt, unwrittenCart } from "../domain/cart";
 import { type CartAccess, legacyHolderMatches } from "../domain/cart-access";
 import { cartView } from "../domain/cart-pricing";
-import { cartExpiryAfter, holdsToRenew } from "../domain/expiry";
-import type { InventoryRefusal } from "../domain/inventory";
 import type { MergeMode, MergeReportEntry } from "../domain/merge";
 import { AlarmSlot } from "./alarm";
+import { CartChanges } from "./cart-changes";
 import { CartHolds } from "./cart-holds";
 import { CartMerger, type MergeLock, type MergeResult, mergeIdOf } from "./cart-merge";
 import { MergeSource } from "./cart-merge-source";
 import { CartPricer, type TaxPolicy } from "./cart-pricer";
 import { CartPromotions, type CartPromotions as CartPromotionsType, type CodeRefusal } from "./cart-promotions";
-import { CartStore, type KeptPromotion, type LineWrite, type StoredCart } from "./cart-store";
+import { CartStore, type StoredCart } from "./cart-store";
+import { CartUpkeep } from "./cart-upkeep";
 import { type CancelResult, type CheckoutResult, OrderDesk, type PaymentInput, type PaymentResult } from "./order-desk";
 import { OrderStore } from "./order-store";
-import { inventoryStub } from "./stubs";
 
 const NOT_FOUND = { ok: false, reason: "not_found" } as const;
 
@@ -43,6 +46,8 @@ export class CartObject extends DurableObject<Env> {
   #holds: CartHolds;
   #merger: CartMerger;
   #source: MergeSource;
+  #upkeep: CartUpkeep;
+  #changes: CartChanges;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,13 +62,22 @@ export class CartObject extends DurableObject<Env> {
       this.#carts,
       this.#orders,
       this.#promotions,
-      () => this.#arm(),
+      () => this.#upkeep.arm(),
       (now) => this.#show(now, "cached"),
     );
     this.#holds = new CartHolds(env, this.#carts);
     this.#merger = new CartMerger(env, this.#carts, (at) => this.#alarm.want(at));
     this.#source = new MergeSource(env, this.#carts);
     this.#alarm = new AlarmSlot(ctx.storage);
+    const parts = { promotions: this.#promotions, holds: this.#holds, merger: this.#merger, desk: this.#desk };
+    this.#upkeep = new CartUpkeep(env, this.#alarm, this.#carts, parts);
+    this.#changes = new CartChanges(
+      env,
+      this.#carts,
+      this.#promotions,
+      () => this.#upkeep.arm(),
+      (now, stored) => this.#show(now, "cached", stored),
+    );
     ctx.blockConcurrencyWhile(() => this.#alarm.load());
   }
 
@@ -73,28 +87,19 @@ export class CartObject extends DurableObject<Env> {
     return cartView(cart, this.#carts.lines(), await this.#pricer.price(cart, now, policy));
   }
 
-  /** Makes the one alarm fire by the earliest thing due: a line hold to renew, the payment window, retries. */
-  async #arm(): Promise<void> {
-    const now = Date.now();
-    const times: number[] = [];
-    const stored = this.#carts.cart();
-    if (stored) {
-      const cart = cartAt(stored, now);
-      const { holdTtlSeconds } = settings(this.env);
-      for (const { at } of holdsToRenew(cart, this.#carts.lines(), holdTtlSeconds)) times.push(at);
-      times.push(...this.#promotions.renewals(cart, holdTtlSeconds));
-    }
-    const desk = this.#desk.nextWake(now);
-    if (desk !== null) times.push(desk);
-    if (this.#merger.pending()) times.push(now + 5000);
-    await this.#alarm.want(times.length === 0 ? null : Math.min(...times));
-  }
-
   /** Runs mutations one after another, whatever each awaits. */
   #serial<T>(work: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(work, work);
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Runs `work` on the cart `access` may use, after the cart's other mutations (not found for any other caller). */
+  #withCart<T>(access: CartAccess, work: (stored: StoredCart) => Promise<T>): Promise<T | typeof NOT_FOUND> {
+    return this.#serial(async () => {
+      const stored = await this.#resolve(access);
+      return stored === null ? NOT_FOUND : work(stored);
+    });
   }
 
   /**
@@ -130,7 +135,7 @@ export class CartObject extends DurableObject<Env> {
    * Every successful change moves the cart's expiry to now + HOLD_TTL.
    */
   async setItem(access: CartAccess, sku: string, quantity: number, ifMatch: string | null, client?: string): Promise<CartResult> {
-    return this.#change(access, sku, quantity, ifMatch, false, client);
+    return this.#withCart(access, (stored) => this.#changes.line(stored, sku, quantity, ifMatch, false, client, Date.now()));
   }
 
   /**
@@ -138,102 +143,7 @@ export class CartObject extends DurableObject<Env> {
    * it: on an expired cart the line is dropped and the cart stays expired.
    */
   async removeItem(access: CartAccess, sku: string, ifMatch: string | null, client?: string): Promise<CartResult> {
-    return this.#change(access, sku, 0, ifMatch, true, client);
-  }
-
-  /**
-   * `client` (a hash of the shopper's address) caps the units one shopper holds in a SKU across
-   * its carts; every hold the cart takes lives at most MAX_HOLD_SECONDS from its first reservation.
-   */
-  async #change(
-    access: CartAccess,
-    sku: string,
-    quantity: number,
-    ifMatch: string | null,
-    remove: boolean,
-    client: string | undefined,
-  ): Promise<CartResult> {
-    return this.#serial(async () => {
-      const stored = await this.#resolve(access);
-      if (stored === null) return NOT_FOUND;
-      const now = Date.now();
-      const cart = cartAt(stored, now);
-      const plan = planLineChange(cart, this.#carts.lines(), sku, quantity, ifMatch, remove);
-      if (plan.kind === "refused")
-        return plan.reason === "cart_not_open"
-          ? { ok: false, reason: "cart_not_open", status: plan.status }
-          : { ok: false, reason: "version_mismatch", version: plan.version };
-      if (plan.kind === "unchanged") return { ok: true, cart: await this.#show(now, "cached", stored) };
-      if (plan.kind === "drop_lapsed") {
-        // The hold lapsed with the cart; releasing it again is a no-op unless a lapse raced this.
-        await inventoryStub(this.env, sku).release(holdIdFor(cart.cart_id, sku));
-        this.#carts.write(
-          stored,
-          [{ sku, quantity: 0 }],
-          { status: "expired", expires_at: cart.expires_at, version: cart.version + 1 },
-          now,
-        );
-        return { ok: true, cart: await this.#show(now, "cached") };
-      }
-
-      const { holdTtlSeconds, maxLineQuantity, maxHoldSeconds, clientHoldLimit } = settings(this.env);
-      const shared = {
-        currency: cart.currency,
-        maxHoldSeconds,
-        ...(client !== undefined && clientHoldLimit !== undefined ? { client, clientLimit: clientHoldLimit } : {}),
-      };
-      const results = await Promise.all(
-        plan.targets.map((t) =>
-          inventoryStub(this.env, t.sku).hold(
-            holdIdFor(cart.cart_id, t.sku),
-            cart.cart_id,
-            t.quantity,
-            holdTtlSeconds,
-            t.sku === sku ? { ...shared, maxLineQuantity } : shared,
-          ),
-        ),
-      );
-      const refused = results.findIndex((r) => !r.ok);
-      if (refused >= 0) {
-        // An expired cart's re-reservation is all or nothing: holds it did take go back.
-        if (cart.status === "expired")
-          await Promise.all(
-            plan.targets.map((t, i) =>
-              results[i]!.ok ? inventoryStub(this.env, t.sku).release(holdIdFor(cart.cart_id, t.sku)) : undefined,
-            ),
-          );
-        return { ...(results[refused] as InventoryRefusal), sku: plan.targets[refused]!.sku };
-      }
-      const lines: LineWrite[] = plan.targets.map((t, i) => {
-        const result = results[i]!;
-        if (!result.ok || result.expires_at === null) return { sku: t.sku, quantity: 0 };
-        const item = result.item;
-        return {
-          sku: t.sku,
-          quantity: t.quantity,
-          hold_expires_at: Date.parse(result.expires_at),
-          hold_final: result.capped,
-          ...(item
-            ? { product_id: item.product_id, title: item.title, unit_amount: item.price.amount, category: item.category ?? null }
-            : {}),
-        };
-      });
-      const after = new Map(
-        this.#carts.lines().map((line) => [line.sku, { hold_expires_at: line.hold_expires_at, hold_final: line.hold_final }]),
-      );
-      for (const line of lines) {
-        if (line.quantity === 0) after.delete(line.sku);
-        else after.set(line.sku, { hold_expires_at: line.hold_expires_at ?? null, hold_final: line.hold_final ?? false });
-      }
-      const expiresAt = cartExpiryAfter(now, holdTtlSeconds, [...after.values()]);
-      // A lapsed cart that reopens takes its codes' redemptions again (a refused one stops applying).
-      const retaken: KeptPromotion[] = cart.status === "expired" ? await this.#promotions.retake(cart.cart_id, expiresAt) : [];
-      this.#carts.write(stored, lines, { status: "open", expires_at: expiresAt, version: cart.version + 1 }, now, () => {
-        for (const kept of retaken) this.#carts.keepPromotion(kept, now);
-      });
-      await this.#arm();
-      return { ok: true, cart: await this.#show(now, "cached") };
-    });
+    return this.#withCart(access, (stored) => this.#changes.line(stored, sku, 0, ifMatch, true, client, Date.now()));
   }
 
   /** Enters a promotion code on the open cart, taking its redemption when it has a usage limit. */
@@ -259,38 +169,21 @@ export class CartObject extends DurableObject<Env> {
     });
   }
 
-  /** A change to an open cart that is not a line (its codes, its destination): checked, serialised, then shown. */
+  /** A change to an open cart that is not a line (its codes, its destination), queued, then checked and shown by CartChanges.header. */
   async #headerChange<R extends { ok: false }>(
     access: CartAccess,
     ifMatch: string | null,
     change: (stored: StoredCart, cart: CartState, now: number) => Promise<{ ok: true } | R>,
   ): Promise<CartResult | R> {
-    return this.#serial(async () => {
-      const stored = await this.#resolve(access);
-      if (stored === null) return NOT_FOUND;
-      const now = Date.now();
-      const cart = cartAt(stored, now);
-      const plan = planLineChange(cart, [], "", 0, ifMatch, true);
-      if (plan.kind === "refused")
-        return plan.reason === "cart_not_open"
-          ? { ok: false, reason: "cart_not_open", status: plan.status }
-          : { ok: false, reason: "version_mismatch", version: plan.version };
-      if (cart.status !== "open") return { ok: false, reason: "cart_not_open", status: cart.status };
-      const result = await change(stored, cart, now);
-      if (!result.ok) return result;
-      await this.#arm();
-      return { ok: true, cart: await this.#show(now, "cached") };
-    });
+    return this.#withCart(access, (stored) => this.#changes.header(stored, ifMatch, change, Date.now()));
   }
 
   /** Checks out the cart under `key` (the request's Idempotency-Key): see OrderDesk.checkout. */
   async checkout(access: CartAccess, email: string, key: string): Promise<CheckoutResult | typeof NOT_FOUND> {
-    return this.#serial(async () => {
-      const stored = await this.#resolve(access);
-      if (stored === null) return NOT_FOUND;
+    return this.#withCart(access, async (stored) => {
       const now = Date.now();
       const result = await this.#desk.checkout(stored, cartAt(stored, now), email, key, now, settings(this.env).paymentTtlSeconds);
-      await this.#arm();
+      await this.#upkeep.arm();
       return result;
     });
   }
@@ -317,17 +210,16 @@ export class CartObject extends DurableObject<Env> {
   async confirmDelivered(key: string): Promise<boolean> {
     return this.#serial(async () => {
       const changed = await this.#desk.confirm(key, Date.now());
-      await this.#arm();
+      await this.#upkeep.arm();
       return changed;
     });
   }
 
   /** Cancels the pending order and releases its stock. */
   async cancelOrder(access: CartAccess): Promise<CancelResult> {
-    return this.#serial(async () => {
-      if ((await this.#resolve(access)) === null) return NOT_FOUND;
+    return this.#withCart(access, async () => {
       const result = await this.#desk.cancel(Date.now());
-      await this.#arm();
+      await this.#upkeep.arm();
       return result;
     });
   }
@@ -336,7 +228,7 @@ export class CartObject extends DurableObject<Env> {
   async payment(event: PaymentInput): Promise<PaymentResult> {
     return this.#serial(async () => {
       const result = await this.#desk.payment(event, Date.now());
-      await this.#arm();
+      await this.#upkeep.arm();
       return result;
     });
   }
@@ -351,25 +243,21 @@ export class CartObject extends DurableObject<Env> {
     sourceAccess: CartAccess,
     mode: MergeMode,
   ): Promise<{ ok: true; cart: Cart; report: MergeReportEntry[] } | CartRefusal | Exclude<MergeResult, { ok: true }>> {
-    return this.#serial(async () => {
-      const stored = await this.#resolve(access);
-      if (stored === null) return NOT_FOUND;
+    return this.#withCart(access, async (stored) => {
       const now = Date.now();
       const cart = cartAt(stored, now);
       if (sourceId === cart.cart_id) return { ok: false, reason: "carts_incompatible", field: "same_cart" } as const;
       if (cart.status !== "open" && this.#carts.mergeRecord(mergeIdOf(cart.cart_id, sourceId))?.state !== "done")
         return { ok: false, reason: "cart_not_open", status: cart.status };
       const result = await this.#merger.run(stored, cart, sourceId, sourceAccess, mode, now);
-      await this.#arm();
+      await this.#upkeep.arm();
       return result.ok ? { ok: true, cart: await this.#show(now, "cached"), report: result.report } : result;
     });
   }
 
   /** Source side: locks this cart for a merge into `target` and hands over its lines (see MergeSource). */
   async lockForMerge(access: CartAccess, targetId: string, currency: string, region: "eu" | null): Promise<MergeLock> {
-    return this.#serial(async () => {
-      const stored = await this.#resolve(access);
-      if (stored === null) return NOT_FOUND;
+    return this.#withCart(access, async (stored) => {
       const now = Date.now();
       return this.#source.lock(stored, cartAt(stored, now), { id: targetId, currency, region }, now);
     });
@@ -397,23 +285,6 @@ export class CartObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.#alarm.fired();
-    await this.#serial(async () => {
-      const now = Date.now();
-      const stored = this.#carts.cart();
-      if (stored && cartAt(stored, now).status === "expired" && this.#carts.checkoutInProgress() !== null) {
-        // A checkout extended the holds and never finished: the lapsed cart holds nothing.
-        await this.#holds.releaseAll(stored.cart_id);
-        this.#carts.markCheckoutStarted(null);
-      }
-      await this.#merger.resume(stored, stored ? cartAt(stored, now) : null, now);
-      this.#desk.expireIfDue(now);
-      await this.#desk.releaseClosedOrderHolds();
-      await this.#desk.resumePayment(now);
-      await this.#desk.drainOutbox(now);
-      // Last: if a SKU object fails here, the alarm throws and the runtime retries it with backoff.
-      if (stored) await this.#promotions.renew(cartAt(stored, now), settings(this.env).holdTtlSeconds, now);
-      await this.#holds.renew(now);
-      await this.#arm();
-    });
+    await this.#serial(() => this.#upkeep.run(Date.now()));
   }
 }

@@ -2,7 +2,8 @@
  * The order placed from a cart, kept in the cart's own object (one cart → at most one order), so
  * checkout is one object's transaction plus the SKU objects' holds. Also its payment events
  * (webhook dedupe, refunds due) and its outbox. The only code that touches these tables
- * (order-schema.ts). Synchronous SQL; time is a parameter.
+ * (order-schema.ts; the outbox's SQL is in order-outbox-store.ts). Synchronous SQL; time is a
+ * parameter.
  *
  * The outbox holds every message the order owes the rest of the system, written in the same
  * transaction as the change it reports:
@@ -15,7 +16,7 @@
  * Postgres committed it); until then the alarm sends it again, with backoff, without any limit on
  * how long the receiver may be away.
  */
-import type { OrderStatus, WebhookEventPayload, WebhookEventV1 } from "../contracts";
+import type { OrderStatus, WebhookEventPayload } from "../contracts";
 import {
   archivalMessage,
   type OrderLineState,
@@ -26,19 +27,19 @@ import {
   refundDueMessage,
 } from "../domain/order";
 import { orderClosedEvent, orderPaidEvent, refundDueEvent } from "../domain/webhooks";
-import { backoffMs } from "../platform/backoff";
 import { toHex } from "../platform/crypto";
+import { OrderOutboxStore, type OutboxMessage, registryEntry } from "./order-outbox-store";
 import { ORDER_SCHEMA } from "./order-schema";
 import { LazySchema } from "./sql-migrations";
 
-/** A failed send is retried: 1 s doubling, at most 5 minutes apart. */
-export const OUTBOX_BACKOFF = { baseMs: 1000, capMs: 300_000 };
-/** A sent but unconfirmed message is sent again: after a minute, doubling, at most an hour apart. */
-export const CONFIRM_BACKOFF = { baseMs: 60_000, capMs: 3_600_000 };
-
+export {
+  CONFIRM_BACKOFF,
+  OUTBOX_BACKOFF,
+  type OutboxKind,
+  type OutboxMessage,
+  type RegistryEntry,
+} from "./order-outbox-store";
 export { ORDER_SCHEMA };
-
-export type OutboxKind = "archive" | "refund" | "registry" | "event";
 
 /** A new webhook event id (`webhook-id`); stored in the outbox body, so every resend carries it. */
 function newEventId(): string {
@@ -57,33 +58,16 @@ export type StoredOrder = OrderState & { holds_released: number; redemptions_set
 /** A payment event as recorded (for dedupe and refunds). */
 export type PaymentEventRecord = RecordedPayment;
 
-/** A message waiting to be sent, or to be confirmed. */
-export interface OutboxMessage {
-  seq: number;
-  kind: OutboxKind;
-  key: string;
-  body: string;
-  attempts: number;
-}
-
-/** The registry entry of a paid order (body of a `registry` message). */
-export interface RegistryEntry {
-  order_id: string;
-  cart_id: string;
-  status: OrderStatus;
-  paid_at: number;
-  total_amount: number;
-  currency: string;
-  archived_at: number | null;
-}
-
 /** SQL access for the cart's order; its tables are created by checkout, in the order's own commit. */
 export class OrderStore {
   readonly #schema: LazySchema;
+  readonly #outbox: OrderOutboxStore;
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.#schema = new LazySchema(storage, ORDER_SCHEMA, "orders");
     this.#schema.open();
+    // The outbox is one of the order's tables: it shares their LazySchema (created by `place`).
+    this.#outbox = new OrderOutboxStore(storage, this.#schema);
   }
 
   private get sql(): SqlStorage {
@@ -169,13 +153,13 @@ export class OrderStore {
     this.storage.transactionSync(() => {
       this.sql.exec("UPDATE orders SET status = ?, paid_at = ? WHERE id = 1 AND status = 'pending_payment'", status, paidAt);
       const order = this.order()!;
-      this.#enqueue("archive", "archive", archivalMessage(order, this.lines()), paidAt);
-      this.#enqueue("registry", `registry:${paidAt}`, this.#registryEntry(order, null), paidAt);
+      this.#outbox.enqueue("archive", "archive", archivalMessage(order, this.lines()), paidAt);
+      this.#outbox.enqueue("registry", `registry:${paidAt}`, registryEntry(order, null), paidAt);
       if (status === "paid") this.#enqueueEvent(orderPaidEvent(newEventId(), order, this.lines()), paidAt);
       if (status === "paid_unfulfillable") {
         const payment = { paymentId: order.payment_id!, amount: order.total_amount, currency: order.currency };
         const refund = refundDueMessage(order.order_id, payment, "unfulfillable", paidAt);
-        this.#enqueue("refund", `refund:${payment.paymentId}`, refund, paidAt);
+        this.#outbox.enqueue("refund", `refund:${payment.paymentId}`, refund, paidAt);
         this.#enqueueEvent(refundDueEvent(newEventId(), refund), paidAt);
       }
     });
@@ -183,32 +167,7 @@ export class OrderStore {
 
   /** Queues a webhook event (outbox key `event:<id>`, which the fan-out confirms). */
   #enqueueEvent(event: WebhookEventPayload, now: number): void {
-    const key = `event:${event.id}`;
-    const message: WebhookEventV1 = { type: "webhook.event", version: 1, event, source: { cart_id: this.order()!.cart_id, key } };
-    this.#enqueue("event", key, message, now);
-  }
-
-  #registryEntry(order: OrderState, archivedAt: number | null): RegistryEntry {
-    return {
-      order_id: order.order_id,
-      cart_id: order.cart_id,
-      status: order.status,
-      paid_at: order.paid_at!,
-      total_amount: order.total_amount,
-      currency: order.currency,
-      archived_at: archivedAt,
-    };
-  }
-
-  #enqueue(kind: OutboxKind, key: string, body: unknown, now: number): void {
-    this.sql.exec(
-      "INSERT INTO outbox (kind, key, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
-      kind,
-      key,
-      JSON.stringify(body),
-      now,
-      now,
-    );
+    this.#outbox.enqueueEvent(event, this.order()!.cart_id, now);
   }
 
   /** A payment event seen before, by webhook id. */
@@ -262,49 +221,31 @@ export class OrderStore {
       ).rowsWritten;
       if (written === 0 || !event.refundDue || event.paymentId === null || event.amount === null || event.currency === null) return;
       const key = `refund:${event.paymentId}`;
-      if (this.sql.exec("SELECT 1 FROM outbox WHERE key = ?", key).toArray().length > 0) return;
+      if (this.#outbox.has(key)) return;
       const reason = event.outcome === "second_payment" ? "second_payment" : "order_not_payable";
       const refund = refundDueMessage(orderId, { paymentId: event.paymentId, amount: event.amount, currency: event.currency }, reason, now);
-      this.#enqueue("refund", key, refund, now);
+      this.#outbox.enqueue("refund", key, refund, now);
       this.#enqueueEvent(refundDueEvent(newEventId(), refund), now);
     });
   }
 
   /** Messages due at `now`: never sent, failed, or sent and still unconfirmed past their wait. */
   dueMessages(now: number): OutboxMessage[] {
-    if (!this.#schema.ready) return [];
-    return this.sql
-      .exec<OutboxMessage & Record<string, SqlStorageValue>>(
-        "SELECT seq, kind, key, body, attempts FROM outbox WHERE confirmed_at IS NULL AND next_attempt_at <= ? ORDER BY seq",
-        now,
-      )
-      .toArray();
+    return this.#outbox.dueMessages(now);
   }
 
   /** A queued message went out: it waits for its receiver's confirmation, then is sent again. */
   markSent(seq: number, attempts: number, now: number): void {
-    this.sql.exec(
-      "UPDATE outbox SET sent_at = ?, attempts = ?, next_attempt_at = ?, last_error = NULL WHERE seq = ?",
-      now,
-      attempts,
-      now + backoffMs(attempts, CONFIRM_BACKOFF.baseMs, CONFIRM_BACKOFF.capMs),
-      seq,
-    );
+    this.#outbox.markSent(seq, attempts, now);
   }
 
   /** A message whose receiver answered directly (the registry) is done. */
   markDelivered(seq: number, now: number): void {
-    this.sql.exec("UPDATE outbox SET sent_at = ?, confirmed_at = ?, last_error = NULL WHERE seq = ?", now, now, seq);
+    this.#outbox.markDelivered(seq, now);
   }
 
   markSendFailed(seq: number, attempts: number, error: string, now: number): void {
-    this.sql.exec(
-      "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?",
-      attempts,
-      now + backoffMs(attempts, OUTBOX_BACKOFF.baseMs, OUTBOX_BACKOFF.capMs),
-      error.slice(0, 500),
-      seq,
-    );
+    this.#outbox.markSendFailed(seq, attempts, error, now);
   }
 
   /**
@@ -315,23 +256,21 @@ export class OrderStore {
   confirm(key: string, now: number): boolean {
     if (!this.#schema.ready) return false;
     return this.storage.transactionSync(() => {
-      const changed = this.sql.exec("UPDATE outbox SET confirmed_at = ? WHERE key = ? AND confirmed_at IS NULL", now, key).rowsWritten > 0;
+      const changed = this.#outbox.markConfirmed(key, now);
       const order = this.order();
       if (changed && key === "archive" && order !== null && order.paid_at !== null)
-        this.#enqueue("registry", `registry:archived:${now}`, this.#registryEntry(order, now), now);
+        this.#outbox.enqueue("registry", `registry:archived:${now}`, registryEntry(order, now), now);
       return changed;
     });
   }
 
   /** Whether the order's archival was confirmed by Postgres (null before it was paid). */
   archivedAt(): number | null {
-    if (!this.#schema.ready) return null;
-    return this.sql.exec<{ at: number | null }>("SELECT MAX(confirmed_at) AS at FROM outbox WHERE key = 'archive'").one().at;
+    return this.#outbox.archivedAt();
   }
 
   /** When the next unconfirmed message is due, or null. */
   nextOutboxAttempt(): number | null {
-    if (!this.#schema.ready) return null;
-    return this.sql.exec<{ next: number | null }>("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE confirmed_at IS NULL").one().next;
+    return this.#outbox.nextOutboxAttempt();
   }
 }

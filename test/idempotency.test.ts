@@ -195,7 +195,9 @@ describe("Idempotency-Key on POST routes", () => {
           continue;
         }
         posts += 1;
-        expect(keyParams, `${method} ${path}`).toEqual([expect.objectContaining({ in: "header", required: path.endsWith("/checkout") || path.endsWith("/merge") })]);
+        expect(keyParams, `${method} ${path}`).toEqual([
+          expect.objectContaining({ in: "header", required: path.endsWith("/checkout") || path.endsWith("/merge") }),
+        ]);
         expect(operation.responses["409"]?.description).toContain("idempotency_key_in_use");
         expect(operation.responses["422"]?.description).toContain("idempotency_key_reused");
       }

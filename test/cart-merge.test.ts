@@ -74,6 +74,15 @@ describe("merging a guest cart into the shopper's cart", () => {
     expect((await view(euro)).status).toBe("open");
   });
 
+  it("merges two carts that were only opened: 200, the target empty and open, the source merged", async () => {
+    const [target, source] = await Promise.all([cartWith({}), cartWith({})]);
+    const response = await merge(target, source);
+    expect(response.status).toBe(200);
+    const merged = (await response.json()) as MergedJson;
+    expect([merged.id, merged.status, merged.items, merged.merge_report]).toEqual([target.id, "open", [], []]);
+    expect((await view(source)).status).toBe("merged");
+  });
+
   it("re-reserves only a lapsed line, and reports it reduced when the stock went elsewhere", async () => {
     const sku = await stockedSku("LAPSE", 3);
     const target = await cartWith({});

@@ -60,6 +60,22 @@ describe("promotion codes on a cart", () => {
     expect(after.promotion_codes.map((c) => c.code)).toEqual([first.code]);
   });
 
+  it("removes a code the cart does not hold as a no-op, also on a cart that was only opened (the fuzzer found a 500)", async () => {
+    // Seed 777841346 of test/fuzz.test.ts: DELETE of a code on a never-changed cart read a cart row that does not exist.
+    const opened = await newCart();
+    const before = (await (await call("GET", `/v1/carts/${opened.id}`, { headers: opened.headers })).json()) as Cart;
+    const response = await removeCode(opened, "NOT-ON-THIS-CART");
+    expect(response.status).toBe(200);
+    const view = (await response.json()) as Cart;
+    expect([view.id, view.status, view.version, view.items, view.promotion_codes]).toEqual([opened.id, "open", before.version, [], []]);
+
+    const sku = await stockedSku("PR", 10, { price: usd(1000) });
+    const cart = await newCart();
+    const withLine = await putLine(cart, sku, 1);
+    const unchanged = (await (await removeCode(cart, "NOT-ON-THIS-CART")).json()) as Cart;
+    expect([unchanged.version, unchanged.items.length]).toEqual([withLine.version, 1]);
+  });
+
   it("never redeems a limited code past its limit; a removed code gives its redemption back", async () => {
     const sku = await stockedSku("PL", 50, { price: usd(1000) });
     const p = await publish(promotion({ usage_limit: 2 }));

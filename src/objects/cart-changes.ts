@@ -129,6 +129,7 @@ export class CartChanges {
     const result = await change(stored, cart, now);
     if (!result.ok) return result;
     await this.arm();
-    return { ok: true, cart: await this.show(now) };
+    // A change may write nothing (a code the cart does not hold), and a cart only opened has no row.
+    return { ok: true, cart: await this.show(now, this.carts.cart() ?? stored) };
   }
 }

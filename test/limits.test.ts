@@ -5,27 +5,9 @@ import { createExecutionContext, env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { ADMIN, BASE, call, clientIpHeader, createStockedProduct, expectProblem, unique } from "./helpers";
+import { inOneWindow } from "./lib/rate-windows";
 
 type Health = { status: string; database?: { status: string; latency_ms: number; checked_at: string } };
-
-/**
- * The limiter counts in wall-clock-aligned windows of a minute. Runs `burst` (which only records)
- * from a fresh client IP, which it is given. When a window boundary fell inside it, it runs again
- * from another fresh IP (the first one's requests after the boundary count in the new window),
- * starting at the next window when what is left of this one is short. Answers the run that saw
- * one window, and its IP.
- */
-async function inOneWindow<T>(burst: (ip: Record<string, string>) => Promise<T>): Promise<T & { ip: Record<string, string> }> {
-  for (let attempt = 1; ; attempt++) {
-    const ip = clientIpHeader();
-    const started = Date.now();
-    const result = await burst(ip);
-    if (Math.floor(Date.now() / 60_000) === Math.floor(started / 60_000)) return { ...result, ip };
-    if (attempt === 3) throw new Error("three bursts in a row crossed a minute boundary");
-    const left = 60_000 - (Date.now() % 60_000);
-    if (left < 2 * (Date.now() - started)) await new Promise((resolve) => setTimeout(resolve, left + 100));
-  }
-}
 
 /** Sends `count` requests one after another; the statuses, and the first 429 (body unread). */
 async function burst(count: number, send: () => Promise<Response>): Promise<{ statuses: number[]; limited: Response | null }> {
@@ -48,9 +30,10 @@ describe("availability is rate-limited per client IP", () => {
   it("answers 600 a minute to one IP, then 429 rate_limited with Retry-After; other IPs are not affected", async () => {
     const sku = unique("AVL");
     await createStockedProduct([sku], 5);
-    const { statuses, limited, ip } = await inOneWindow((ip) =>
-      burst(602, () => call("GET", `/v1/skus/${sku}/availability`, { headers: ip })),
-    );
+    const { statuses, limited, ip } = await inOneWindow(async () => {
+      const ip = clientIpHeader();
+      return { ip, ...(await burst(602, () => call("GET", `/v1/skus/${sku}/availability`, { headers: ip }))) };
+    });
     expect(statuses.filter((s) => s === 200)).toHaveLength(600);
     expect(statuses.slice(600)).toEqual([429, 429]);
     expect(limited!.headers.get("retry-after")).toBe("60");
@@ -114,7 +97,10 @@ describe("the deep health check", () => {
   });
 
   it("limits anonymous deep checks to 30 a minute per IP (429 rate_limited); the admin token and the shallow check are not limited", async () => {
-    const { statuses, limited, ip } = await inOneWindow((ip) => burst(31, () => call("GET", "/health?deep=1", { headers: ip })));
+    const { statuses, limited, ip } = await inOneWindow(async () => {
+      const ip = clientIpHeader();
+      return { ip, ...(await burst(31, () => call("GET", "/health?deep=1", { headers: ip }))) };
+    });
     expect(statuses).toEqual([...Array<number>(30).fill(200), 429]);
     expect(limited!.headers.get("retry-after")).toBe("60");
     await expectProblem(limited!, 429, "rate_limited");

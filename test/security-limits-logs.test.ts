@@ -9,6 +9,7 @@ import worker from "../src/index";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
 import { ADMIN, BASE, call, clientIpHeader, eventually, expectProblem, newCart, signedWebhookHeaders, stockedSku, unique } from "./helpers";
 import { fillPath, type Operation, servedOperations } from "./lib/openapi";
+import { inOneWindow } from "./lib/rate-windows";
 import { orderedCart } from "./lib/security";
 import { TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET } from "./secrets";
 
@@ -53,19 +54,6 @@ describe("body size limit", () => {
 });
 
 describe("rate limits", () => {
-  /**
-   * The limiter counts in wall-clock-aligned windows of a minute. Runs `burst` (which only
-   * records), and runs it once more if a window boundary fell inside it, so that the assertions
-   * see one window.
-   */
-  async function inOneWindow<T>(burst: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const window = Math.floor(Date.now() / 60_000);
-      const result = await burst();
-      if (Math.floor(Date.now() / 60_000) === window || attempt === 1) return result;
-    }
-  }
-
   it("limits cart creation per client IP (429 rate_limited with Retry-After), without affecting other IPs or trusting X-Forwarded-For", async () => {
     const { statuses, limited } = await inOneWindow(async () => {
       const ip = clientIpHeader();

@@ -43,13 +43,6 @@ export class CartStore {
   readonly #schema: LazySchema;
   readonly #pricing: CartPricingStore;
   readonly #merges: CartMergeStore;
-  /**
-   * The cart row and lines as last read, shared by the reads of one call (see `forgetReads`);
-   * every method that writes them drops these first, so a read after a write (or after a write
-   * that threw) queries again.
-   */
-  #cartRow: StoredCart | null | undefined;
-  #lineRows: CartLineState[] | undefined;
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.#schema = new LazySchema(storage, CART_SCHEMA, "cart");
@@ -65,11 +58,6 @@ export class CartStore {
 
   /** The cart row, or null while the cart was never changed. */
   cart(): StoredCart | null {
-    if (this.#cartRow === undefined) this.#cartRow = this.#readCart();
-    return this.#cartRow === null ? null : { ...this.#cartRow };
-  }
-
-  #readCart(): StoredCart | null {
     if (!this.#schema.ready) return null;
     const row = this.sql
       .exec<CartRow>(
@@ -82,11 +70,6 @@ export class CartStore {
 
   /** Lines in the order they were first added. */
   lines(): CartLineState[] {
-    this.#lineRows ??= this.#readLines();
-    return this.#lineRows.map((line) => ({ ...line }));
-  }
-
-  #readLines(): CartLineState[] {
     if (!this.#schema.ready) return [];
     return this.sql
       .exec<Omit<CartLineState, "hold_final"> & { hold_final: number } & Record<string, SqlStorageValue>>(
@@ -107,7 +90,6 @@ export class CartStore {
     now: number,
     also?: () => void,
   ): void {
-    this.#forget();
     this.storage.transactionSync(() => {
       this.#schema.ensure();
       this.sql.exec(
@@ -152,20 +134,6 @@ export class CartStore {
       }
       also?.();
     });
-  }
-
-  /**
-   * Drops the rows read. The cart object calls this as each call or alarm begins, so reads are
-   * shared only within one; the writes here call it too.
-   */
-  forgetReads(): void {
-    this.#forget();
-  }
-
-  /** Drops the rows read, before a write of the cart row or its lines. */
-  #forget(): void {
-    this.#cartRow = undefined;
-    this.#lineRows = undefined;
   }
 
   /** The promotions the cart keeps: entered codes (in the order entered) and automatic promotions it read at checkout. */
@@ -224,19 +192,16 @@ export class CartStore {
 
   /** Marks the cart merged into `targetId` (it takes no more writes), or back from it (`null`: `status` again). */
   setMerged(targetId: string | null, status: CartStatus, version: number, now: number): void {
-    this.#forget();
     this.sql.exec("UPDATE cart SET merged_into = ?, status = ?, version = ?, updated_at = ? WHERE id = 1", targetId, status, version, now);
   }
 
   /** Drops every line (their holds moved to the merge's target). */
   dropLines(): void {
-    this.#forget();
     this.sql.exec("DELETE FROM lines");
   }
 
   /** Records renewed line holds (their new expiries, and whether they reached their cap) and the cart's expiry they allow. */
   renewed(holds: ReadonlyArray<{ sku: string; hold_expires_at: number; hold_final: boolean }>, expiresAt: number): void {
-    this.#forget();
     this.storage.transactionSync(() => {
       for (const hold of holds)
         this.sql.exec(
@@ -262,7 +227,6 @@ export class CartStore {
 
   /** Closes the cart for the order placed from it (part of checkout's commit point; the caller wraps both in one transaction). */
   close(orderId: string, version: number, now: number): void {
-    this.#forget();
     this.sql.exec(
       "UPDATE cart SET status = 'checked_out', order_id = ?, checkout_key = NULL, version = ?, updated_at = ? WHERE id = 1",
       orderId,

@@ -89,11 +89,7 @@ export class CartObject extends DurableObject<Env> {
 
   /** Runs mutations one after another, whatever each awaits. */
   #serial<T>(work: () => Promise<T>): Promise<T> {
-    const fresh = () => {
-      this.#carts.forgetReads();
-      return work();
-    };
-    const run = this.#queue.then(fresh, fresh);
+    const run = this.#queue.then(work, work);
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -112,7 +108,6 @@ export class CartObject extends DurableObject<Env> {
    */
   async #resolve(access: CartAccess): Promise<StoredCart | null> {
     if (access.kind === "claims" && access.claims.cartId !== this.ctx.id.toString()) return null;
-    this.#carts.forgetReads();
     const stored = this.#carts.cart();
     if (stored) {
       if (stored.token_hash === "") return access.kind === "claims" ? stored : null;
@@ -203,7 +198,6 @@ export class CartObject extends DurableObject<Env> {
 
   /** The order for the back office (admin-authenticated by the caller), with its payments and refunds due, or null. */
   async orderForAdmin(): Promise<AdminOrder | null> {
-    this.#carts.forgetReads();
     if (this.#carts.cart() === null) return null;
     this.#desk.expireIfDue(Date.now());
     return this.#desk.adminView();
@@ -271,7 +265,6 @@ export class CartObject extends DurableObject<Env> {
 
   /** Source side, for the target's alarm: the lines handed over if this cart is locked for `targetId`. */
   async mergeLockState(targetId: string): Promise<MergeLock> {
-    this.#carts.forgetReads();
     return this.#source.lockState(targetId);
   }
 

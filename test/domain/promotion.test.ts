@@ -8,28 +8,11 @@ import {
   inApplicationOrder,
   normalizeCode,
   type PricingLine,
-  type Promotion,
   type PromotionCart,
   type PromotionTarget,
   selectPromotions,
 } from "../../src/domain/promotion";
-
-const promo = (overrides: Partial<Promotion> = {}): Promotion => ({
-  id: "promo-1",
-  code: null,
-  starts_at: null,
-  ends_at: null,
-  value: { kind: "percent", basis_points: 1000 },
-  target: { kind: "order" },
-  allocation: "across",
-  conditions: {},
-  usage_limit: null,
-  combinable: true,
-  priority: 0,
-  version: 1,
-  status: "active",
-  ...overrides,
-});
+import { promo } from "../lib/pricing";
 
 const line = (overrides: Partial<PricingLine> = {}): PricingLine => ({
   sku: "SKU-1",

@@ -9,28 +9,14 @@ import { type Promotion, promotionObjectName } from "../../src/domain/promotion"
 import { promotionStub } from "../../src/objects/stubs";
 import { automaticPromotions, writeAutomaticPromotions } from "../../src/services/pricing-settings";
 import { call, type newCart, unique } from "../helpers";
+import { promo } from "./pricing";
 
 type CartHandle = Awaited<ReturnType<typeof newCart>>;
 
 /** A promotion with defaults: a 10 % order discount under a fresh code, no limit, combinable. */
 export function promotion(overrides: Partial<Promotion> = {}): Promotion {
   const id = overrides.id ?? unique("promo");
-  return {
-    id,
-    code: `C${id.replace(/[^A-Za-z0-9]/g, "").toUpperCase()}`,
-    starts_at: null,
-    ends_at: null,
-    value: { kind: "percent", basis_points: 1000 },
-    target: { kind: "order" },
-    allocation: "across",
-    conditions: {},
-    usage_limit: null,
-    combinable: true,
-    priority: 0,
-    version: 1,
-    status: "active",
-    ...overrides,
-  };
+  return promo({ id, code: `C${id.replace(/[^A-Za-z0-9]/g, "").toUpperCase()}`, ...overrides });
 }
 
 /** Publishes `p` (a new version of it when already published). */

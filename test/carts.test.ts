@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import { cartStub, inventoryStub } from "../src/objects/stubs";
 import { ADMIN, call, clientIpHeader, createStockedProduct, expectProblem, newCart, stockedSku, unique } from "./helpers";
-import { available, type CartJson, holdsOf, put } from "./lib/carts";
+import { available, type CartJson, holdsOf, put, rewriteCart } from "./lib/carts";
 import { inOneWindow } from "./lib/rate-windows";
 
 describe("creating carts", () => {
@@ -232,9 +232,7 @@ describe("cart lines hold stock", () => {
     expect(alarm).not.toBeNull();
     expect(alarm!).toBeLessThan(aBefore);
     // When that moment comes (the cart believes a's hold lapses in 5 s), the alarm renews it to the cart's expiry.
-    await runInDurableObject(cartStub(env, cart.id)!, (_i, state) =>
-      state.storage.sql.exec("UPDATE lines SET hold_expires_at = ? WHERE sku = ?", Date.now() + 5000, a),
-    );
+    await rewriteCart(cart.id, (sql) => sql.exec("UPDATE lines SET hold_expires_at = ? WHERE sku = ?", Date.now() + 5000, a));
     expect(await runDurableObjectAlarm(cartStub(env, cart.id)!)).toBe(true);
     for (const sku of [a, b]) expect(Math.abs((await holdExpiry(sku)) - Date.parse(after.expires_at))).toBeLessThan(1000);
     expect(await holdsOf(a)).toEqual(new Map([[cart.id, 1]]));

@@ -9,6 +9,7 @@ import { InventoryObject } from "../src/objects/inventory";
 import { cartStub, idempotencyStub, inventoryStub } from "../src/objects/stubs";
 import { sha256Hex } from "../src/platform/crypto";
 import { call, clientIpHeader, createStockedProduct, expectProblem, newCart, stockedSku, unique } from "./helpers";
+import { rewriteCart } from "./lib/carts";
 
 type CartJson = { id: string; status: string; expires_at: string; items: Array<{ sku: string; quantity: number }> };
 const put = (cart: { id: string; headers: Record<string, string> }, sku: string, quantity: number) =>
@@ -88,9 +89,7 @@ describe("expired carts", () => {
     const cart = await newCart();
     expect((await put(cart, a, 2)).status).toBe(200);
     expect((await put(cart, b, 2)).status).toBe(200);
-    await runInDurableObject(cartStub(env, cart.id)!, (_i, state) =>
-      state.storage.sql.exec("UPDATE cart SET expires_at = ?", Date.now() - 1000),
-    );
+    await rewriteCart(cart.id, (sql) => sql.exec("UPDATE cart SET expires_at = ?", Date.now() - 1000));
     for (const sku of [a, b]) {
       await runInDurableObject(inventoryStub(env, sku), (_i, state) =>
         state.storage.sql.exec("UPDATE holds SET expires_at = ?", Date.now() - 1000),

@@ -5,6 +5,7 @@
  * LazySchema, so both agree on whether it exists. Synchronous; time is a parameter.
  */
 import type { HoldMove, MergeMode, MergeReportEntry } from "../domain/merge";
+import type { ReadMemo } from "./read-memo";
 import type { LazySchema } from "./sql-migrations";
 
 /** A merge this cart drives as the target (cart-merge.ts). */
@@ -56,6 +57,8 @@ export class CartMergeStore {
     private readonly storage: DurableObjectStorage,
     /** The cart store's schema: its readiness is this store's. */
     private readonly schema: LazySchema,
+    /** The cart store's remembered reads: every write here forgets them. */
+    private readonly reads: ReadMemo,
   ) {}
 
   private get sql(): SqlStorage {
@@ -72,6 +75,10 @@ export class CartMergeStore {
   /** Merges still owed work: unfinished, or finished with the source not yet told. */
   pendingMerges(): MergeRecord[] {
     if (!this.schema.ready) return [];
+    return this.reads.rows("pending_merges", () => this.#readPending());
+  }
+
+  #readPending(): MergeRecord[] {
     return this.sql
       .exec<MergeRow>(
         "SELECT * FROM merges WHERE state IN ('locking', 'moving') OR (state = 'done' AND source_settled = 0) ORDER BY created_at",
@@ -82,6 +89,7 @@ export class CartMergeStore {
 
   /** Writes a merge's record (call inside CartStore `write`'s `also` when it goes with a cart change). */
   saveMerge(record: MergeRecord, now: number): void {
+    this.reads.forget();
     this.sql.exec(
       `INSERT INTO merges (merge_id, source_id, mode, state, moves, report, refusal, source_settled, attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (merge_id) DO UPDATE SET mode = excluded.mode, state = excluded.state, moves = excluded.moves, report = excluded.report, refusal = excluded.refusal,

@@ -1,13 +1,15 @@
 /**
  * What a cart's price depends on beyond its lines, in the cart's SQLite database: the promotions
  * it keeps, where the goods go, and the tax service's cached answer. The only code that touches
- * the `promotions` and `tax_quote` tables and the cart row's destination. Its tables are the
+ * the `promotions` and `tax_quote` tables and writes the cart row's destination (CartStore reads
+ * it with the rest of the row). Its tables are the
  * cart's (cart-schema.ts), created by the cart's first change: it shares {@link CartStore}'s
  * LazySchema, so both agree on whether they exist. Synchronous; time is a parameter.
  */
 import type { ShipTo } from "../contracts";
 import type { CartPromotion } from "../domain/cart-pricing";
 import type { Promotion, RedemptionRefusal } from "../domain/promotion";
+import type { ReadMemo } from "./read-memo";
 import type { LazySchema } from "./sql-migrations";
 
 /** A promotion the cart keeps, with when its redemption hold lapses (null: it holds none). */
@@ -19,6 +21,8 @@ export class CartPricingStore {
     private readonly storage: DurableObjectStorage,
     /** The cart store's schema: its readiness is this store's. */
     private readonly schema: LazySchema,
+    /** The cart store's remembered reads: every write here forgets them. */
+    private readonly reads: ReadMemo,
   ) {}
 
   private get sql(): SqlStorage {
@@ -28,6 +32,10 @@ export class CartPricingStore {
   /** The promotions the cart keeps: entered codes (in the order entered) and automatic promotions it read at checkout. */
   promotions(): KeptPromotion[] {
     if (!this.schema.ready) return [];
+    return this.reads.rows("promotions", () => this.#readPromotions());
+  }
+
+  #readPromotions(): KeptPromotion[] {
     return this.sql
       .exec<{ name: string; code: string | null; body: string; refused: string | null; held_until: number | null }>(
         "SELECT name, code, body, refused, held_until FROM promotions ORDER BY added_at, name",
@@ -44,6 +52,7 @@ export class CartPricingStore {
 
   /** Keeps (or updates) a promotion; call inside CartStore `write`'s `also`, or alone for a change that is not the cart's. */
   keepPromotion(kept: KeptPromotion, now: number): void {
+    this.reads.forget();
     this.sql.exec(
       `INSERT INTO promotions (name, code, body, refused, held_until, added_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET body = excluded.body, refused = excluded.refused, held_until = excluded.held_until`,
@@ -57,27 +66,19 @@ export class CartPricingStore {
   }
 
   dropPromotion(name: string): void {
+    this.reads.forget();
     this.sql.exec("DELETE FROM promotions WHERE name = ?", name);
   }
 
   /** Records a redemption hold's new expiry (the alarm renewed it). */
   redemptionRenewed(name: string, heldUntil: number): void {
+    this.reads.forget();
     this.sql.exec("UPDATE promotions SET held_until = ? WHERE name = ?", heldUntil, name);
-  }
-
-  /** Where the goods go, or null before the shopper said. */
-  shipTo(): ShipTo | null {
-    if (!this.schema.ready) return null;
-    const row = this.sql
-      .exec<{ ship_country: string | null; ship_region: string | null; ship_postal_code: string | null }>(
-        "SELECT ship_country, ship_region, ship_postal_code FROM cart WHERE id = 1",
-      )
-      .toArray()[0];
-    return row?.ship_country ? { country: row.ship_country, region: row.ship_region, postal_code: row.ship_postal_code } : null;
   }
 
   /** Sets the destination; call inside CartStore `write`'s `also`. */
   setShipTo(shipTo: ShipTo): void {
+    this.reads.forget();
     this.sql.exec(
       "UPDATE cart SET ship_country = ?, ship_region = ?, ship_postal_code = ? WHERE id = 1",
       shipTo.country,

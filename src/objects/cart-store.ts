@@ -5,13 +5,15 @@
  * by CartMergeStore (cart-merge-store.ts); CartStore offers their methods too, so the cart's parts
  * share one store and one schema (cart-schema.ts). The tables are created by the cart's first
  * change, in the same commit as that change: a cart that was only opened, or only read, stores
- * nothing. Synchronous; time is a parameter.
+ * nothing. Reads are remembered until the next write (ReadMemo, read-memo.ts): the three stores
+ * share one memo, and every write forgets it. Synchronous; time is a parameter.
  */
 import type { CartStatus, ShipTo } from "../contracts";
 import type { CartLineState, CartState } from "../domain/cart";
 import { CartMergeStore, type MergeRecord } from "./cart-merge-store";
 import { CartPricingStore, type KeptPromotion } from "./cart-pricing-store";
 import { CART_SCHEMA } from "./cart-schema";
+import { ReadMemo } from "./read-memo";
 import { LazySchema } from "./sql-migrations";
 
 export type { MergeRecord } from "./cart-merge-store";
@@ -21,6 +23,10 @@ export { CART_SCHEMA };
 interface CartRow extends Omit<CartState, "merged_into">, Record<string, SqlStorageValue> {
   token_hash: string;
   merged_into: string | null;
+  checkout_key: string | null;
+  ship_country: string | null;
+  ship_region: string | null;
+  ship_postal_code: string | null;
 }
 
 /** The stored cart: its state and the credential hash of an old-style token ('' for carts whose token carries claims). */
@@ -43,13 +49,22 @@ export class CartStore {
   readonly #schema: LazySchema;
   readonly #pricing: CartPricingStore;
   readonly #merges: CartMergeStore;
+  readonly #reads = new ReadMemo();
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.#schema = new LazySchema(storage, CART_SCHEMA, "cart");
     this.#schema.open();
-    // One LazySchema for every table of the cart: the split stores see the tables once `write` made them.
-    this.#pricing = new CartPricingStore(storage, this.#schema);
-    this.#merges = new CartMergeStore(storage, this.#schema);
+    // One LazySchema and one memo for every table of the cart: the split stores see the tables once `write` made them.
+    this.#pricing = new CartPricingStore(storage, this.#schema, this.#reads);
+    this.#merges = new CartMergeStore(storage, this.#schema, this.#reads);
+  }
+
+  /**
+   * Runs `write` in one transaction, for a change that spans the cart's tables and others (the
+   * checkout's commit point); the cart's remembered reads are forgotten before and after.
+   */
+  transaction<T>(write: () => T): T {
+    return this.#reads.transaction(this.storage, write);
   }
 
   private get sql(): SqlStorage {
@@ -59,18 +74,41 @@ export class CartStore {
   /** The cart row, or null while the cart was never changed. */
   cart(): StoredCart | null {
     if (!this.#schema.ready) return null;
-    const row = this.sql
-      .exec<CartRow>(
-        "SELECT cart_id, token_hash, status, currency, region, version, created_at, expires_at, order_id, merged_into FROM cart WHERE id = 1",
-      )
-      .toArray()[0];
-    if (!row) return null;
-    return { ...row, status: row.status as CartStatus, region: row.region === "eu" ? "eu" : null, merged_into: row.merged_into ?? null };
+    return this.#reads.value("cart", () => {
+      const row = this.#row();
+      if (row === null) return null;
+      const { checkout_key: _key, ship_country: _country, ship_region: _region, ship_postal_code: _postal, ...cart } = row;
+      return {
+        ...cart,
+        status: cart.status as CartStatus,
+        region: cart.region === "eu" ? "eu" : null,
+        merged_into: cart.merged_into ?? null,
+      };
+    });
+  }
+
+  /** The whole cart row (the cart, its checkout in progress and its destination), read once until the next write. */
+  #row(): CartRow | null {
+    if (!this.#schema.ready) return null;
+    return this.#reads.value("row", () => {
+      return (
+        this.sql
+          .exec<CartRow>(
+            `SELECT cart_id, token_hash, status, currency, region, version, created_at, expires_at, order_id, merged_into,
+               checkout_key, ship_country, ship_region, ship_postal_code FROM cart WHERE id = 1`,
+          )
+          .toArray()[0] ?? null
+      );
+    });
   }
 
   /** Lines in the order they were first added. */
   lines(): CartLineState[] {
     if (!this.#schema.ready) return [];
+    return this.#reads.rows("lines", () => this.#readLines());
+  }
+
+  #readLines(): CartLineState[] {
     return this.sql
       .exec<Omit<CartLineState, "hold_final"> & { hold_final: number } & Record<string, SqlStorageValue>>(
         "SELECT sku, product_id, title, quantity, unit_amount, hold_expires_at, hold_final, category FROM lines ORDER BY added_at, sku",
@@ -90,7 +128,7 @@ export class CartStore {
     now: number,
     also?: () => void,
   ): void {
-    this.storage.transactionSync(() => {
+    this.transaction(() => {
       this.#schema.ensure();
       this.sql.exec(
         `INSERT INTO cart (id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at)
@@ -112,10 +150,10 @@ export class CartStore {
           continue;
         }
         this.sql.exec(
-          `INSERT INTO lines (sku, product_id, title, quantity, unit_amount, added_at, hold_expires_at, hold_final) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO lines (sku, product_id, title, quantity, unit_amount, added_at, hold_expires_at, hold_final, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (sku) DO UPDATE SET quantity = excluded.quantity, product_id = COALESCE(?, product_id), title = COALESCE(?, title),
              unit_amount = COALESCE(?, unit_amount), hold_expires_at = CASE WHEN ? THEN excluded.hold_expires_at ELSE hold_expires_at END,
-             hold_final = COALESCE(?, hold_final)`,
+             hold_final = COALESCE(?, hold_final), category = CASE WHEN ? THEN excluded.category ELSE category END`,
           line.sku,
           line.product_id ?? "",
           line.title ?? line.sku,
@@ -124,13 +162,14 @@ export class CartStore {
           now,
           line.hold_expires_at ?? null,
           line.hold_final ? 1 : 0,
+          line.category ?? null,
           line.product_id ?? null,
           line.title ?? null,
           line.unit_amount ?? null,
           line.hold_expires_at !== undefined ? 1 : 0,
           line.hold_final === undefined ? null : line.hold_final ? 1 : 0,
+          line.category !== undefined ? 1 : 0,
         );
-        if (line.category !== undefined) this.sql.exec("UPDATE lines SET category = ? WHERE sku = ?", line.category, line.sku);
       }
       also?.();
     });
@@ -157,7 +196,8 @@ export class CartStore {
 
   /** Where the goods go, or null before the shopper said. */
   shipTo(): ShipTo | null {
-    return this.#pricing.shipTo();
+    const row = this.#row();
+    return row?.ship_country ? { country: row.ship_country, region: row.ship_region, postal_code: row.ship_postal_code } : null;
   }
 
   /** Sets the destination; call inside `write`'s `also`. */
@@ -192,17 +232,19 @@ export class CartStore {
 
   /** Marks the cart merged into `targetId` (it takes no more writes), or back from it (`null`: `status` again). */
   setMerged(targetId: string | null, status: CartStatus, version: number, now: number): void {
+    this.#reads.forget();
     this.sql.exec("UPDATE cart SET merged_into = ?, status = ?, version = ?, updated_at = ? WHERE id = 1", targetId, status, version, now);
   }
 
   /** Drops every line (their holds moved to the merge's target). */
   dropLines(): void {
+    this.#reads.forget();
     this.sql.exec("DELETE FROM lines");
   }
 
   /** Records renewed line holds (their new expiries, and whether they reached their cap) and the cart's expiry they allow. */
   renewed(holds: ReadonlyArray<{ sku: string; hold_expires_at: number; hold_final: boolean }>, expiresAt: number): void {
-    this.storage.transactionSync(() => {
+    this.transaction(() => {
       for (const hold of holds)
         this.sql.exec(
           "UPDATE lines SET hold_expires_at = ?, hold_final = ? WHERE sku = ?",
@@ -216,17 +258,18 @@ export class CartStore {
 
   /** Remembers that checkout `key` has extended the holds and is about to place the order (null: none). */
   markCheckoutStarted(key: string | null): void {
+    this.#reads.forget();
     this.sql.exec("UPDATE cart SET checkout_key = ? WHERE id = 1", key);
   }
 
   /** The checkout in progress (holds extended, order not yet placed), if any. */
   checkoutInProgress(): string | null {
-    if (!this.#schema.ready) return null;
-    return this.sql.exec<{ checkout_key: string | null }>("SELECT checkout_key FROM cart WHERE id = 1").toArray()[0]?.checkout_key ?? null;
+    return this.#row()?.checkout_key ?? null;
   }
 
   /** Closes the cart for the order placed from it (part of checkout's commit point; the caller wraps both in one transaction). */
   close(orderId: string, version: number, now: number): void {
+    this.#reads.forget();
     this.sql.exec(
       "UPDATE cart SET status = 'checked_out', order_id = ?, checkout_key = NULL, version = ?, updated_at = ? WHERE id = 1",
       orderId,

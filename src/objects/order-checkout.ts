@@ -103,7 +103,7 @@ export class OrderCheckout {
     const orderId = orderIdFor(cart.cart_id);
     const { priced } = pricing;
     const bySku = new Map(priced.priced.lines.map((line) => [line.sku, line]));
-    this.storage.transactionSync(() => {
+    this.carts.transaction(() => {
       this.orders.place(
         {
           order_id: orderId,

@@ -26,10 +26,20 @@ export async function holdsOf(sku: string): Promise<Map<string, number>> {
   return new Map(snapshot.snapshot.holds.map((h) => [h.owner_id, h.quantity]));
 }
 
+/**
+ * Rewrites a cart object's SQLite storage behind its back (a test moving its clock), then
+ * restarts the object so that it reads the change back: a cart remembers what it read until its
+ * next write (src/objects/read-memo.ts), as a SKU object keeps its state in memory.
+ */
+export async function rewriteCart(cartId: string, rewrite: (sql: SqlStorage) => void): Promise<void> {
+  await runInDurableObject(cartStub(env, cartId)!, (_i, state) => rewrite(state.storage.sql));
+  await evictDurableObject(cartStub(env, cartId)!);
+}
+
 /** Moves a cart's and its holds' expiry into the past, as if HOLD_TTL_SECONDS had elapsed. */
 export async function timeTravelPastExpiry(cartId: string, skus: string[]) {
   const past = Date.now() - 1000;
-  await runInDurableObject(cartStub(env, cartId)!, (_i, state) => state.storage.sql.exec("UPDATE cart SET expires_at = ?", past));
+  await rewriteCart(cartId, (sql) => sql.exec("UPDATE cart SET expires_at = ?", past));
   for (const sku of skus) {
     await runInDurableObject(inventoryStub(env, sku), (_i, state) =>
       state.storage.sql.exec("UPDATE holds SET expires_at = ? WHERE owner_id = ?", past, cartId),

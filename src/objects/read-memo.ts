@@ -1,0 +1,44 @@
+/**
+ * Reads of one object's SQLite tables, remembered until the next write to them. A cart change
+ * reads the cart row and its lines several times (to plan, to arm the alarm, to price, to show);
+ * each read is a statement and a row copy, and together they were the largest share of a line
+ * change's CPU time. An object is single-threaded and its stores are the only code that writes
+ * their tables, so a remembered read stays true until one of those stores writes: every write
+ * method calls {@link ReadMemo.forget} first, and a transaction forgets again when it ends, so a
+ * read taken inside a transaction that then rolls back is never kept.
+ *
+ * What is remembered is frozen (a caller that changed it would change every later read): arrays
+ * come back as fresh copies of frozen rows.
+ */
+export class ReadMemo {
+  readonly #values = new Map<string, unknown>();
+
+  /** The value read under `key` since the last write, else `read()` (remembered). */
+  value<T extends object | null>(key: string, read: () => T): T {
+    if (this.#values.has(key)) return this.#values.get(key) as T;
+    const value = read();
+    this.#values.set(key, value === null ? null : Object.freeze(value));
+    return value;
+  }
+
+  /** Like {@link value} for a list of rows: each row frozen, a fresh array on every call. */
+  rows<T extends object>(key: string, read: () => T[]): T[] {
+    const rows = this.value(key, () => read().map((row) => Object.freeze(row)));
+    return [...rows];
+  }
+
+  /** Forgets every read (call before any write to the tables). */
+  forget(): void {
+    this.#values.clear();
+  }
+
+  /** Runs `write` in one transaction of `storage`, forgetting every read before and after (rolled back or not). */
+  transaction<T>(storage: DurableObjectStorage, write: () => T): T {
+    this.forget();
+    try {
+      return storage.transactionSync(write);
+    } finally {
+      this.forget();
+    }
+  }
+}

@@ -12,6 +12,7 @@
 import type { InventoryLevelV1, SkuPricing, StockLevels } from "../contracts";
 import { type LedgerCheck, levels, type Ok } from "../domain/inventory";
 import { backoffMs } from "../platform/backoff";
+import { HoldMap } from "./hold-map";
 import { appendLedger, type LedgerEntry, type LedgerKind, verifyLedger } from "./inventory-ledger";
 import { INVENTORY_SCHEMA } from "./inventory-schema";
 import { hasSchema, runSqlMigrations } from "./sql-migrations";
@@ -69,7 +70,7 @@ export class InventoryState {
   /** null until the SKU is defined or stocked. */
   protected stock: Stock | null = null;
   protected item: SkuPricing | null = null;
-  protected readonly holds = new Map<string, HoldRow>();
+  protected readonly holds = new HoldMap<HoldRow>();
   /** The earliest live hold expiry (exact), null without holds. */
   protected earliest: number | null = null;
   protected lastSeq = 0;
@@ -238,10 +239,7 @@ export class InventoryState {
 
   /** Units `client` holds in this SKU, not counting hold `except`. */
   protected heldBy(client: string | null, except: string): number {
-    if (client === null) return 0;
-    let units = 0;
-    for (const hold of this.holds.values()) if (hold.client === client && hold.hold_id !== except) units += hold.quantity;
-    return units;
+    return this.holds.unitsOf(client, except);
   }
 
   /** Puts a written hold in memory, keeping the earliest expiry exact. */

@@ -106,25 +106,20 @@ function taxSettings(env: Env): Pick<Settings, "taxMode" | "taxServiceUrl" | "ta
   };
 }
 
-/** The last settings read, with the vars they were read from: every request reads them, most more than once. */
-let lastSettings: { key: string; value: Settings } | undefined;
+/**
+ * Settings per environment object: every request reads them, most more than once, and an isolate
+ * keeps one `env` for its life (a test that passes other vars passes another object).
+ */
+const settingsByEnv = new WeakMap<object, Settings>();
 
 /** The effective settings; a malformed var falls back to its documented default (TAX_MODE excepted: see `Settings.taxMode`). */
 export function settings(env: Env): Settings {
-  const key = JSON.stringify([
-    env.HOLD_TTL_SECONDS,
-    env.PAYMENT_TTL_SECONDS,
-    env.MAX_LINE_QUANTITY,
-    env.RATE_LIMITS,
-    env.MAX_HOLD_SECONDS,
-    env.CLIENT_HOLD_LIMIT,
-    env.CART_TOKEN_SECRET,
-    env.TAX_MODE,
-    env.TAX_SERVICE_URL,
-    (env as Env & OptionalSecrets).TAX_SERVICE_SECRET,
-  ]);
-  if (lastSettings?.key !== key) lastSettings = { key, value: Object.freeze(readSettings(env)) };
-  return lastSettings.value;
+  let value = settingsByEnv.get(env);
+  if (value === undefined) {
+    value = Object.freeze(readSettings(env));
+    settingsByEnv.set(env, value);
+  }
+  return value;
 }
 
 function readSettings(env: Env): Settings {

@@ -20,7 +20,7 @@
  * Carts created before tokens carried their claims have a random token whose SHA-256 the cart
  * object stores; such a token is checked by the object itself ({@link legacyCredential}).
  */
-import { base64UrlDecode, base64UrlEncode, bytesEqual, hmacSha256, secretsEqual, sha256Hex } from "../platform/crypto";
+import { base64UrlDecode, base64UrlEncode, bytesEqual, hmacSha256, secretsEqual, sha256Hex, toHex } from "../platform/crypto";
 
 /** What a token proves about its cart. */
 export interface CartClaims {
@@ -58,7 +58,7 @@ export function cartIdOfToken(token: string): string | null {
   if (match === null) return null;
   try {
     const bytes = base64UrlDecode(match[1]!);
-    return bytes.length === 32 ? [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("") : null;
+    return bytes.length === 32 ? toHex(bytes) : null;
   } catch {
     return null;
   }

@@ -130,6 +130,20 @@ async function cartAccessFor(
   return access;
 }
 
+/** `response` itself when its headers can be changed (every response a route builds), else a copy whose headers can. */
+function withMutableHeaders(response: Response): Response {
+  try {
+    response.headers.set("x-request-id", "");
+    return response;
+  } catch {
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: new Headers(response.headers),
+    });
+  }
+}
+
 /**
  * Wraps the whole request: every thrown {@link ApiError} becomes its problem document, anything
  * else a logged 500 `internal`; the response always carries `x-request-id`.
@@ -157,10 +171,9 @@ export async function handleWithSeam(request: Request, requestId: string, run: (
       response = problemResponse(internalError(), requestId);
     }
   }
-  const headers = new Headers(response.headers);
-  headers.set("x-request-id", requestId);
-  if (env !== undefined) applyCors(request, env, headers);
-  const final = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  const final = withMutableHeaders(response);
+  final.headers.set("x-request-id", requestId);
+  if (env !== undefined) applyCors(request, env, final.headers);
   // Successes are left to Workers observability (every invocation, its status and duration): a
   // log line per request is a synchronous cost on the hot path. Failures and slow answers are
   // always logged here, with the request id the client saw.

@@ -18,15 +18,12 @@ function tooLarge(): ApiError {
   return new ApiError(413, "payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
 }
 
-/**
- * Reads the body as text, refusing more than {@link MAX_BODY_BYTES} whether or not a
- * Content-Length was sent (chunked bodies are counted as they stream).
- */
-export async function readBodyText(request: Request): Promise<string> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
-  if (request.body === null) return "";
-  const reader = request.body.getReader();
+/** Strict UTF-8 (a malformed byte throws); reusable, as each decode without `stream` starts afresh. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** The bytes of a body sent without a declared length, refused past MAX_BODY_BYTES as they arrive. */
+async function readCapped(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -45,8 +42,21 @@ export async function readBodyText(request: Request): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  return bytes;
+}
+
+/**
+ * Reads the body as text, refusing more than {@link MAX_BODY_BYTES} whether or not a
+ * Content-Length was sent (chunked bodies are counted as they stream).
+ */
+export async function readBodyText(request: Request): Promise<string> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+  if (request.body === null) return "";
+  // A declared length within the limit is all the runtime delivers; only a body without one is read in chunks and counted.
+  const bytes = declared !== null ? new Uint8Array(await request.arrayBuffer()) : await readCapped(request.body);
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     throw new ApiError(400, "invalid_request", "The request body is not valid UTF-8.");
   }

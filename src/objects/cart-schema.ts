@@ -1,7 +1,10 @@
 /**
  * The SQLite schema of a cart: the cart row and its lines ({@link CartStore}), its promotions,
  * destination and tax quote (CartPricingStore), and the merges it drives (CartMergeStore); the
- * order's tables are in order-schema.ts. Numbered migrations; never edit one that has shipped.
+ * order's tables are in order-schema.ts. Numbered migrations; never edit one that has shipped. A
+ * new cart's first write creates the baseline instead (the schema as of the last migration, in one
+ * step); a new migration goes in the list, and the baseline moves only with a test that it still
+ * builds what the migrations build (test/sql-migrations.test.ts).
  */
 import type { StoreSchema } from "./sql-migrations";
 
@@ -120,4 +123,63 @@ export const CART_SCHEMA: StoreSchema = {
     `,
     },
   ],
+  baseline: {
+    version: 6,
+    sql: `
+      CREATE TABLE cart (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        cart_id TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'checked_out', 'expired', 'merged')),
+        currency TEXT NOT NULL,
+        region TEXT,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        order_id TEXT,
+        checkout_key TEXT,
+        ship_country TEXT,
+        ship_region TEXT,
+        ship_postal_code TEXT,
+        merged_into TEXT
+      );
+      CREATE TABLE lines (
+        sku TEXT PRIMARY KEY,
+        product_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        unit_amount INTEGER NOT NULL CHECK (unit_amount >= 0),
+        added_at INTEGER NOT NULL,
+        hold_expires_at INTEGER,
+        hold_final INTEGER NOT NULL DEFAULT 0,
+        category TEXT
+      );
+      CREATE TABLE promotions (
+        name TEXT PRIMARY KEY,
+        code TEXT,
+        body TEXT NOT NULL,
+        refused TEXT,
+        held_until INTEGER,
+        added_at INTEGER NOT NULL
+      );
+      CREATE TABLE tax_quote (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        key TEXT NOT NULL,
+        lines TEXT NOT NULL
+      );
+      CREATE TABLE merges (
+        merge_id TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('merge', 'replace')),
+        state TEXT NOT NULL CHECK (state IN ('locking', 'moving', 'done', 'aborted')),
+        moves TEXT,
+        report TEXT,
+        refusal TEXT,
+        source_settled INTEGER NOT NULL DEFAULT 0,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 };

@@ -58,7 +58,6 @@ export class CartObject extends DurableObject<Env> {
     this.#promotions = new CartPromotions(env, this.#carts, this.#pricer, () => settings(env).taxMode);
     this.#desk = new OrderDesk(
       env,
-      ctx.storage,
       this.#carts,
       this.#orders,
       this.#promotions,

@@ -29,7 +29,6 @@ export type CheckoutResult =
 export class OrderCheckout {
   constructor(
     private readonly env: Env,
-    private readonly storage: DurableObjectStorage,
     private readonly carts: CartStore,
     private readonly orders: OrderStore,
     private readonly promotions: CartPromotions,

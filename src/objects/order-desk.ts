@@ -36,7 +36,6 @@ export class OrderDesk {
 
   constructor(
     private readonly env: Env,
-    storage: DurableObjectStorage,
     private readonly carts: CartStore,
     private readonly orders: OrderStore,
     promotions: CartPromotions,
@@ -46,7 +45,7 @@ export class OrderDesk {
     show: (now: number) => Promise<Cart>,
   ) {
     this.#outbox = new OrderOutbox(env, orders);
-    this.#checkout = new OrderCheckout(env, storage, carts, orders, promotions, () => this.view(), show);
+    this.#checkout = new OrderCheckout(env, carts, orders, promotions, () => this.view(), show);
     // Late-bound, so the payment goes through this desk's methods as they are when it runs.
     this.#payment = new OrderPayment(env, orders, {
       arm: () => this.arm(),

@@ -88,6 +88,11 @@ describe("a line change", () => {
     expect(calls).toEqual(["hold", "hold"]);
     // Only ever moved earlier: later changes do not write it again.
     expect(await alarm()).toBe(armed);
+    // A restarted cart reads its armed alarm back (only a cart that never wrote skips that read).
+    await evictDurableObject(cartStub(env, cart.id)!);
+    expect((await put(cart, skus[1]!, 1)).status).toBe(200);
+    expect(calls).toEqual(["hold", "hold", "hold"]);
+    expect(await alarm()).toBe(armed);
   });
 
   it("keeps a SKU object's state exact across restarts (memory is a copy of SQLite)", async () => {

@@ -77,7 +77,8 @@ export class CartObject extends DurableObject<Env> {
       () => this.#upkeep.arm(),
       (now, stored) => this.#show(now, "cached", stored),
     );
-    ctx.blockConcurrencyWhile(() => this.#alarm.load());
+    // A cart that never wrote has no tables and never set an alarm: nothing to read back.
+    if (this.#carts.cart() !== null || this.#orders.order() !== null) ctx.blockConcurrencyWhile(() => this.#alarm.load());
   }
 
   /** The stored cart as the API shows it at `now`, priced (see CartPricer for `policy`). */

@@ -130,17 +130,18 @@ async function cartAccessFor(
   return access;
 }
 
-/** `response` itself when its headers can be changed (every response a route builds), else a copy whose headers can. */
-function withMutableHeaders(response: Response): Response {
+/**
+ * `response` with header `name` set: the response itself when its headers can be changed (every
+ * response a route builds), else a copy whose headers can.
+ */
+function withHeader(response: Response, name: string, value: string): Response {
   try {
-    response.headers.set("x-request-id", "");
+    response.headers.set(name, value);
     return response;
   } catch {
-    return new Response(response.body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: new Headers(response.headers),
-    });
+    const headers = new Headers(response.headers);
+    headers.set(name, value);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   }
 }
 
@@ -171,8 +172,7 @@ export async function handleWithSeam(request: Request, requestId: string, run: (
       response = problemResponse(internalError(), requestId);
     }
   }
-  const final = withMutableHeaders(response);
-  final.headers.set("x-request-id", requestId);
+  const final = withHeader(response, "x-request-id", requestId);
   if (env !== undefined) applyCors(request, env, final.headers);
   // Successes are left to Workers observability (every invocation, its status and duration): a
   // log line per request is a synchronous cost on the hot path. Failures and slow answers are

@@ -2,9 +2,9 @@
  * What a cart's price depends on beyond its lines, in the cart's SQLite database: the promotions
  * it keeps, where the goods go, and the tax service's cached answer. The only code that touches
  * the `promotions` and `tax_quote` tables and writes the cart row's destination (CartStore reads
- * it with the rest of the row). Its tables are the
- * cart's (cart-schema.ts), created by the cart's first change: it shares {@link CartStore}'s
- * LazySchema, so both agree on whether they exist. Synchronous; time is a parameter.
+ * it with the rest of the row). Its tables are the cart's (cart-schema.ts), created by the cart's
+ * first change: it shares {@link CartStore}'s LazySchema, so both agree on whether they exist.
+ * Synchronous; time is a parameter.
  */
 import type { ShipTo } from "../contracts";
 import type { CartPromotion } from "../domain/cart-pricing";

@@ -103,7 +103,8 @@ export class InventoryMoves extends InventoryState {
     const from = this.holds.get(fromHoldId) ?? null;
     const to = this.holds.get(toHoldId) ?? null;
     const client = limits.client ?? to?.client ?? from?.client ?? null;
-    const clientHeld = this.heldBy(client, toHoldId) - (client !== null && from !== null && from.client === client ? from.quantity : 0);
+    const clientHeld =
+      this.holds.unitsOf(client, toHoldId) - (client !== null && from !== null && from.client === client ? from.quantity : 0);
     const state = { stock: this.stock, item: this.item, from, to, clientHeld };
     const decision = decideMove(
       { ...state, fromCommitted: from === null && this.isCommitted(fromHoldId), toCommitted: to === null && this.isCommitted(toHoldId) },

@@ -237,11 +237,6 @@ export class InventoryState {
     return this.ready && this.sql.exec("SELECT 1 FROM committed_holds WHERE hold_id = ?", holdId).toArray().length > 0;
   }
 
-  /** Units `client` holds in this SKU, not counting hold `except`. */
-  protected heldBy(client: string | null, except: string): number {
-    return this.holds.unitsOf(client, except);
-  }
-
   /** Puts a written hold in memory, keeping the earliest expiry exact. */
   protected setHold(hold: HoldRow, previous: HoldRow | null): void {
     this.holds.set(hold.hold_id, hold);

@@ -90,7 +90,7 @@ export class InventoryStore extends InventoryMoves {
       item: this.item,
       existing,
       committed: existing === null && this.isCommitted(holdId),
-      clientHeld: this.heldBy(client, holdId),
+      clientHeld: this.holds.unitsOf(client, holdId),
     };
     const decision = decideHold(state, ownerId, quantity, limits);
     if (!decision.ok) return decision;

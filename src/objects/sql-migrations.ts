@@ -82,6 +82,17 @@ export class LazySchema {
   }
 }
 
+/** The bookkeeping row of a migration applied (or covered by the baseline) in the current transaction. */
+function recordMigration(sql: SqlStorage, store: string, migration: SqlMigration): void {
+  sql.exec(
+    "INSERT INTO _schema (store, version, description, applied_at) VALUES (?, ?, ?, ?)",
+    store,
+    migration.version,
+    migration.description,
+    Date.now(),
+  );
+}
+
 /** Applies every migration of each store newer than the one it has, in order. Returns the versions. */
 export function runSqlMigrations(storage: DurableObjectStorage, schemas: readonly StoreSchema[]): Record<string, number> {
   const sql = storage.sql;
@@ -98,15 +109,7 @@ export function runSqlMigrations(storage: DurableObjectStorage, schemas: readonl
       const covered = migrations.filter((migration) => migration.version <= baseline.version);
       storage.transactionSync(() => {
         sql.exec(baseline.sql);
-        const now = Date.now();
-        for (const migration of covered)
-          sql.exec(
-            "INSERT INTO _schema (store, version, description, applied_at) VALUES (?, ?, ?, ?)",
-            store,
-            migration.version,
-            migration.description,
-            now,
-          );
+        for (const migration of covered) recordMigration(sql, store, migration);
       });
       version = baseline.version;
     }
@@ -116,13 +119,7 @@ export function runSqlMigrations(storage: DurableObjectStorage, schemas: readonl
       const adopted = migration.legacyVersion !== undefined && migration.legacyVersion <= legacy;
       storage.transactionSync(() => {
         if (!adopted) sql.exec(migration.sql);
-        sql.exec(
-          "INSERT INTO _schema (store, version, description, applied_at) VALUES (?, ?, ?, ?)",
-          store,
-          migration.version,
-          migration.description,
-          Date.now(),
-        );
+        recordMigration(sql, store, migration);
       });
       version = migration.version;
     }

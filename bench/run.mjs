@@ -65,7 +65,7 @@ async function main() {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   log(`starting the bench Worker (wrangler dev -c bench/wrangler.toml; log in ${path.relative(root, logFile)})`);
   const t0 = performance.now();
-  const service = await startService({ pgUrl: opts.pgUrl, logFile, log, logs: opts.logs, poolSize: opts.poolSize });
+  const service = await startService({ pgUrl: opts.pgUrl, logFile, log, logs: opts.logs, observability: opts.observability, poolSize: opts.poolSize });
   log(`up at ${service.url} in ${((performance.now() - t0) / 1000).toFixed(1)} s (runtime workerd ${service.pids.runtime.join(", ")})`);
   let interrupted = false;
   for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -202,6 +202,7 @@ async function main() {
       engines: Object.fromEntries(opts.engines.map((e) => [e, ENGINES[e].describe])),
       client_path: clientPath,
       request_logs: opts.logs,
+      local_observability: opts.observability,
       pool_size: opts.poolSize,
       target: "wrangler dev -c bench/wrangler.toml started by the bench (scratch database on the Postgres server)",
       wall_s: Math.round((performance.now() - startedAt) / 100) / 10,

@@ -14,7 +14,12 @@
 //
 // Environment only: PORT (8787), DEV_PG_PORT and DEV_RELAY_PORT (default: free ports),
 // DEV_PERSIST_TO (wrangler's --persist-to; default .wrangler/state) and DEV_PG_DATA (the embedded
-// Postgres's data folder; default .data/pglite).
+// Postgres's data folder; default .data/pglite). X_LOCAL_OBSERVABILITY (default false here; wrangler's
+// own default is true): wrangler's local observability collector, which streams a trace of every
+// invocation (each request, each Durable Object call) to a collector Worker in the same workerd
+// process. Production Workers observability costs the request nothing of the kind; locally it
+// was about 40% of the runtime's CPU on a line change (docs/benchmarks.md "Identical
+// conditions"), so it is off unless asked for. Console output is printed either way.
 //
 // The back-office dashboard (admin/) is built into build/assets first and rebuilt on every change
 // while this runs; wrangler serves it at /admin/.
@@ -146,6 +151,7 @@ async function main() {
       WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false",
       DO_NOT_TRACK: process.env.DO_NOT_TRACK ?? "1",
       CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+      X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false",
     },
   });
   // workerd and other helpers seen under wrangler (`helpers`); they are checked again after

@@ -6,7 +6,12 @@
 //   health        GET /health
 //   open          POST /v1/carts
 //   new shopper   POST /v1/carts, then PUT one unit of a hot SKU (in series, per shopper)
-//   second line   PUT a second SKU on a cart that already holds one line (carts made beforehand)
+//   second line   PUT a second SKU on a cart that already holds one line, its object warm: carts
+//                 are made in batches just before their second lines, and only the second lines
+//                 are timed
+//   second cold   the same on carts left idle for COLD_IDLE_S first: workerd has evicted their
+//                 objects (after about 10 s without a request), so each change opens the object's
+//                 database again
 // The SKUs are made for the run (a product of its own, archived at the end) with stock enough
 // for every hold, so nothing is refused. Prints medians of the rounds with min–max.
 import { baseUrl, flag, setting } from "./lib/config.mjs";
@@ -48,6 +53,41 @@ async function rate(once) {
   return done / ((performance.now() - started) / 1000);
 }
 
+/** How long carts sit idle before the cold phase (workerd evicts an idle object after about 10 s). */
+const COLD_IDLE_S = 15;
+
+/** Opens `n` carts with one unit of `sku` each, `concurrency` at a time. */
+async function cartsWithLine(n, sku) {
+  const made = [];
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started < n) {
+        started++;
+        const c = await cart();
+        await send("PUT", `/v1/carts/${c.id}/items/${sku}`, { quantity: 1 }, holder(c));
+        made.push(c);
+      }
+    }),
+  );
+  return made;
+}
+
+/** Second lines (of `sku`) on `carts`, `concurrency` in flight: operations and seconds taken. */
+async function secondLines(carts, sku) {
+  const started = performance.now();
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let c = carts.pop(); c !== undefined; c = carts.pop()) {
+        await send("PUT", `/v1/carts/${c.id}/items/${sku}`, { quantity: 1 }, holder(c));
+        done++;
+      }
+    }),
+  );
+  return { done, seconds: (performance.now() - started) / 1000 };
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cart = () => send("POST", "/v1/carts", {});
 const holder = (c) => ({ authorization: `Bearer ${c.token}` });
@@ -72,7 +112,7 @@ async function main() {
     admin,
   );
   for (const sku of [hot, second]) await send("PUT", `/v1/admin/inventory/${sku}`, { on_hand: units }, admin);
-  const results = { health: [], open: [], new_shopper: [], second_line: [] };
+  const results = { health: [], open: [], new_shopper: [], second_line: [], second_cold: [] };
   try {
     for (let round = 1; round <= rounds; round++) {
       results.health.push(await rate(() => send("GET", "/health")));
@@ -83,26 +123,19 @@ async function main() {
           await send("PUT", `/v1/carts/${c.id}/items/${hot}`, { quantity: 1 }, holder(c));
         }),
       );
-      // Carts with one line each, made before the clock starts.
-      const ready = [];
-      // A second line costs less than a new shopper; a run that uses them all up ends early.
-      const want = Math.ceil(results.new_shopper.at(-1) * seconds * 3) + concurrency;
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (ready.length < want) {
-            const c = await cart();
-            await send("PUT", `/v1/carts/${c.id}/items/${hot}`, { quantity: 1 }, holder(c));
-            ready.push(c);
-          }
-        }),
-      );
-      results.second_line.push(
-        await rate(async () => {
-          const c = ready.pop();
-          if (c === undefined) return false;
-          await send("PUT", `/v1/carts/${c.id}/items/${second}`, { quantity: 1 }, holder(c));
-        }),
-      );
+      // Warm objects: batches of carts made just before their second lines; only those are timed.
+      const batch = concurrency * 8;
+      let warm = { done: 0, seconds: 0 };
+      while (warm.seconds < seconds) {
+        const run = await secondLines(await cartsWithLine(batch, hot), second);
+        warm = { done: warm.done + run.done, seconds: warm.seconds + run.seconds };
+      }
+      results.second_line.push(warm.done / warm.seconds);
+      // Cold objects: as many carts as the warm phase served in `seconds`, left idle first.
+      const idle = await cartsWithLine(Math.max(concurrency * 2, Math.round((warm.done / warm.seconds) * seconds)), hot);
+      await new Promise((resolve) => setTimeout(resolve, COLD_IDLE_S * 1000));
+      const cold = await secondLines(idle, second);
+      results.second_cold.push(cold.done / cold.seconds);
       console.log(
         `round ${round}: ${Object.entries(results)
           .map(([k, v]) => `${k} ${v.at(-1).toFixed(0)}/s`)

@@ -57,6 +57,8 @@ const HELP = `npm run bench [-- options]
   --engines LIST       ${ENGINE_NAMES.join(",")} (default: all)
   --via-proxy          send the load through wrangler's dev proxy instead of straight to workerd
   --logs               keep the Worker's per-request log lines (default: BENCH_LOG=quiet)
+  --observability      keep wrangler's local observability collector (a trace of every
+                       invocation streamed to a collector on the Worker's thread; default: off)
   --allow-dirty        run on a git tree with uncommitted changes (recorded in the results)
   --no-micro           skip the ceiling and micro figures
   --no-bundle          skip the production bundle's size
@@ -80,6 +82,7 @@ export function options() {
       engines: { type: "string" },
       "via-proxy": { type: "boolean" },
       logs: { type: "boolean" },
+      observability: { type: "boolean" },
       "allow-dirty": { type: "boolean" },
       "no-micro": { type: "boolean" },
       "no-bundle": { type: "boolean" },
@@ -130,6 +133,7 @@ export function options() {
     engines: list("engines", ENGINE_NAMES, ENGINE_NAMES),
     viaProxy: Boolean(values["via-proxy"]),
     logs: Boolean(values.logs),
+    observability: Boolean(values.observability),
     allowDirty: Boolean(values["allow-dirty"]),
     micro: !values["no-micro"],
     bundle: !values["no-bundle"] && mode !== "smoke",

@@ -91,10 +91,11 @@ const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", DO_NOT_TRACK: "1", CLOUDF
 /**
  * Creates the scratch database, starts the db proxies and `wrangler dev -c bench/wrangler.toml`
  * (with a private dev registry, state folder and env file, a random admin token and webhook
- * secret, RATE_LIMITS=off and BENCH_LOG=quiet unless `logs`), and waits for /health. Resolves to
- * the running service; `stop()` undoes everything and checks that nothing is left listening.
+ * secret, RATE_LIMITS=off, BENCH_LOG=quiet unless `logs`, wrangler's local observability off
+ * unless `observability`), and waits for /health. Resolves to the running service; `stop()` undoes
+ * everything and checks that nothing is left listening.
  */
-export async function startService({ pgUrl, logFile, log, logs = false, poolSize = 16 }) {
+export async function startService({ pgUrl, logFile, log, logs = false, observability = false, poolSize = 16 }) {
   const undo = [];
   const cleanup = async () => {
     for (const step of undo.reverse()) {
@@ -166,6 +167,10 @@ export async function startService({ pgUrl, logFile, log, logs = false, poolSize
       env: {
         ...process.env,
         ...WRANGLER_ENV,
+        // wrangler's local observability collector (on by default in wrangler dev) streams a trace
+        // of every invocation to a collector Worker on the bench Worker's own thread: a cost
+        // production does not have, paid per hop (the request, the cart object, the SKU object).
+        X_LOCAL_OBSERVABILITY: observability ? "true" : "false",
         FORCE_COLOR: "0",
         // A dev registry of its own: other `wrangler dev` sessions on this machine (another
         // "edgecart" with the same queue names) can neither reconfigure this one nor take its

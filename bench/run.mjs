@@ -65,7 +65,14 @@ async function main() {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   log(`starting the bench Worker (wrangler dev -c bench/wrangler.toml; log in ${path.relative(root, logFile)})`);
   const t0 = performance.now();
-  const service = await startService({ pgUrl: opts.pgUrl, logFile, log, logs: opts.logs, observability: opts.observability, poolSize: opts.poolSize });
+  const service = await startService({
+    pgUrl: opts.pgUrl,
+    logFile,
+    log,
+    logs: opts.logs,
+    observability: opts.observability,
+    poolSize: opts.poolSize,
+  });
   log(`up at ${service.url} in ${((performance.now() - t0) / 1000).toFixed(1)} s (runtime workerd ${service.pids.runtime.join(", ")})`);
   let interrupted = false;
   for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -104,7 +111,7 @@ async function main() {
     const cpu = () => ({ runtime: sum(service.pids.runtime), proxy: sum(service.pids.proxy), wrangler: sum(service.pids.wrangler) });
     const base = { client, concurrency: opts.concurrency, webhookSecret: service.webhookSecret, cpu };
     const short = { noop: "N", "durable-object": "DO", "pg-request": "PGR", "pg-pooled": "PGP", "pg-for-update": "PGU" };
-    const phaseShort = { reserve: "A", create: "B", shopper: "C", "second-line": "D", "new-shopper": "E" };
+    const phaseShort = { reserve: "A", create: "B", shopper: "C", "second-line": "D", "new-shopper": "E", "second-cold": "F" };
     const one = async (cell, engineName, roundNo, ops) => {
       const tag = `${runId}-R${roundNo}-${phaseShort[cell.phase]}-${short[engineName]}-${cell.rtt}`;
       const label = `${roundNo === 0 ? "calibrate" : `round ${roundNo}`} ${cell.phase} ${engineName}${cell.rtt ? ` @${cell.rtt}ms` : ""}`;

@@ -4,6 +4,11 @@
 import os from "node:os";
 import { histogram, summary } from "./http.mjs";
 
+/** Phase (d) prepares and times its carts in chunks of this many × the concurrency. */
+const CHUNK_FACTOR = 8;
+/** Phase (f) leaves its carts idle this long first: workerd evicts an object idle for about 10 s. */
+const COLD_IDLE_S = 15;
+
 export const PHASES = {
   reserve: {
     label: "(a) reservations only",
@@ -28,16 +33,23 @@ export const PHASES = {
   },
   "second-line": {
     label: "(d) a second line on an existing cart",
-    describe:
-      "carts holding 1 unit of one SKU are prepared before the clock starts; one operation adds 1 unit of a second, hot SKU (half as many units as operations)",
+    describe: `carts holding 1 unit of one SKU are prepared in chunks of ${CHUNK_FACTOR} × the concurrency, each chunk just before its operations (only those are timed), so every cart's object is warm (workerd evicts an object idle for about 10 s); one operation adds 1 unit of a second, hot SKU (half as many units as operations). The noop runs in the same chunks`,
     requestsPerOp: 1,
     engines: ["noop", "durable-object"],
+    chunked: true,
   },
   "new-shopper": {
     label: "(e) a new shopper",
     describe: "one operation opens a cart, then puts 1 unit of the hot SKU in it, in series (half as many units as operations)",
     requestsPerOp: 2,
     engines: ["noop", "durable-object"],
+  },
+  "second-cold": {
+    label: "(f) a second line on an evicted cart object",
+    describe: `as (d), but every cart is prepared first and left idle for ${COLD_IDLE_S} s before the clock starts: workerd has evicted each cart's object, so every operation starts the object again and reopens its SQLite database`,
+    requestsPerOp: 1,
+    engines: ["noop", "durable-object"],
+    idleSeconds: COLD_IDLE_S,
   },
 };
 
@@ -74,6 +86,8 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
   let stock = null;
   /** @type {(i: number) => Promise<{ outcome: "granted" | "refused" | "done" | "error", step?: string, answer?: any }>} */
   let op;
+  /** Prepares what operations from..to-1 need (untimed); the phases with carts set it. */
+  let prepare = async (_from, _to) => {};
 
   if (engine.kind === "noop") {
     op = async () => {
@@ -109,27 +123,33 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
     stock = Math.floor(ops / 2);
     await engine.setupSku(client, hot, stock, rttMs);
     let carts = null;
-    if (phase === "reserve" || phase === "second-line") {
+    if (phase === "reserve" || phase === "second-line" || phase === "second-cold") {
       let first = null;
-      if (phase === "second-line") {
+      if (phase !== "reserve") {
         first = sku("FIRST");
         await engine.setupSku(client, first, ops, rttMs);
       }
-      carts = await many(ops, concurrency, async () => {
-        const created = await engine.createCart(client);
-        if (!created.ok)
-          throw new Error(
-            `preparing ${phase}/${engineName}: create cart ${created.answer.status} ${JSON.stringify(created.answer.body ?? created.answer.error)}`,
-          );
-        if (first !== null) {
-          const line = await engine.reserve(client, created.cart, first);
-          if (line.outcome !== "granted")
+      carts = new Array(ops);
+      prepare = async (from, to) => {
+        const made = await many(to - from, concurrency, async () => {
+          const created = await engine.createCart(client);
+          if (!created.ok)
             throw new Error(
-              `preparing ${phase}/${engineName}: first line ${line.answer.status} ${JSON.stringify(line.answer.body ?? line.answer.error)}`,
+              `preparing ${phase}/${engineName}: create cart ${created.answer.status} ${JSON.stringify(created.answer.body ?? created.answer.error)}`,
             );
-        }
-        return created.cart;
-      });
+          if (first !== null) {
+            const line = await engine.reserve(client, created.cart, first);
+            if (line.outcome !== "granted")
+              throw new Error(
+                `preparing ${phase}/${engineName}: first line ${line.answer.status} ${JSON.stringify(line.answer.body ?? line.answer.error)}`,
+              );
+          }
+          return created.cart;
+        });
+        made.forEach((cart, k) => {
+          carts[from + k] = cart;
+        });
+      };
     }
     op = async (i) => {
       let cart;
@@ -149,28 +169,44 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
   const counts = { granted: 0, refused: 0, done: 0, error: 0 };
   const errorKinds = {};
   const loadBefore = os.loadavg()[0];
-  const cpuBefore = cpu?.();
-  const started = performance.now();
-  await many(ops, concurrency, async (i) => {
-    const t = performance.now();
-    const result = await op(i);
-    const ms = performance.now() - t;
-    counts[result.outcome]++;
-    if (result.outcome === "error") {
-      const key = errorKey(result.step, result.answer);
-      errorKinds[key] = (errorKinds[key] ?? 0) + 1;
-    } else {
-      latency.recordValue(Math.max(1, Math.round(ms * 1000)));
-    }
-    progress?.tick();
-  });
-  const elapsed = (performance.now() - started) / 1000;
-  const cpuAfter = cpu?.();
+  // Operations from..to-1, timed: seconds taken and the CPU counters before and after.
+  const timed = async (from, to) => {
+    const cpuBefore = cpu?.();
+    const started = performance.now();
+    await many(to - from, concurrency, async (k) => {
+      const t = performance.now();
+      const result = await op(from + k);
+      const ms = performance.now() - t;
+      counts[result.outcome]++;
+      if (result.outcome === "error") {
+        const key = errorKey(result.step, result.answer);
+        errorKinds[key] = (errorKinds[key] ?? 0) + 1;
+      } else {
+        latency.recordValue(Math.max(1, Math.round(ms * 1000)));
+      }
+      progress?.tick();
+    });
+    return { seconds: (performance.now() - started) / 1000, cpuBefore, cpuAfter: cpu?.() };
+  };
+  // Untimed preparation (all of it, or chunk by chunk), then the timed operations.
+  const chunk = spec.chunked ? CHUNK_FACTOR * concurrency : ops;
+  let elapsed = 0;
+  const cpuUsed = {};
+  let cpuMeasured = cpu !== undefined;
+  for (let from = 0; from < ops; from += chunk) {
+    const to = Math.min(ops, from + chunk);
+    await prepare(from, to);
+    if (spec.idleSeconds) await new Promise((resolve) => setTimeout(resolve, spec.idleSeconds * 1000));
+    const part = await timed(from, to);
+    elapsed += part.seconds;
+    if (!part.cpuBefore || !part.cpuAfter) cpuMeasured = false;
+    else for (const key of Object.keys(part.cpuAfter)) cpuUsed[key] = (cpuUsed[key] ?? 0) + (part.cpuAfter[key] - part.cpuBefore[key]);
+  }
   const loadAfter = os.loadavg()[0];
   // CPU time of the Worker's workerd (and of wrangler's dev proxy and Node, which should stay
   // near 0 with the load straight to workerd and quiet logs) per operation, from /proc: 10 ms
   // ticks, so coarse for short runs. Postgres's and the proxies' own CPU is not in it.
-  const perOp = (key) => (cpuBefore && cpuAfter ? round((cpuAfter[key] - cpuBefore[key]) / Math.max(1, ops), 2) : null);
+  const perOp = (key) => (cpuMeasured && cpuUsed[key] !== undefined ? round(cpuUsed[key] / Math.max(1, ops), 2) : null);
 
   const answered = counts.granted + counts.refused + counts.done;
   const lat = summary(latency);
@@ -189,7 +225,7 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
     p99_ms: lat.p99_ms,
     p999_ms: lat.p999_ms,
     mean_ms: lat.mean_ms,
-    cpu_ms_per_op: cpuBefore ? { worker: perOp("runtime"), dev_proxy: perOp("proxy"), wrangler: perOp("wrangler") } : null,
+    cpu_ms_per_op: cpuMeasured ? { worker: perOp("runtime"), dev_proxy: perOp("proxy"), wrangler: perOp("wrangler") } : null,
     granted: reserves ? counts.granted : null,
     refused: reserves ? counts.refused : null,
     completed: reserves ? null : counts.done,

@@ -169,7 +169,11 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
   const counts = { granted: 0, refused: 0, done: 0, error: 0 };
   const errorKinds = {};
   const loadBefore = os.loadavg()[0];
-  // Operations from..to-1, timed: seconds taken and the CPU counters before and after.
+  // CPU time of the Worker's workerd (and of wrangler's dev proxy and Node, which should stay
+  // near 0 with the load straight to workerd and quiet logs) over the timed operations, from /proc:
+  // 10 ms ticks, so coarse for short runs. Postgres's and the proxies' own CPU is not in it.
+  const cpuUsed = {};
+  // Operations from..to-1, timed: resolves to the seconds taken.
   const timed = async (from, to) => {
     const cpuBefore = cpu?.();
     const started = performance.now();
@@ -186,27 +190,23 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
       }
       progress?.tick();
     });
-    return { seconds: (performance.now() - started) / 1000, cpuBefore, cpuAfter: cpu?.() };
+    const seconds = (performance.now() - started) / 1000;
+    const cpuAfter = cpu?.();
+    if (cpuBefore && cpuAfter)
+      for (const key of Object.keys(cpuAfter)) cpuUsed[key] = (cpuUsed[key] ?? 0) + (cpuAfter[key] - cpuBefore[key]);
+    return seconds;
   };
   // Untimed preparation (all of it, or chunk by chunk), then the timed operations.
   const chunk = spec.chunked ? CHUNK_FACTOR * concurrency : ops;
   let elapsed = 0;
-  const cpuUsed = {};
-  let cpuMeasured = cpu !== undefined;
   for (let from = 0; from < ops; from += chunk) {
     const to = Math.min(ops, from + chunk);
     await prepare(from, to);
     if (spec.idleSeconds) await new Promise((resolve) => setTimeout(resolve, spec.idleSeconds * 1000));
-    const part = await timed(from, to);
-    elapsed += part.seconds;
-    if (!part.cpuBefore || !part.cpuAfter) cpuMeasured = false;
-    else for (const key of Object.keys(part.cpuAfter)) cpuUsed[key] = (cpuUsed[key] ?? 0) + (part.cpuAfter[key] - part.cpuBefore[key]);
+    elapsed += await timed(from, to);
   }
   const loadAfter = os.loadavg()[0];
-  // CPU time of the Worker's workerd (and of wrangler's dev proxy and Node, which should stay
-  // near 0 with the load straight to workerd and quiet logs) per operation, from /proc: 10 ms
-  // ticks, so coarse for short runs. Postgres's and the proxies' own CPU is not in it.
-  const perOp = (key) => (cpuMeasured && cpuUsed[key] !== undefined ? round(cpuUsed[key] / Math.max(1, ops), 2) : null);
+  const perOp = (key) => (cpuUsed[key] !== undefined ? round(cpuUsed[key] / Math.max(1, ops), 2) : null);
 
   const answered = counts.granted + counts.refused + counts.done;
   const lat = summary(latency);
@@ -225,7 +225,7 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
     p99_ms: lat.p99_ms,
     p999_ms: lat.p999_ms,
     mean_ms: lat.mean_ms,
-    cpu_ms_per_op: cpuMeasured ? { worker: perOp("runtime"), dev_proxy: perOp("proxy"), wrangler: perOp("wrangler") } : null,
+    cpu_ms_per_op: cpu ? { worker: perOp("runtime"), dev_proxy: perOp("proxy"), wrangler: perOp("wrangler") } : null,
     granted: reserves ? counts.granted : null,
     refused: reserves ? counts.refused : null,
     completed: reserves ? null : counts.done,

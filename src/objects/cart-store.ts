@@ -73,7 +73,6 @@ export class CartStore {
 
   /** The cart row, or null while the cart was never changed. */
   cart(): StoredCart | null {
-    if (!this.#schema.ready) return null;
     return this.#reads.value("cart", () => {
       const row = this.#row();
       if (row === null) return null;
@@ -90,16 +89,16 @@ export class CartStore {
   /** The whole cart row (the cart, its checkout in progress and its destination), read once until the next write. */
   #row(): CartRow | null {
     if (!this.#schema.ready) return null;
-    return this.#reads.value("row", () => {
-      return (
+    return this.#reads.value(
+      "row",
+      () =>
         this.sql
           .exec<CartRow>(
             `SELECT cart_id, token_hash, status, currency, region, version, created_at, expires_at, order_id, merged_into,
                checkout_key, ship_country, ship_region, ship_postal_code FROM cart WHERE id = 1`,
           )
-          .toArray()[0] ?? null
-      );
-    });
+          .toArray()[0] ?? null,
+    );
   }
 
   /** Lines in the order they were first added. */

@@ -75,6 +75,10 @@ describe("a line change", () => {
     expect((await put(cart, skus[0]!, 1)).status).toBe(200);
     expect(calls).toEqual(["hold"]);
     expect(await alarm()).toBeNull();
+    // One line: its hold always lapses with the cart, so there is nothing to renew.
+    expect((await put(cart, skus[0]!, 2)).status).toBe(200);
+    expect(calls).toEqual(["hold", "hold"]);
+    expect(await alarm()).toBeNull();
 
     calls.length = 0;
     expect((await put(cart, skus[1]!, 2)).status).toBe(200);

@@ -1,7 +1,7 @@
 /**
  * Worker settings from vars (strings in the environment), parsed once per isolate.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { log } from "./platform/log";
 
 const Settings = z.object({

@@ -3,7 +3,7 @@
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import type { StoredResponse } from "../src/domain/idempotency";
 import { runRoute } from "../src/http/dispatch";
 import { canonicalJson, requestFingerprint, withIdempotency } from "../src/http/idempotency";

@@ -2,7 +2,7 @@
  * The admin API's shapes, taken from the Worker's own zod schemas (types only: nothing of zod
  * reaches the bundle), so the dashboard and the API cannot drift apart unnoticed.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import type { InventorySnapshot as InventorySchema, LowStockReport, PromotionInput, SalesReport, TopSkusReport } from "../../src/contracts";
 
 export type { Money, Order, Product, ProductInput, PromotionView, TaxMode, TaxRate } from "../../src/contracts";

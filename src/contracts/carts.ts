@@ -1,7 +1,7 @@
 /**
  * Carts and their lines.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Currency, Money, ProductId, Sku, Timestamp } from "./common";
 
 /** Cart ids are the cart object's id: 64 lowercase hex characters. */

@@ -1,7 +1,7 @@
 /**
  * The catalog: products, variants, and the pricing each SKU object holds.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Money, PageQuery, ProductId, Sku, Timestamp } from "./common";
 
 export const ProductStatus = z.enum(["active", "archived"]);

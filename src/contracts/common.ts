@@ -1,7 +1,7 @@
 /**
  * Shared building blocks of every contract: identifiers, money, timestamps, problems, pages.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Product ids and SKUs: 1–64 chars of `A-Z a-z 0-9 . _ -`, except `.` and `..` (docs/api.md):

@@ -1,7 +1,7 @@
 /**
  * Inventory: stock levels, holds, snapshots, the level reports SKU objects send to Postgres.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Sku, Timestamp } from "./common";
 
 export const SkuParams = z.strictObject({ sku: Sku });

@@ -2,7 +2,7 @@
  * Orders, payment webhook bodies, and the messages a cart object sends about its order: the
  * archival of a paid order and a refund that is due.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { AppliedDiscount, CartId, CartLine } from "./carts";
 import { Currency, Money, Timestamp } from "./common";
 

@@ -4,7 +4,7 @@
  * discriminated by `code`, so a generated client can narrow on it) and for `ApiError`, which only
  * takes a code listed here.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Cart } from "./carts";
 import { Money } from "./common";
 

@@ -2,7 +2,7 @@
  * Promotions (discount codes and automatic promotions), tax settings and a cart's destination.
  * The definition's rules are in domain/promotion.ts and domain/pricing.ts.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Category } from "./catalog";
 import { Currency, Identifier, PageQuery, ProductId, Sku, Timestamp } from "./common";
 

@@ -1,7 +1,7 @@
 /**
  * The back office: the order archive list and the reports (from Postgres).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { CartId } from "./carts";
 import { Money, PageQuery, Sku } from "./common";
 import { MAX_ON_HAND } from "./inventory";

@@ -2,7 +2,7 @@
  * Storefront keys (docs/api.md "Server-side storefronts"): the admin API's bodies and answers,
  * the key's form, and the KV entry the edge verifies a key with.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { PageQuery, Timestamp } from "./common";
 
 /** A key's public id: `sfk_` and 32 lowercase hex characters. */

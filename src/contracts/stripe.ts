@@ -3,7 +3,7 @@
  * carries, only the fields edgecart reads. Stripe adds fields with every API version, so unknown
  * keys are ignored here, like the Standard Webhooks body.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** The event types that pay or fail an order; every other type is acknowledged and ignored. */
 export const STRIPE_PAYMENT_EVENTS = {

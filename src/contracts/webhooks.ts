@@ -3,7 +3,7 @@
  * events edgecart sends them (Standard Webhooks payloads), the delivery attempts the back office
  * lists, per-SKU low-stock thresholds, and the messages of the queue `edgecart-webhooks`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { PageQuery, Sku, Timestamp } from "./common";
 import { InventoryLevelV1 } from "./inventory";
 import { Order, OrderArchivedV1, RefundDueV1 } from "./orders";

@@ -2,7 +2,7 @@
  * Opaque pagination cursors: base64url JSON validated with a schema on the way back in, so a
  * tampered cursor is a 400, never a crash.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import { ApiError } from "./problem";
 
 function toBase64Url(text: string): string {

@@ -2,7 +2,7 @@
  * Runs one route: credentials, input parsing and validation, the Idempotency-Key, then the handler. Also the
  * request-level seam: request ids, problem+json for every failure, one log line per request.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CartAccess } from "../domain/cart-access";
 import { DependencyUnavailableError } from "../platform/errors";
 import { errorFields, log } from "../platform/log";

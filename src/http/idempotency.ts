@@ -9,7 +9,7 @@
  * once, and its answer stored for 24 h unless the status is one the client is meant to fix and
  * retry. Validation runs before the claim, so its 400s never touch the record at all.
  */
-import { z } from "zod";
+import * as z from "zod";
 import {
   type BeginOutcome,
   canonicalJson,

@@ -2,7 +2,7 @@
  * Reading and validating request input: body size limit, media type, JSON syntax, and strict zod
  * parsing of params, query and body. Every failure is an {@link ApiError} (400/413/415).
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import { ApiError } from "./problem";
 
 /** Bodies over 64 KiB get 413 (docs/api.md). */

@@ -2,7 +2,7 @@
  * Generates the OpenAPI 3.1 document from the route definitions and their zod schemas — the same
  * objects the router validates with — so the document cannot drift from the behaviour.
  */
-import { z } from "zod";
+import * as z from "zod";
 import pkg from "../../package.json";
 import { type ProblemCode, problemSchema, ShopperIp, StorefrontSecret } from "../contracts";
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, idempotencyMode, REPLAYED_HEADER } from "./idempotency";

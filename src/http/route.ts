@@ -3,7 +3,7 @@
  * The router (src/router.ts) and the OpenAPI document (src/http/openapi.ts) are both built from
  * these objects, so what is validated and what is documented cannot drift apart.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import type { ProblemCode } from "../contracts";
 import type { CartAccess } from "../domain/cart-access";
 

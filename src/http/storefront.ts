@@ -8,7 +8,7 @@
  * by sync/storefront-keys.ts. The key itself is never stored, logged, nor part of a KV name.
  * Neither header is allowed by CORS: browsers cannot send them, and must never hold a key.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ShopperIp, StorefrontKeyEntry, StorefrontSecret, storefrontKeyKvName } from "../contracts";
 import { sha256Hex } from "../platform/crypto";
 import { parseOrThrow } from "./input";

@@ -2,7 +2,7 @@
  * The back office's product reads, from Postgres (the system of record): every status, with the
  * variants and prices the publish path pushes to the edge.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { PageQuery, Product, ProductId, ProductPage, ProductParams, ProductStatus } from "../contracts";
 import { listAllProducts } from "../db/admin-catalog";
 import { getProduct } from "../db/catalog";

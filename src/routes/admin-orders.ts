@@ -2,7 +2,7 @@
  * The back-office order list, read from the Postgres archive (paid orders arrive there through
  * the archival queue within seconds of the payment).
  */
-import { z } from "zod";
+import * as z from "zod";
 import {
   AdminOrderListQuery,
   Day,

@@ -4,7 +4,7 @@
  * list carts read) before the call returns, or by the minute cron when that publish failed
  * (`published_version` says which the edge has).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { PromotionId, PromotionInput, PromotionListQuery, PromotionPage, PromotionParams, PromotionView } from "../contracts";
 import { withDb } from "../db/client";
 import { getPromotion, listPromotions, type PromotionRecord } from "../db/promotions";

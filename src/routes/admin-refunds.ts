@@ -2,7 +2,7 @@
  * Refunds due, from Postgres: late payments (the order had expired or was cancelled), second
  * payments, and payments of orders whose stock could not be secured.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { OrderId, RefundListQuery, RefundPage } from "../contracts";
 import { withDb } from "../db/client";
 import { listRefunds } from "../db/refunds";

@@ -3,7 +3,7 @@
  * Create an endpoint (its signing secret shown once), list, read, replace (enable or disable),
  * delete it; list the delivery attempts, newest first; redeliver one delivery (same webhook-id).
  */
-import { z } from "zod";
+import * as z from "zod";
 import {
   CreatedWebhookEndpoint,
   RedeliveryAccepted,

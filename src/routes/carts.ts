@@ -2,7 +2,7 @@
  * Carts: create, read, set lines; enter promotion codes and set where the goods go (what the cart
  * is charged beyond its lines). Each cart is one CartObject; its lines hold stock.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { settings } from "../config";
 import {
   Cart,

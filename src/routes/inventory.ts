@@ -2,7 +2,7 @@
  * Inventory: public availability (strongly consistent, answered by the SKU's object) and the
  * back-office stock endpoints.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { AdjustmentBody, Availability, InventorySnapshot, SetOnHandBody, Sku, SkuParams } from "../contracts";
 import { inventoryProblem } from "../http/outcomes";
 import { enforceRateLimit } from "../http/rate-limit";

@@ -2,7 +2,7 @@
  * Health and discovery: `GET /health` and `GET /v1/openapi.json`.
  */
 import { sql } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import journal from "../../migrations/meta/_journal.json";
 import { HealthQuery, HealthResponse } from "../contracts";
 import { withDb } from "../db/client";

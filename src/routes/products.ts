@@ -9,7 +9,7 @@
  *   hidden or read through by `judgeListed`; this path never deletes or writes listing entries.
  * The rules, the keys and the lag they allow: src/sync/catalog-cache.ts, docs/storage.md.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Product, ProductListQuery, ProductPage, ProductParams, type Product as ProductT } from "../contracts";
 import { getProducts, listActiveProducts } from "../db/catalog";
 import { withDb } from "../db/client";

@@ -2,7 +2,7 @@
  * Back office: storefront keys for server-side storefronts (docs/api.md "Server-side
  * storefronts"). Issue one (its secret shown once), list them (never a secret), revoke one.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { CreateStorefrontKeyBody, IssuedStorefrontKey, StorefrontKeyListQuery, StorefrontKeyPage, StorefrontKeyParams } from "../contracts";
 import { withDb } from "../db/client";
 import { listStorefrontKeys } from "../db/storefront-keys";

@@ -6,7 +6,7 @@
  * (the cart object's `payment()`), deduplicated by the Stripe event id. No API key is needed.
  */
 import Stripe from "stripe";
-import { z } from "zod";
+import * as z from "zod";
 import { STRIPE_PAYMENT_EVENTS, StripeEvent, StripePaymentIntent } from "../contracts";
 import { cartIdOf } from "../domain/order";
 import { parseOrThrow } from "../http/input";

@@ -3,7 +3,7 @@
  * HMAC-SHA256 over "{id}.{timestamp}.{body}", 5-minute timestamp tolerance).
  */
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
-import { z } from "zod";
+import * as z from "zod";
 import { PaymentData, PaymentEvent } from "../contracts";
 import { cartIdOf } from "../domain/order";
 import { parseOrThrow } from "../http/input";

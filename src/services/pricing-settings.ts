@@ -10,7 +10,7 @@
  * which a cart asks directly. Every value read back is validated; a value that fails counts as
  * none, and the failure is logged.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Promotion } from "../domain/promotion";
 import { log } from "../platform/log";
 

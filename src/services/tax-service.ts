@@ -18,7 +18,7 @@
  * TAX_SERVICE_BUDGET_MS.
  */
 import { Webhook } from "standardwebhooks";
-import { z } from "zod";
+import * as z from "zod";
 import { settings } from "../config";
 import { log } from "../platform/log";
 import { BodyRefused, readText } from "../platform/read-body";

@@ -12,7 +12,7 @@
  *    letters may run out meanwhile, nothing is lost.
  * Poison messages go to `edgecart-orders-dlq` (sync/dead-letters.ts).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { OrderArchivedV1, RefundDueV1 } from "../contracts";
 import { withDb } from "../db/client";
 import { archiveOrders } from "../db/orders";

@@ -27,7 +27,7 @@
  * src/domain/catalog-cache.ts; this module does the I/O. Every value read back is validated; an
  * entry that fails validation counts as a miss.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Product } from "../contracts";
 import { type EdgeState, type KeyState, listedIn, mayWrite } from "../domain/catalog-cache";
 

@@ -4,7 +4,7 @@
  * of one id reach Postgres at most once per window per data center (sync/catalog-cache.ts
  * re-exports it; docs/storage.md "Workers KV").
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Product } from "../contracts";
 
 /** How long one data center (and one isolate) remembers what Postgres answered for an id. */

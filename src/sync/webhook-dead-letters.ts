@@ -3,7 +3,7 @@
  * consumer, and the DLQ's consumer, which marks dead deliveries and keeps every message in
  * `dead_letters`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { withDb } from "../db/client";
 import { recordDeadLetter } from "../db/orders";
 import { markDeliveryDead } from "../db/webhook-deliveries";

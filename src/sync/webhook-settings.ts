@@ -1,5 +1,5 @@
 /** What the outgoing webhooks' modules share: their settings from vars, and new record ids. */
-import { z } from "zod";
+import * as z from "zod";
 import { toHex } from "../platform/crypto";
 
 /** The webhook settings from vars. */

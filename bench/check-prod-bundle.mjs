@@ -19,6 +19,8 @@ export const FORBIDDEN = [
   "benchTimeHolds",
   "benchConfigure",
   "BenchInventoryObject",
+  "BenchCartObject",
+  "benchRtt",
   "edgecart_bench",
   "BENCH_ROUTES",
   "BENCH_LOG",

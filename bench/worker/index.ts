@@ -3,8 +3,10 @@
  * needs, in a Worker of its own so that none of it ships in production.
  *
  * Every path outside /bench/ goes to the production Worker's own `fetch` (src/index.ts), as do
- * queue batches and crons; the Durable Object classes are the production ones, except INVENTORY,
- * bound to the test-only subclass BenchInventoryObject (bench/worker/inventory.ts).
+ * queue batches and crons; the Durable Object classes are the production ones, except CARTS and
+ * INVENTORY, bound to the test-only subclasses BenchCartObject (bench/worker/cart.ts: calls to SKU
+ * objects pay the simulated round trip, bench/worker/hop.ts) and BenchInventoryObject
+ * (bench/worker/inventory.ts).
  *
  * Routes (JSON bodies; "admin" = `Authorization: Bearer <ADMIN_TOKEN>`):
  *   POST /bench/noop                                 204 from this entry, nothing else
@@ -23,14 +25,15 @@
  * request; `wrangler dev` parses and prints every one in its own Node process, on the same cores
  * as the load). Warnings and errors are kept.
  */
-import production, { CartObject, IdempotencyObject, PaidOrdersObject, PromotionObject } from "../../src/index";
+import production, { IdempotencyObject, PaidOrdersObject, PromotionObject } from "../../src/index";
+import { BenchCartObject } from "./cart";
 import { HttpError, problem, type Route } from "./http";
 import { BenchInventoryObject } from "./inventory";
 import type { BenchEnv } from "./postgres";
 import { inventoryRoutes } from "./routes-inventory";
 import { postgresRoutes } from "./routes-pg";
 
-export { BenchInventoryObject, CartObject, IdempotencyObject, PaidOrdersObject, PromotionObject };
+export { BenchCartObject, BenchInventoryObject, IdempotencyObject, PaidOrdersObject, PromotionObject };
 
 let quieted = false;
 /** Silences console.log / console.info in this isolate when BENCH_LOG is "quiet". */

@@ -2,20 +2,14 @@
  * BenchInventoryObject: the production InventoryObject plus what only the bench needs. Bound as
  * the INVENTORY class in bench/wrangler.toml; the production Worker never sees it.
  *
- * - A simulated network hop: a hot SKU's object lives in one place and shoppers far from it pay a
- *   round trip on every call their cart makes to it. With a round trip configured
- *   ({@link benchConfigure}), each call a cart makes (hold, extend, release, commit, holdOf,
- *   pricing) waits rtt/2 before the work and rtt/2 after it. The waits are timers: they hold no
- *   lock (the object keeps serving other calls meanwhile), as a real network would not.
+ * - {@link benchConfigure}: the simulated round trip between carts and this SKU's object, kept in
+ *   its storage; the carts pay it ({@link benchRtt}, bench/worker/hop.ts), the object does not.
  * - {@link benchTimeHolds}: holds timed inside the object (the micro figures).
  */
 import { InventoryObject } from "../../src/index";
 import { type HoldFn, holdOneUnit } from "./hold-call";
 
 const RTT_KEY = "bench:rtt_ms";
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-type Method<K extends keyof InventoryObject> = InventoryObject[K] extends (...args: infer A) => infer R ? (...args: A) => R : never;
 
 export class BenchInventoryObject extends InventoryObject {
   /** Simulated round trip between a cart and this object, ms (0: none). */
@@ -28,45 +22,17 @@ export class BenchInventoryObject extends InventoryObject {
     });
   }
 
-  /** One call from a cart: half a round trip there, the work, half a round trip back. */
-  async #hop<T>(work: () => Promise<T>): Promise<T> {
-    const rtt = this.#rttMs;
-    if (rtt > 0) await sleep(rtt / 2);
-    const result = await work();
-    if (rtt > 0) await sleep(rtt / 2);
-    return result;
-  }
-
-  override hold(...args: Parameters<Method<"hold">>) {
-    return this.#hop(() => super.hold(...args));
-  }
-
-  override extend(...args: Parameters<Method<"extend">>) {
-    return this.#hop(() => super.extend(...args));
-  }
-
-  override release(...args: Parameters<Method<"release">>) {
-    return this.#hop(() => super.release(...args));
-  }
-
-  override commit(...args: Parameters<Method<"commit">>) {
-    return this.#hop(() => super.commit(...args));
-  }
-
-  override holdOf(...args: Parameters<Method<"holdOf">>) {
-    return this.#hop(() => super.holdOf(...args));
-  }
-
-  override pricing(...args: Parameters<Method<"pricing">>) {
-    return this.#hop(() => super.pricing(...args));
-  }
-
   /** Sets the simulated round trip for calls from carts (kept across evictions). */
   async benchConfigure(options: { rttMs: number }): Promise<{ rttMs: number }> {
     const rtt = Math.max(0, Math.min(10_000, Math.round(options.rttMs)));
     await this.ctx.storage.put(RTT_KEY, rtt);
     this.#rttMs = rtt;
     return { rttMs: rtt };
+  }
+
+  /** The simulated round trip a cart pays on each call to this object, ms. */
+  benchRtt(): number {
+    return this.#rttMs;
   }
 
   /**

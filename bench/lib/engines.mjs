@@ -59,7 +59,7 @@ export const ENGINES = {
   },
   "durable-object": {
     describe:
-      "edgecart's production API: POST /v1/carts (a CartObject), PUT /v1/carts/{id}/items/{sku} (the cart holds the units in the SKU's InventoryObject), checkout and the signed payment webhook",
+      "edgecart's production API: POST /v1/carts (a signed token: no object until the first change), PUT /v1/carts/{id}/items/{sku} (the cart's CartObject holds the units in the SKU's InventoryObject), checkout and the signed payment webhook",
     kind: "durable-object",
     async setupSku(client, sku, stock, rttMs = 0) {
       await stockProduct(client, sku, stock, rttMs);
@@ -67,6 +67,14 @@ export const ENGINES = {
     async createCart(client) {
       const answer = await client.request("POST", "/v1/carts", { body: {} });
       return { ok: answer.status === 201, answer, cart: answer.body };
+    },
+    /**
+     * Makes an opened cart's object exist, as a cart row exists for the central-database engines:
+     * its first change (here its destination) creates the CartObject and its tables.
+     */
+    async makeCart(client, cart) {
+      const answer = await client.request("PUT", `/v1/carts/${cart.id}/ship-to`, { body: { country: "US" }, headers: cartAuth(cart) });
+      return { ok: answer.status === 200, answer };
     },
     async reserve(client, cart, sku) {
       const answer = await client.request("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 }, headers: cartAuth(cart) });

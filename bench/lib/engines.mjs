@@ -11,7 +11,8 @@ async function stockProduct(client, sku, stock, rttMs) {
     variants: [{ sku, title: sku, price: { amount: 4900, currency: "USD" } }],
   });
   await client.adminCall("PUT", `/v1/admin/inventory/${sku}`, { on_hand: stock });
-  // Calls from carts to this SKU's object pay the simulated round trip (BenchInventoryObject).
+  // Calls from carts to this SKU's object pay the simulated round trip (kept in the object; the
+  // carts wait it out, bench/worker/hop.ts).
   await client.adminCall("POST", `/bench/inventory/${sku}/configure`, { rtt_ms: rttMs });
 }
 

@@ -130,34 +130,22 @@ export async function runPhase({ client, phase, engineName, engine, ops, concurr
         await engine.setupSku(client, first, ops, rttMs);
       }
       carts = new Array(ops);
-      prepare = async (from, to) => {
-        const made = await many(to - from, concurrency, async () => {
+      const failed = (step, answer) =>
+        new Error(`preparing ${phase}/${engineName}: ${step} ${answer.status} ${JSON.stringify(answer.body ?? answer.error)}`);
+      prepare = (from, to) =>
+        many(to - from, concurrency, async (k) => {
           const created = await engine.createCart(client);
-          if (!created.ok)
-            throw new Error(
-              `preparing ${phase}/${engineName}: create cart ${created.answer.status} ${JSON.stringify(created.answer.body ?? created.answer.error)}`,
-            );
-          if (first === null && engine.makeCart !== undefined) {
-            // (a): the cart exists before the clock starts (its object, for durable-object).
-            const changed = await engine.makeCart(client, created.cart);
-            if (!changed.ok)
-              throw new Error(
-                `preparing ${phase}/${engineName}: first change ${changed.answer.status} ${JSON.stringify(changed.answer.body ?? changed.answer.error)}`,
-              );
-          }
+          if (!created.ok) throw failed("create cart", created.answer);
           if (first !== null) {
             const line = await engine.reserve(client, created.cart, first);
-            if (line.outcome !== "granted")
-              throw new Error(
-                `preparing ${phase}/${engineName}: first line ${line.answer.status} ${JSON.stringify(line.answer.body ?? line.answer.error)}`,
-              );
+            if (line.outcome !== "granted") throw failed("first line", line.answer);
+          } else if (engine.makeCart !== undefined) {
+            // (a): the cart exists before the clock starts (its object, for durable-object).
+            const changed = await engine.makeCart(client, created.cart);
+            if (!changed.ok) throw failed("first change", changed.answer);
           }
-          return created.cart;
+          carts[from + k] = created.cart;
         });
-        made.forEach((cart, k) => {
-          carts[from + k] = cart;
-        });
-      };
     }
     op = async (i) => {
       let cart;

@@ -209,7 +209,7 @@ export function buildOpenApi(routes: readonly RouteSpec[]): JsonSchema {
           type: "apiKey",
           in: "header",
           name: "stripe-signature",
-          description: "Stripe's webhook signature (t=…,v1=…) under STRIPE_WEBHOOK_SECRET, checked as Stripe specifies (HMAC-SHA256 of {t}.{body}, 5 minutes either way).",
+          description: "Stripe's webhook signature (t=…,v1=…) under STRIPE_WEBHOOK_SECRET, checked with the stripe package.",
         },
         storefrontKey: {
           type: "apiKey",

@@ -66,8 +66,9 @@ describe("fuzzing every operation of the OpenAPI document", () => {
   // Seeds that found something, kept so that their sequences keep passing: 760680742, a replayed
   // answer (its first request's request_id, by contract) reported as a defect by this checker;
   // 765916553, a backlog walk over 8,000 days that answered 500 and starved the runtime;
-  // 777841346, DELETE of a promotion code on a cart that was never changed answered 500.
-  for (const seed of [760680742, 765916553, 777841346])
+  // 777841346, DELETE of a promotion code on a cart that was never changed answered 500;
+  // 816950192, a storefront key named with a NUL character, which Postgres refused (500).
+  for (const seed of [760680742, 765916553, 777841346, 816950192])
     it(`answers the ${REQUESTS} requests of seed ${seed} the same way`, () => fuzzRun(seed), 180_000);
 });
 

@@ -6,7 +6,17 @@ import { describe, expect, it } from "vitest";
 import { withDb } from "../src/db/client";
 import { products, skus } from "../src/db/schema";
 import { inventoryStub } from "../src/objects/stubs";
-import { ADMIN, call, createStockedProduct, expectProblem, newCart, productBody, signedWebhookHeaders, unique } from "./helpers";
+import {
+  ADMIN,
+  call,
+  createStockedProduct,
+  expectProblem,
+  newCart,
+  productBody,
+  sendPayment,
+  signedWebhookHeaders,
+  unique,
+} from "./helpers";
 
 async function onHand(sku: string): Promise<number> {
   const snapshot = await inventoryStub(env, sku).snapshot();
@@ -159,5 +169,66 @@ describe("concurrent creation of one product", () => {
       const created = responses.findIndex((r) => r.status === 201);
       expect(created).toBeGreaterThanOrEqual(0);
     }
+  });
+});
+
+describe("the NUL character (U+0000), which Postgres cannot store", () => {
+  const NUL = "\u0000";
+  const nulError = (path: string) => ({ path, message: expect.stringContaining("U+0000") });
+
+  it("is refused with 400 naming the field in a storefront key's name, and no key is issued", async () => {
+    const name = unique(`key${NUL}name`);
+    const problem = await expectProblem(
+      await call("POST", "/v1/admin/storefront-keys", { body: { name }, headers: ADMIN }),
+      400,
+      "invalid_request",
+    );
+    expect(problem.errors).toEqual([nulError("name")]);
+    const listed = (await (await call("GET", "/v1/admin/storefront-keys?limit=100", { headers: ADMIN })).json()) as {
+      data: Array<{ name: string }>;
+    };
+    expect(listed.data.filter((key) => key.name.includes(NUL))).toEqual([]);
+  });
+
+  it("is refused in a product's title and description, each listed, and the product is not created", async () => {
+    const id = unique("nul");
+    const body = { ...productBody([{ sku: unique("NUL") }]), title: `A${NUL}B`, description: `line${NUL}` };
+    const problem = await expectProblem(await call("PUT", `/v1/admin/products/${id}`, { body, headers: ADMIN }), 400, "invalid_request");
+    expect(problem.errors).toEqual([nulError("title"), nulError("description")]);
+    expect(await withDb(env, (db) => db.select().from(products).where(eq(products.id, id)))).toEqual([]);
+    expect((await call("PUT", `/v1/admin/products/${id}`, { body: productBody([{ sku: unique("NUL") }]), headers: ADMIN })).status).toBe(
+      201,
+    );
+  });
+
+  it("is refused in a query parameter", async () => {
+    const query = await expectProblem(
+      await call("GET", "/v1/admin/storefront-keys?cursor=a%00b", { headers: ADMIN }),
+      400,
+      "invalid_request",
+    );
+    expect(query.errors).toEqual([nulError("query.cursor")]);
+  });
+
+  it("is refused in a signed payment's payment_id, leaving the order unpaid; an ignored event type may carry it", async () => {
+    const sku = unique("NULPAY");
+    await createStockedProduct([sku], 5, {}, { amount: 500 });
+    const cart = await newCart();
+    expect((await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 }, headers: cart.headers })).status).toBe(200);
+    const checkout = await call("POST", `/v1/carts/${cart.id}/checkout`, {
+      body: { email: "nul@example.com" },
+      headers: { ...cart.headers, "idempotency-key": unique("k") },
+    });
+    const order = (await checkout.json()) as { id: string };
+    const refused = await expectProblem(await sendPayment(order.id, 500, "USD", { paymentId: `pi_${NUL}` }), 400, "invalid_request");
+    expect(refused.errors).toEqual([nulError("payment_id")]);
+    const body = JSON.stringify({ type: "payment.refunded", data: { note: `ignored${NUL}` } });
+    expect((await call("POST", "/v1/webhooks/payments", { body, headers: signedWebhookHeaders(body) })).status).toBe(204);
+    const unpaid = (await (await call("GET", `/v1/admin/orders/${order.id}`, { headers: ADMIN })).json()) as {
+      status: string;
+      payments: unknown[];
+    };
+    expect(unpaid).toMatchObject({ status: "pending_payment", payments: [] });
+    expect((await sendPayment(order.id, 500, "USD", { paymentId: "pi_after_nul" })).status).toBe(204);
   });
 });

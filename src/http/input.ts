@@ -100,14 +100,52 @@ export function fieldErrors(error: z.ZodError, prefix: string): FieldError[] {
   return errors;
 }
 
-/** Parses `value` with `schema`, or throws 400 `invalid_request` listing every invalid field. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, where: "path" | "query" | "body" | "header"): z.output<S> {
+/** At most this many NUL findings are listed in one answer. */
+const MAX_NUL_ERRORS = 20;
+
+const NUL_MESSAGE = "must not contain the NUL character (U+0000)";
+
+/**
+ * Adds a field error for every string of `value` (object keys included) that contains U+0000.
+ * Postgres can store that character neither in `text` nor in `jsonb`, and no edgecart field has a
+ * use for it, so it is refused at the edge rather than failing a write (or an archival) later.
+ * `path` is the value's own path; it is extended and restored while the walk goes down.
+ */
+function addNulErrors(value: unknown, path: string[], errors: FieldError[]): void {
+  if (errors.length >= MAX_NUL_ERRORS) return;
+  if (typeof value === "string") {
+    if (value.includes("\u0000")) errors.push({ path: path.join("."), message: NUL_MESSAGE });
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  for (const [key, item] of Object.entries(value)) {
+    path.push(key);
+    if (key.includes("\u0000")) errors.push({ path: path.join("."), message: `field name ${NUL_MESSAGE}` });
+    addNulErrors(item, path, errors);
+    path.pop();
+  }
+}
+
+/**
+ * Parses `value` with `schema`, or throws 400 `invalid_request` listing every invalid field. A
+ * string containing U+0000 anywhere in the parsed value is an invalid field too, unless
+ * `anyText` says the parsed value keeps input that edgecart neither reads nor stores (a schema's
+ * `z.unknown()`, such as a provider's whole event envelope).
+ */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: "path" | "query" | "body" | "header",
+  { anyText = false }: { anyText?: boolean } = {},
+): z.output<S> {
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const prefix = where === "body" ? "" : where;
-  throw new ApiError(400, "invalid_request", `The request ${where === "path" ? "path" : where} is invalid.`, {
-    errors: fieldErrors(result.error, prefix),
-  });
+  const prefix = where === "body" ? [] : [where];
+  if (result.success && anyText) return result.data;
+  const errors: FieldError[] = [];
+  if (result.success) addNulErrors(result.data, prefix, errors);
+  else errors.push(...fieldErrors(result.error, prefix.join("")));
+  if (result.success && errors.length === 0) return result.data;
+  throw new ApiError(400, "invalid_request", `The request ${where === "path" ? "path" : where} is invalid.`, { errors });
 }
 
 /** Query parameters as an object; a repeated key becomes an array (which strict schemas refuse). */

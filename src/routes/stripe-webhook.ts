@@ -97,7 +97,8 @@ export const stripeWebhook = defineRoute({
     const secret = env.STRIPE_WEBHOOK_SECRET;
     if (!secret) throw new Error("STRIPE_WEBHOOK_SECRET is not configured");
     const verified = await verify(secret, request.headers.get("stripe-signature"), rawBody ?? "");
-    const envelope = parseOrThrow(StripeEvent, verified, "body");
+    // The envelope keeps the whole intent (z.unknown()); its fields are checked, NUL included, below.
+    const envelope = parseOrThrow(StripeEvent, verified, "body", { anyText: true });
     if (!isPaymentEvent(envelope.type)) return empty(204);
     const type = envelope.type;
     const intent = parseOrThrow(StripePaymentEvent, verified, "body").data.object;

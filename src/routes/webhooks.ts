@@ -65,7 +65,8 @@ export const paymentWebhook = defineRoute({
   async handler({ env, request, rawBody }) {
     const secret = env.PAYMENT_WEBHOOK_SECRET;
     if (!secret) throw new Error("PAYMENT_WEBHOOK_SECRET is not configured");
-    const event = parseOrThrow(PaymentEvent, verify(secret, request, rawBody ?? ""), "body");
+    // The event keeps its whole data (z.unknown()); the fields used are checked, NUL included, below.
+    const event = parseOrThrow(PaymentEvent, verify(secret, request, rawBody ?? ""), "body", { anyText: true });
     if (!HANDLED.has(event.type)) return empty(204);
     const data = parseOrThrow(PaymentData, event.data, "body");
     const cartId = cartIdOf(data.order_id);

@@ -17,6 +17,7 @@ import {
   signedWebhookHeaders,
   unique,
 } from "./helpers";
+import { placedOrder } from "./lib/checkout";
 
 async function onHand(sku: string): Promise<number> {
   const snapshot = await inventoryStub(env, sku).snapshot();
@@ -211,16 +212,9 @@ describe("the NUL character (U+0000), which Postgres cannot store", () => {
   });
 
   it("is refused in a signed payment's payment_id, leaving the order unpaid; an ignored event type may carry it", async () => {
-    const sku = unique("NULPAY");
-    await createStockedProduct([sku], 5, {}, { amount: 500 });
-    const cart = await newCart();
-    expect((await call("PUT", `/v1/carts/${cart.id}/items/${sku}`, { body: { quantity: 1 }, headers: cart.headers })).status).toBe(200);
-    const checkout = await call("POST", `/v1/carts/${cart.id}/checkout`, {
-      body: { email: "nul@example.com" },
-      headers: { ...cart.headers, "idempotency-key": unique("k") },
-    });
-    const order = (await checkout.json()) as { id: string };
-    const refused = await expectProblem(await sendPayment(order.id, 500, "USD", { paymentId: `pi_${NUL}` }), 400, "invalid_request");
+    const { order } = await placedOrder(1);
+    const { amount, currency } = order.total;
+    const refused = await expectProblem(await sendPayment(order.id, amount, currency, { paymentId: `pi_${NUL}` }), 400, "invalid_request");
     expect(refused.errors).toEqual([nulError("payment_id")]);
     const body = JSON.stringify({ type: "payment.refunded", data: { note: `ignored${NUL}` } });
     expect((await call("POST", "/v1/webhooks/payments", { body, headers: signedWebhookHeaders(body) })).status).toBe(204);
@@ -229,6 +223,6 @@ describe("the NUL character (U+0000), which Postgres cannot store", () => {
       payments: unknown[];
     };
     expect(unpaid).toMatchObject({ status: "pending_payment", payments: [] });
-    expect((await sendPayment(order.id, 500, "USD", { paymentId: "pi_after_nul" })).status).toBe(204);
+    expect((await sendPayment(order.id, amount, currency, { paymentId: "pi_after_nul" })).status).toBe(204);
   });
 });

@@ -140,12 +140,10 @@ export function parseOrThrow<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(value);
   const prefix = where === "body" ? [] : [where];
-  if (result.success && anyText) return result.data;
-  const errors: FieldError[] = [];
-  if (result.success) addNulErrors(result.data, prefix, errors);
-  else errors.push(...fieldErrors(result.error, prefix.join("")));
-  if (result.success && errors.length === 0) return result.data;
-  throw new ApiError(400, "invalid_request", `The request ${where === "path" ? "path" : where} is invalid.`, { errors });
+  const errors = result.success ? [] : fieldErrors(result.error, prefix.join(""));
+  if (result.success && !anyText) addNulErrors(result.data, prefix, errors);
+  if (!result.success || errors.length > 0) throw new ApiError(400, "invalid_request", `The request ${where} is invalid.`, { errors });
+  return result.data;
 }
 
 /** Query parameters as an object; a repeated key becomes an array (which strict schemas refuse). */

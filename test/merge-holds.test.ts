@@ -182,8 +182,10 @@ describe("moveHold is idempotent by merge id", () => {
 describe("moveHold from a lapsed source", () => {
   it("re-reserves like an ordinary hold when stock is there", async () => {
     const { stub, from, to } = await stocked(10);
-    await stub.hold(from, GUEST, 3, 0.05);
+    // The long hold first: the short one's 50 ms start only once both are in the ledger, however
+    // slowly the second call arrives.
     await stub.hold(to, SHOPPER, 1, 900);
+    await stub.hold(from, GUEST, 3, 0.05);
     await sleep(80);
     expect(await stub.moveHold("m1", from, to, SHOPPER, 3, 900)).toMatchObject({
       ok: true,
@@ -200,8 +202,8 @@ describe("moveHold from a lapsed source", () => {
 
   it("is refused all or nothing when the stock went elsewhere, and the merge settles for what is there", async () => {
     const { stub, from, to } = await stocked(5);
-    await stub.hold(from, GUEST, 4, 0.05);
     await stub.hold(to, SHOPPER, 1, 900);
+    await stub.hold(from, GUEST, 4, 0.05);
     await sleep(80);
     await stub.hold("racer", "other", 2, 900);
     const before = { state: await state(stub), rows: (await ledger(stub)).length };

@@ -20,6 +20,8 @@ export const FORBIDDEN = [
   "benchConfigure",
   "BenchInventoryObject",
   "BenchCartObject",
+  "BareCartObject",
+  "BareSkuObject",
   "benchRtt",
   "edgecart_bench",
   "BENCH_ROUTES",

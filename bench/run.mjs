@@ -110,7 +110,14 @@ async function main() {
     const sum = (pids) => pids.reduce((total, pid) => total + (cpuMs(pid) ?? NaN), 0);
     const cpu = () => ({ runtime: sum(service.pids.runtime), proxy: sum(service.pids.proxy), wrangler: sum(service.pids.wrangler) });
     const base = { client, concurrency: opts.concurrency, webhookSecret: service.webhookSecret, cpu };
-    const short = { noop: "N", "durable-object": "DO", "pg-request": "PGR", "pg-pooled": "PGP", "pg-for-update": "PGU" };
+    const short = {
+      noop: "N",
+      "durable-object": "DO",
+      "bare-object": "BARE",
+      "pg-request": "PGR",
+      "pg-pooled": "PGP",
+      "pg-for-update": "PGU",
+    };
     const phaseShort = { reserve: "A", create: "B", shopper: "C", "second-line": "D", "new-shopper": "E", "second-cold": "F" };
     const one = async (cell, engineName, roundNo, ops) => {
       const tag = `${runId}-R${roundNo}-${phaseShort[cell.phase]}-${short[engineName]}-${cell.rtt}`;

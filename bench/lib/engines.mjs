@@ -52,11 +52,43 @@ function postgres(conn, lock, describe) {
   };
 }
 
+/** The bare design (bench/worker/bare.ts): the same path as edgecart's with nothing but the two writes. */
+const bareObject = {
+  describe:
+    "the runtime's floor under edgecart's hot path (bench/worker/bare.ts): the same shape, a cart token checked in the Worker (HMAC, no object), one object per cart, one RPC from it to the SKU's object and one commit in each, with nothing else (no expiry, alarm, prices, limits, ledger or validation library); RTT 0 only",
+  kind: "bare",
+  atZeroRttOnly: true,
+  async setupSku(client, sku, stock) {
+    await client.adminCall("PUT", `/bench/bare/stock/${sku}`, { available: stock });
+  },
+  async createCart(client) {
+    const answer = await client.request("POST", "/bench/bare/carts", { body: {} });
+    return { ok: answer.status === 201, answer, cart: answer.body };
+  },
+  /** The cart's first change without a line, which creates its object (as durable-object's makeCart). */
+  async makeCart(client, cart) {
+    const answer = await client.request("PUT", `/bench/bare/carts/${cart.id}`, { body: {}, headers: cartAuth(cart) });
+    return { ok: answer.status === 200, answer };
+  },
+  async reserve(client, cart, sku) {
+    const answer = await client.request("PUT", `/bench/bare/carts/${cart.id}/items/${sku}`, {
+      body: { quantity: 1 },
+      headers: cartAuth(cart),
+    });
+    return { outcome: outcomeOf(answer), answer };
+  },
+  async readBack(client, sku) {
+    const level = await client.adminCall("GET", `/bench/bare/stock/${sku}`);
+    return { reserved: level.reserved, available: level.available, lines: level.lines };
+  },
+};
+
 export const ENGINES = {
   noop: {
     describe:
       "GET /health of the production Worker, as many requests per operation as the durable-object engine makes: the bench entry, the production router, error seam and log line, no storage (the runtime's HTTP ceiling for this Worker)",
     kind: "noop",
+    atZeroRttOnly: true,
   },
   "durable-object": {
     describe:
@@ -116,6 +148,7 @@ export const ENGINES = {
       return { on_hand: inventory.on_hand, reserved: inventory.reserved, available: inventory.available };
     },
   },
+  "bare-object": bareObject,
   "pg-request": postgres(
     "request",
     "single",

@@ -1,5 +1,6 @@
 // What a bench run runs (the cells of a round) and what counts as a correctness problem of a run
 // (bench/run.mjs).
+import { ENGINES } from "./engines.mjs";
 import { PHASES } from "./phases.mjs";
 
 /** Correctness problems of a run (speed is never asserted). */
@@ -31,7 +32,8 @@ export function plan(opts) {
     for (const phase of opts.phases) {
       const spec = PHASES[phase];
       if (rtt > 0 && !spec.swept) continue;
-      const engines = spec.engines.filter((e) => opts.engines.includes(e) && !(rtt > 0 && e === "noop"));
+      // The no-op and the bare design have no simulated round trip: they run at RTT 0 only.
+      const engines = spec.engines.filter((e) => opts.engines.includes(e) && !(rtt > 0 && ENGINES[e].atZeroRttOnly));
       if (engines.length > 0) cells.push({ rtt, phase, engines });
     }
   }

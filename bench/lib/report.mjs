@@ -48,7 +48,9 @@ export function machine() {
   };
 }
 
-const ENGINE_ORDER = ["noop", "durable-object", "pg-request", "pg-pooled", "pg-for-update"];
+const ENGINE_ORDER = ["noop", "durable-object", "bare-object", "pg-request", "pg-pooled", "pg-for-update"];
+/** The engines of the hot SKU's comparison with the central database (phase a, every RTT). */
+const swept = (engine) => engine === "durable-object" || engine.startsWith("pg-");
 const round = (value, digits = 2) =>
   value === null || value === undefined || !Number.isFinite(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits;
 const spread = (values, digits = 1) => {
@@ -115,6 +117,12 @@ export function summarize(runs) {
     const r = ratio(0, cell.phase, cell.engine, 0, cell.phase, "noop");
     if (r) vsNoop.push({ phase: cell.phase, engine: cell.engine, ratio: r });
   }
+  // edgecart against the bare design's floor (bench/worker/bare.ts), phase by phase.
+  const doVsBare = [];
+  for (const cell of cells.filter((c) => c.rtt_ms === 0 && c.engine === "bare-object")) {
+    const r = ratio(0, cell.phase, "durable-object", 0, cell.phase, "bare-object");
+    if (r) doVsBare.push({ phase: cell.phase, ratio: r });
+  }
   const doVsPostgres = [];
   for (const cell of cells.filter((c) => c.engine.startsWith("pg-"))) {
     const r = ratio(cell.rtt_ms, cell.phase, "durable-object", cell.rtt_ms, cell.phase, cell.engine);
@@ -142,7 +150,7 @@ export function summarize(runs) {
   }
   // Phase (a) at every simulated round trip: the hot SKU against each Postgres engine.
   const rttSweep = cells
-    .filter((c) => c.phase === "reserve" && c.engine !== "noop")
+    .filter((c) => c.phase === "reserve" && swept(c.engine))
     .sort((a, b) => a.rtt_ms - b.rtt_ms || ENGINE_ORDER.indexOf(a.engine) - ENGINE_ORDER.indexOf(b.engine))
     .map((c) => ({
       rtt_ms: c.rtt_ms,
@@ -156,7 +164,12 @@ export function summarize(runs) {
           ? null
           : (doVsPostgres.find((r) => r.rtt_ms === c.rtt_ms && r.phase === "reserve" && r.engine === c.engine)?.ratio ?? null),
     }));
-  return { cells, engines, rtt_sweep: rttSweep, ratios: { vs_noop: vsNoop, durable_object_vs_postgres: doVsPostgres } };
+  return {
+    cells,
+    engines,
+    rtt_sweep: rttSweep,
+    ratios: { vs_noop: vsNoop, durable_object_vs_bare: doVsBare, durable_object_vs_postgres: doVsPostgres },
+  };
 }
 
 /** A figure to 3 significant digits or so: 2540, 586, 13.9, 5.64. */
@@ -212,9 +225,18 @@ export function markdown(results) {
     lines.push("", "durable-object ÷ noop, per phase (same requests per operation, same round):", "");
     for (const r of doNoop) lines.push(`- ${PHASES[r.phase].label}: ${times(r.ratio)}`);
   }
+  const bare = summary.ratios.durable_object_vs_bare ?? [];
+  if (bare.length > 0) {
+    lines.push(
+      "",
+      "durable-object ÷ bare-object, per phase: edgecart against the runtime's floor for the same path (one object per cart, one RPC to the SKU's object, a commit in each, nothing else; bench/worker/bare.ts), same round:",
+      "",
+    );
+    for (const r of bare) lines.push(`- ${PHASES[r.phase].label}: ${times(r.ratio)}`);
+  }
 
-  const swept = summary.cells.filter((c) => PHASES[c.phase].swept && c.engine !== "noop");
-  if (swept.length > 0) {
+  const sweep = summary.cells.filter((c) => PHASES[c.phase].swept && swept(c.engine));
+  if (sweep.length > 0) {
     lines.push("", "## The hot SKU against the central database, by round trip", "");
     lines.push(
       "Phase (a). The simulated round trip (RTT) is paid by every round trip to Postgres, handshakes included, and by every call from a cart to the hot SKU's object (half before, half after the work).",
@@ -224,9 +246,9 @@ export function markdown(results) {
       "| RTT ms | engine | reservations/s | durable-object ÷ engine | p50 ms | p99 ms | Worker CPU ms/op | ops per run | granted / refused / errors | oversell | conserved |",
     );
     lines.push("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
-    const rtts = [...new Set(swept.map((c) => c.rtt_ms))].sort((a, b) => a - b);
+    const rtts = [...new Set(sweep.map((c) => c.rtt_ms))].sort((a, b) => a - b);
     for (const rtt of rtts) {
-      for (const cell of swept.filter((c) => c.rtt_ms === rtt && c.phase === "reserve").sort(byEngine)) {
+      for (const cell of sweep.filter((c) => c.rtt_ms === rtt && c.phase === "reserve").sort(byEngine)) {
         const r = summary.ratios.durable_object_vs_postgres.find(
           (x) => x.rtt_ms === rtt && x.phase === "reserve" && x.engine === cell.engine,
         );

@@ -17,23 +17,30 @@
  *   POST /bench/inventory/{sku}/configure            admin: {rtt_ms} simulated cart -> SKU round trip
  *   POST /bench/inventory/{sku}/holds                admin: {count, mode: batched | flushed | rpc}
  *   POST /bench/inventory/{sku}/ceiling              admin: {callers, holds} concurrent hold RPCs
+ *   POST /bench/bare/carts                           the bare design (bench/worker/bare.ts): id and token, no object
+ *   PUT  /bench/bare/carts/{id}                      its first change without a line (creates the object)
+ *   PUT  /bench/bare/carts/{id}/items/{sku}          {quantity}, held in the SKU's BareSkuObject
+ *   PUT  /bench/bare/stock/{sku}                     admin: {available}
+ *   GET  /bench/bare/stock/{sku}                     admin: available, reserved, lines
  *
- * The handlers live in bench/worker/routes-pg.ts and bench/worker/routes-inventory.ts, what they
- * share in bench/worker/http.ts; this entry matches the routes and logs one line per request.
+ * The handlers live in bench/worker/routes-pg.ts, bench/worker/routes-inventory.ts and
+ * bench/worker/routes-bare.ts, what they share in bench/worker/http.ts; this entry matches the routes and logs one line per request.
  *
  * BENCH_LOG = "quiet" drops the info-level console lines (the production Worker writes one per
  * request; `wrangler dev` parses and prints every one in its own Node process, on the same cores
  * as the load). Warnings and errors are kept.
  */
 import production, { IdempotencyObject, PaidOrdersObject, PromotionObject } from "../../src/index";
+import { BareCartObject, BareSkuObject } from "./bare";
 import { BenchCartObject } from "./cart";
 import { HttpError, problem, type Route } from "./http";
 import { BenchInventoryObject } from "./inventory";
 import type { BenchEnv } from "./postgres";
+import { bareRoutes } from "./routes-bare";
 import { inventoryRoutes } from "./routes-inventory";
 import { postgresRoutes } from "./routes-pg";
 
-export { BenchCartObject, BenchInventoryObject, IdempotencyObject, PaidOrdersObject, PromotionObject };
+export { BareCartObject, BareSkuObject, BenchCartObject, BenchInventoryObject, IdempotencyObject, PaidOrdersObject, PromotionObject };
 
 let quieted = false;
 /** Silences console.log / console.info in this isolate when BENCH_LOG is "quiet". */
@@ -55,6 +62,7 @@ const routes: Route[] = [
   ],
   ...postgresRoutes,
   ...inventoryRoutes,
+  ...bareRoutes,
 ];
 
 async function benchRoute(request: Request, env: BenchEnv, ctx: ExecutionContext, url: URL): Promise<Response> {

@@ -1,0 +1,98 @@
+/**
+ * The bench routes of the bare design (bench/worker/bare.ts): the runtime's floor under edgecart's
+ * hot path. Opening a cart creates no object: the token is an HMAC of the cart id under
+ * CART_TOKEN_SECRET, checked in constant time before any object is touched.
+ */
+import type { BareCartObject, BareSkuObject } from "./bare";
+import { bearer, body, int, json, problem, type Route, randomHex, requireAdmin, SKU } from "./http";
+import type { BenchEnv } from "./postgres";
+
+type BareRoutesEnv = BenchEnv & {
+  BARE_CARTS: DurableObjectNamespace<BareCartObject>;
+  BARE_SKUS: DurableObjectNamespace<BareSkuObject>;
+};
+
+const BARE_CART = "[0-9a-f]{32}";
+const encoder = new TextEncoder();
+let signingKey: { secret: string; key: Promise<CryptoKey> } | null = null;
+
+/** HMAC-SHA256 of the cart id under the first CART_TOKEN_SECRET (its key imported once per isolate). */
+async function mac(env: BenchEnv, cartId: string): Promise<Uint8Array> {
+  const secret = (env.CART_TOKEN_SECRET ?? "").split(",")[0]!.trim();
+  if (secret === "") throw new Error("CART_TOKEN_SECRET is not set");
+  if (signingKey?.secret !== secret)
+    signingKey = {
+      secret,
+      key: crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
+    };
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await signingKey.key, encoder.encode(cartId)));
+}
+
+const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+/** The cart `cartId` if the request's bearer token is its own, else a 404 (as edgecart answers). */
+async function cartFor(request: Request, env: BareRoutesEnv, cartId: string): Promise<DurableObjectStub<BareCartObject> | Response> {
+  const token = bearer(request);
+  if (token === null) return problem(401, "unauthorized", "This route needs the cart's bearer token.");
+  const expected = await mac(env, cartId);
+  const presented = /^[0-9a-f]{64}$/.test(token) ? Uint8Array.from(token.match(/../g)!, (h) => Number.parseInt(h, 16)) : null;
+  if (presented === null || !crypto.subtle.timingSafeEqual(presented, expected)) return problem(404, "not_found", "No such cart.");
+  return env.BARE_CARTS.getByName(cartId);
+}
+
+const bareEnv = (env: BenchEnv) => env as BareRoutesEnv;
+
+export const bareRoutes: Route[] = [
+  [
+    "POST",
+    /^\/bench\/bare\/carts$/,
+    async (request, env) => {
+      await request.arrayBuffer();
+      const id = randomHex();
+      return json({ id, token: toHex(await mac(env, id)) }, 201);
+    },
+  ],
+  [
+    "PUT",
+    new RegExp(`^/bench/bare/carts/(${BARE_CART})$`),
+    async (request, env, _ctx, [cartId]) => {
+      await request.arrayBuffer();
+      const cart = await cartFor(request, bareEnv(env), cartId!);
+      if (cart instanceof Response) return cart;
+      return json({ id: cartId, version: await cart.touch() });
+    },
+  ],
+  [
+    "PUT",
+    new RegExp(`^/bench/bare/carts/(${BARE_CART})/items/(${SKU})$`),
+    async (request, env, _ctx, [cartId, sku]) => {
+      const quantity = int((await body(request)).quantity, "quantity", 0, 1000);
+      const cart = await cartFor(request, bareEnv(env), cartId!);
+      if (cart instanceof Response) return cart;
+      const change = await cart.setItem(cartId!, sku!, quantity);
+      if (!change.ok)
+        return problem(409, "insufficient_stock", `Only ${change.available} of ${sku} can be held.`, { available: change.available });
+      return json(change.cart);
+    },
+  ],
+  [
+    "PUT",
+    new RegExp(`^/bench/bare/stock/(${SKU})$`),
+    async (request, env, _ctx, [sku]) => {
+      requireAdmin(request, env);
+      const available = int((await body(request)).available, "available", 0, 1_000_000_000);
+      const stub = bareEnv(env).BARE_SKUS.getByName(sku!);
+      await stub.setStock(available);
+      return json(await stub.level());
+    },
+  ],
+  [
+    "GET",
+    new RegExp(`^/bench/bare/stock/(${SKU})$`),
+    async (request, env, _ctx, [sku]) => {
+      requireAdmin(request, env);
+      const level = await bareEnv(env).BARE_SKUS.getByName(sku!).level();
+      return level === null ? problem(404, "not_found", "No such SKU.") : json(level);
+    },
+  ],
+];

@@ -1,5 +1,5 @@
 // npm run bench [-- --quick | --smoke] [options]: edgecart's durable-object design against a
-// no-op and three central-Postgres designs, phase by phase, interleaved in rounds, in the bench
+// no-op, the bare design's floor (bench/worker/bare.ts) and three central-Postgres designs, phase by phase, interleaved in rounds, in the bench
 // Worker (bench/wrangler.toml) under `wrangler dev`; plus the single-object ceiling, micro figures
 // and the production bundle's size. Writes bench/results/latest.json and latest.md (--smoke:
 // smoke.json and smoke.md). See docs/benchmarks.md, or --help.

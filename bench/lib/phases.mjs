@@ -12,7 +12,7 @@ const COLD_IDLE_S = 15;
 export const PHASES = {
   reserve: {
     label: "(a) reservations only",
-    describe: `carts are made before the clock starts, in chunks of ${CHUNK_FACTOR} × the concurrency, each chunk just before its operations (only those are timed): a row for the central-database engines; for durable-object, a cart opened and then given its destination (PUT ship-to), the first change, which creates its CartObject (opening a cart creates none), so the object exists and is warm. One operation puts 1 unit of the hot SKU in one of them (PUT item). The hot SKU has half as many units as operations: every engine sells out half-way and refuses the rest. A first add that also creates the cart's object is phase (e)`,
+    describe: `carts are made before the clock starts, in chunks of ${CHUNK_FACTOR} × the concurrency, each chunk just before its operations (only those are timed): a row for the central-database engines; for durable-object, a cart opened and then given its destination (PUT ship-to), the first change, which creates its CartObject (opening a cart creates none), so the object exists and is warm; for bare-object, its first change (PUT /bench/bare/carts/{id}). One operation puts 1 unit of the hot SKU in one of them (PUT item). The hot SKU has half as many units as operations: every engine sells out half-way and refuses the rest. A first add that also creates the cart's object is phase (e)`,
     requestsPerOp: 1,
     engines: ["noop", "durable-object", "bare-object", "pg-request", "pg-pooled", "pg-for-update"],
     swept: true,

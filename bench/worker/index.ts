@@ -6,7 +6,8 @@
  * queue batches and crons; the Durable Object classes are the production ones, except CARTS and
  * INVENTORY, bound to the test-only subclasses BenchCartObject (bench/worker/cart.ts: calls to SKU
  * objects pay the simulated round trip, bench/worker/hop.ts) and BenchInventoryObject
- * (bench/worker/inventory.ts).
+ * (bench/worker/inventory.ts), plus the bare design's BareCartObject and BareSkuObject
+ * (bench/worker/bare.ts, bound as BARE_CARTS and BARE_SKUS).
  *
  * Routes (JSON bodies; "admin" = `Authorization: Bearer <ADMIN_TOKEN>`):
  *   POST /bench/noop                                 204 from this entry, nothing else

@@ -16,7 +16,10 @@ const BARE_CART = "[0-9a-f]{32}";
 const encoder = new TextEncoder();
 let signingKey: { secret: string; key: Promise<CryptoKey> } | null = null;
 
-/** HMAC-SHA256 of the cart id under the first CART_TOKEN_SECRET (its key imported once per isolate). */
+/**
+ * HMAC-SHA256 of the cart id under the first CART_TOKEN_SECRET (its key imported once per isolate).
+ * Only the first secret verifies (edgecart tries each while secrets rotate; the bench sets one).
+ */
 async function mac(env: BenchEnv, cartId: string): Promise<Uint8Array> {
   const secret = (env.CART_TOKEN_SECRET ?? "").split(",")[0]!.trim();
   if (secret === "") throw new Error("CART_TOKEN_SECRET is not set");
@@ -66,9 +69,10 @@ export const bareRoutes: Route[] = [
     "PUT",
     new RegExp(`^/bench/bare/carts/(${BARE_CART})/items/(${SKU})$`),
     async (request, env, _ctx, [cartId, sku]) => {
-      const quantity = int((await body(request)).quantity, "quantity", 0, 1000);
+      // As edgecart: the token first, then the input.
       const cart = await cartFor(request, bareEnv(env), cartId!);
       if (cart instanceof Response) return cart;
+      const quantity = int((await body(request)).quantity, "quantity", 0, 1000);
       const change = await cart.setItem(cartId!, sku!, quantity);
       if (!change.ok)
         return problem(409, "insufficient_stock", `Only ${change.available} of ${sku} can be held.`, { available: change.available });

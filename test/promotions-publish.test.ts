@@ -6,15 +6,22 @@
 // Faults are injected as in test/faults.test.ts and test/catalog-cache.test.ts: a one-shot
 // interceptor on the real object's method (for this test's promotion only), and the real KV
 // binding wrapped so its writes are refused.
+//
+// Postgres is shared by the test files running at the same time, and the automatic list and the
+// tax table are whole values read from all of it: a cron run whose list kept changing in Postgres
+// while it wrote (another file's promotions) does not confirm it, marks nothing, and leaves it to
+// the next run (`settledPricing`; the last test shows that path on purpose).
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { PromotionInput } from "../src/contracts";
+import { withDb } from "../src/db/client";
+import { upsertPromotion } from "../src/db/promotions";
 import { promotionObjectName } from "../src/domain/promotion";
 import worker from "../src/index";
 import { PromotionObject } from "../src/objects/promotion";
 import { promotionStub } from "../src/objects/stubs";
 import { AUTOMATIC_PROMOTIONS_KEY, TAX_RATES_KEY } from "../src/services/pricing-settings";
-import { savePromotion } from "../src/sync/promotions-publish";
+import { maintainPricingSettings, type PricingReport, savePromotion } from "../src/sync/promotions-publish";
 import { saveTaxRate } from "../src/sync/tax-publish";
 import { ADMIN, call, unique } from "./helpers";
 
@@ -45,6 +52,21 @@ async function minuteCron(): Promise<void> {
   const ctx = createExecutionContext();
   await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
   await waitOnExecutionContext(ctx);
+}
+
+/**
+ * When `published()` is still false after a cron run, runs the cron's pricing pass again until a
+ * run confirms `what` (the automatic list or the tax table) against Postgres, as the next minutes
+ * would (at most 10 runs): other files change the shared database meanwhile. The caller then
+ * checks that the confirming run marked what it published.
+ */
+async function settledPricing(what: "automatic" | "tax_rates", published: () => Promise<boolean>): Promise<void> {
+  if (await published()) return;
+  let report: PricingReport;
+  let runs = 0;
+  do report = await maintainPricingSettings(env);
+  while (report[what] === null && ++runs < 10);
+  expect(report[what]).not.toBeNull();
 }
 
 const input = (extra: Partial<PromotionInput> = {}): PromotionInput => ({
@@ -112,6 +134,7 @@ describe("a failed publish is finished by the minute cron", () => {
 
     await minuteCron();
     expect(await automaticIds()).toContain(id);
+    await settledPricing("automatic", async () => (await adminView(id)).published_version === 1);
     expect(await adminView(id)).toMatchObject({ version: 1, published_version: 1 });
   });
 
@@ -121,16 +144,50 @@ describe("a failed publish is finished by the minute cron", () => {
     expect(saved.rate.published_version).toBeLessThan(saved.rate.version);
 
     await minuteCron();
+    const rate = async () =>
+      (await (await call("GET", `/v1/admin/tax-rates/${country}`, { headers: ADMIN })).json()) as {
+        basis_points: number;
+        inclusive: boolean;
+        version: number;
+        published_version: number;
+      };
+    await settledPricing("tax_rates", async () => {
+      const now = await rate();
+      return now.published_version === now.version;
+    });
     const table = (await env.CATALOG.get(TAX_RATES_KEY, "json")) as Record<string, unknown>;
     // Another test may have changed this country since; the table holds what Postgres holds.
-    const now = (await (await call("GET", `/v1/admin/tax-rates/${country}`, { headers: ADMIN })).json()) as {
-      basis_points: number;
-      inclusive: boolean;
-      version: number;
-      published_version: number;
-    };
+    const now = await rate();
     expect(table[country]).toEqual({ basis_points: now.basis_points, inclusive: now.inclusive });
     expect(now.published_version).toBe(now.version);
+  });
+
+  it("a cron run whose automatic list keeps changing in Postgres marks nothing; the next run that confirms the list marks it", async () => {
+    const id = unique("auto");
+    const saved = await savePromotion(env, id, input(), refusingKv(env.CATALOG));
+    expect(saved).toMatchObject({ ok: true, promotion: { version: 1, published_version: 0 } });
+    // Each write of the list is followed by another automatic promotion committed in Postgres, so
+    // the read after every write differs from what was written. Those discount nothing (a SKU no
+    // cart holds) and end within seconds: other files' carts read the same database's list.
+    const churn = () =>
+      input({ target: { kind: "skus", skus: ["CHURN-NO-SUCH-SKU"] }, ends_at: new Date(Date.now() + 10_000).toISOString() });
+    const moving = new Proxy(env.CATALOG, {
+      get(target, prop) {
+        if (prop === "put")
+          return async (key: string, value: string) => {
+            await target.put(key, value);
+            if (key === AUTOMATIC_PROMOTIONS_KEY) await withDb(env, (db) => upsertPromotion(db, unique("auto-churn"), churn()));
+          };
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    expect((await maintainPricingSettings(env, moving)).automatic).toBeNull();
+    expect(await adminView(id)).toMatchObject({ version: 1, published_version: 0 });
+
+    await settledPricing("automatic", async () => false);
+    expect(await adminView(id)).toMatchObject({ version: 1, published_version: 1 });
+    expect(await automaticIds()).toContain(id);
   });
 
   it("the cron drops an automatic promotion from the list once it has ended", async () => {

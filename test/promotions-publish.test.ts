@@ -25,15 +25,21 @@ import { maintainPricingSettings, type PricingReport, savePromotion } from "../s
 import { saveTaxRate } from "../src/sync/tax-publish";
 import { ADMIN, call, unique } from "./helpers";
 
-/** The real KV binding, with every write refused. */
-function refusingKv(inner: KVNamespace): KVNamespace {
+/** The real KV binding with some of its methods replaced by `overrides`. */
+function kvWith(inner: KVNamespace, overrides: Partial<Record<keyof KVNamespace, unknown>>): KVNamespace {
   return new Proxy(inner, {
     get(target, prop) {
-      if (prop === "put" || prop === "delete") return () => Promise.reject(new Error("KV write refused"));
+      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof KVNamespace];
       const value = Reflect.get(target, prop) as unknown;
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+/** The real KV binding, with every write refused. */
+function refusingKv(inner: KVNamespace): KVNamespace {
+  const refuse = () => Promise.reject(new Error("KV write refused"));
+  return kvWith(inner, { put: refuse, delete: refuse });
 }
 
 /** Makes the next `publish` of promotion `id` in its object throw before it stores anything. */
@@ -171,15 +177,10 @@ describe("a failed publish is finished by the minute cron", () => {
     // cart holds) and end within seconds: other files' carts read the same database's list.
     const churn = () =>
       input({ target: { kind: "skus", skus: ["CHURN-NO-SUCH-SKU"] }, ends_at: new Date(Date.now() + 10_000).toISOString() });
-    const moving = new Proxy(env.CATALOG, {
-      get(target, prop) {
-        if (prop === "put")
-          return async (key: string, value: string) => {
-            await target.put(key, value);
-            if (key === AUTOMATIC_PROMOTIONS_KEY) await withDb(env, (db) => upsertPromotion(db, unique("auto-churn"), churn()));
-          };
-        const value = Reflect.get(target, prop) as unknown;
-        return typeof value === "function" ? value.bind(target) : value;
+    const moving = kvWith(env.CATALOG, {
+      put: async (key: string, value: string) => {
+        await env.CATALOG.put(key, value);
+        if (key === AUTOMATIC_PROMOTIONS_KEY) await withDb(env, (db) => upsertPromotion(db, unique("auto-churn"), churn()));
       },
     });
     expect((await maintainPricingSettings(env, moving)).automatic).toBeNull();

@@ -50,7 +50,7 @@ export function machine() {
 
 const ENGINE_ORDER = ["noop", "durable-object", "bare-object", "pg-request", "pg-pooled", "pg-for-update"];
 /** The engines of the hot SKU's comparison with the central database (phase a, every RTT). */
-const swept = (engine) => engine === "durable-object" || engine.startsWith("pg-");
+const inSweep = (engine) => engine === "durable-object" || engine.startsWith("pg-");
 const round = (value, digits = 2) =>
   value === null || value === undefined || !Number.isFinite(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits;
 const spread = (values, digits = 1) => {
@@ -150,7 +150,7 @@ export function summarize(runs) {
   }
   // Phase (a) at every simulated round trip: the hot SKU against each Postgres engine.
   const rttSweep = cells
-    .filter((c) => c.phase === "reserve" && swept(c.engine))
+    .filter((c) => c.phase === "reserve" && inSweep(c.engine))
     .sort((a, b) => a.rtt_ms - b.rtt_ms || ENGINE_ORDER.indexOf(a.engine) - ENGINE_ORDER.indexOf(b.engine))
     .map((c) => ({
       rtt_ms: c.rtt_ms,
@@ -235,7 +235,7 @@ export function markdown(results) {
     for (const r of bare) lines.push(`- ${PHASES[r.phase].label}: ${times(r.ratio)}`);
   }
 
-  const sweep = summary.cells.filter((c) => PHASES[c.phase].swept && swept(c.engine));
+  const sweep = summary.cells.filter((c) => PHASES[c.phase].swept && inSweep(c.engine));
   if (sweep.length > 0) {
     lines.push("", "## The hot SKU against the central database, by round trip", "");
     lines.push(

@@ -1,4 +1,6 @@
 /** What the bench Worker's route handlers share: JSON answers, problems, the admin check, body parsing. */
+export { sha256Hex } from "../../src/platform/crypto";
+
 import type { BenchEnv } from "./postgres";
 
 const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
@@ -15,11 +17,6 @@ export class HttpError extends Error {
 
 export function randomHex(bytes = 16): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export function bearer(request: Request): string | null {

@@ -3,6 +3,7 @@
  * hot path. Opening a cart creates no object: the token is an HMAC of the cart id under
  * CART_TOKEN_SECRET, checked in constant time before any object is touched.
  */
+import { bytesEqual, hmacSha256, toHex } from "../../src/platform/crypto";
 import type { BareCartObject, BareSkuObject } from "./bare";
 import { bearer, body, int, json, problem, type Route, randomHex, requireAdmin, SKU } from "./http";
 import type { BenchEnv } from "./postgres";
@@ -13,25 +14,16 @@ type BareRoutesEnv = BenchEnv & {
 };
 
 const BARE_CART = "[0-9a-f]{32}";
-const encoder = new TextEncoder();
-let signingKey: { secret: string; key: Promise<CryptoKey> } | null = null;
-
 /**
- * HMAC-SHA256 of the cart id under the first CART_TOKEN_SECRET (its key imported once per isolate).
- * Only the first secret verifies (edgecart tries each while secrets rotate; the bench sets one).
+ * HMAC-SHA256 of the cart id under the first CART_TOKEN_SECRET (edgecart's own helper: its key
+ * imported once per isolate). Only the first secret verifies (edgecart tries each while secrets
+ * rotate; the bench sets one).
  */
-async function mac(env: BenchEnv, cartId: string): Promise<Uint8Array> {
+function mac(env: BenchEnv, cartId: string): Promise<Uint8Array> {
   const secret = (env.CART_TOKEN_SECRET ?? "").split(",")[0]!.trim();
   if (secret === "") throw new Error("CART_TOKEN_SECRET is not set");
-  if (signingKey?.secret !== secret)
-    signingKey = {
-      secret,
-      key: crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
-    };
-  return new Uint8Array(await crypto.subtle.sign("HMAC", await signingKey.key, encoder.encode(cartId)));
+  return hmacSha256(secret, cartId);
 }
-
-const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 /** The cart `cartId` if the request's bearer token is its own, else a 404 (as edgecart answers). */
 async function cartFor(request: Request, env: BareRoutesEnv, cartId: string): Promise<DurableObjectStub<BareCartObject> | Response> {
@@ -39,7 +31,7 @@ async function cartFor(request: Request, env: BareRoutesEnv, cartId: string): Pr
   if (token === null) return problem(401, "unauthorized", "This route needs the cart's bearer token.");
   const expected = await mac(env, cartId);
   const presented = /^[0-9a-f]{64}$/.test(token) ? Uint8Array.from(token.match(/../g)!, (h) => Number.parseInt(h, 16)) : null;
-  if (presented === null || !crypto.subtle.timingSafeEqual(presented, expected)) return problem(404, "not_found", "No such cart.");
+  if (presented === null || !bytesEqual(presented, expected)) return problem(404, "not_found", "No such cart.");
   return env.BARE_CARTS.getByName(cartId);
 }
 

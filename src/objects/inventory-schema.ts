@@ -133,5 +133,43 @@ export const INVENTORY_SCHEMA: StoreSchema = {
       );
     `,
     },
+    {
+      version: 8,
+      description: "the stock row follows the ledger (a trigger), and one hold's change is one statement (the hold_changes view)",
+      // A hold was five statements and a transaction: each statement crosses from JavaScript into
+      // the runtime, and that crossing cost more than SQLite's own work. Now the database keeps
+      // stock equal to the ledger's sums (so the two can never disagree, and stock's CHECKs still
+      // refuse an oversell), and an insert into hold_changes applies one hold's change in one
+      // statement, which SQLite makes atomic: the hold's row, the sale record, the ledger row and,
+      // through the ledger, the stock. A new hold under a sold id aborts it (hold_committed).
+      sql: `
+      CREATE TRIGGER ledger_moves_stock AFTER INSERT ON ledger BEGIN
+        SELECT RAISE(ABORT, 'a ledger row needs the stock row') WHERE NOT EXISTS (SELECT 1 FROM stock WHERE id = 1);
+        UPDATE stock SET
+          on_hand = on_hand + NEW.on_hand_delta,
+          reserved = reserved + NEW.reserved_delta,
+          sold = sold - CASE WHEN NEW.kind = 'commit' THEN NEW.on_hand_delta ELSE 0 END
+        WHERE id = 1;
+      END;
+      CREATE VIEW hold_changes AS SELECT
+        NULL AS kind, NULL AS hold_id, NULL AS owner_id, NULL AS quantity, NULL AS expires_at, NULL AS held_since,
+        NULL AS client, NULL AS on_hand_delta, NULL AS reserved_delta, NULL AS seq, NULL AS at, NULL AS is_new
+        WHERE 0;
+      CREATE TRIGGER hold_changes_apply INSTEAD OF INSERT ON hold_changes BEGIN
+        SELECT RAISE(ABORT, 'hold_committed')
+          WHERE NEW.is_new AND EXISTS (SELECT 1 FROM committed_holds WHERE hold_id = NEW.hold_id);
+        DELETE FROM holds WHERE NEW.quantity = 0 AND hold_id = NEW.hold_id;
+        INSERT INTO holds (hold_id, owner_id, quantity, expires_at, held_since, client)
+          SELECT NEW.hold_id, NEW.owner_id, NEW.quantity, NEW.expires_at, NEW.held_since, NEW.client WHERE NEW.quantity > 0
+          ON CONFLICT (hold_id) DO UPDATE SET owner_id = excluded.owner_id, quantity = excluded.quantity,
+            expires_at = excluded.expires_at, held_since = excluded.held_since, client = excluded.client;
+        INSERT INTO committed_holds (hold_id, owner_id, quantity, committed_at)
+          SELECT NEW.hold_id, NEW.owner_id, -NEW.on_hand_delta, NEW.at WHERE NEW.kind = 'commit';
+        INSERT INTO ledger (seq, at, kind, hold_id, on_hand_delta, reserved_delta)
+          SELECT NEW.seq, NEW.at, NEW.kind, NEW.hold_id, NEW.on_hand_delta, NEW.reserved_delta
+          WHERE NEW.on_hand_delta != 0 OR NEW.reserved_delta != 0;
+      END;
+    `,
+    },
   ],
 };

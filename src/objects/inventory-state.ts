@@ -177,18 +177,14 @@ export class InventoryState {
     if (sum((row) => row.onHandDelta) !== onHandDelta || sum((row) => row.reservedDelta) !== reservedDelta) {
       throw new Error(`${this.sku}: ledger rows do not add up to the change`);
     }
+    if (sum((row) => (row.kind === "commit" ? -row.onHandDelta : 0)) !== next.sold - before.sold) {
+      throw new Error(`${this.sku}: ledger rows do not add up to the units sold`);
+    }
     const first = Math.max(this.lastSeq, seqFloor) + 1;
     const result = this.storage.transactionSync(() => {
       const value = write();
-      if (this.stock === null || onHandDelta !== 0 || reservedDelta !== 0 || next.sold !== before.sold) {
-        this.sql.exec(
-          "INSERT INTO stock (id, sku, on_hand, reserved, sold) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved, sold = excluded.sold",
-          this.sku,
-          next.on_hand,
-          next.reserved,
-          next.sold,
-        );
-      }
+      // Each ledger row moves the stock row (trigger ledger_moves_stock), which only has to exist.
+      if (this.stock === null) this.sql.exec("INSERT INTO stock (id, sku, on_hand, reserved, sold) VALUES (1, ?, 0, 0, 0)", this.sku);
       for (const [i, row] of rows.entries()) appendLedger(this.sql, first + i, now, row);
       return value;
     });
@@ -220,12 +216,59 @@ export class InventoryState {
   }
 
   protected removeHold(hold: HoldRow, kind: "release" | "expire", now: number): void {
-    const stock = this.stock!;
-    this.commitChange({ ...stock, reserved: stock.reserved - hold.quantity }, now, kind, { holdId: hold.hold_id }, () => {
-      this.sql.exec("DELETE FROM holds WHERE hold_id = ?", hold.hold_id);
-    });
-    this.holds.delete(hold.hold_id);
-    if (hold.expires_at === this.earliest) this.earliest = this.earliestExpiry();
+    this.changeHold(kind, hold, null, now);
+  }
+
+  /**
+   * Changes one hold of a stocked SKU from `before` (its live row; null: none) to `after` (null:
+   * gone), in one statement (view hold_changes, inventory-schema.ts migration 8), which SQLite
+   * makes atomic without a transaction: the hold's row, the sale record of a `commit` (which also
+   * takes the units off on_hand), and a ledger row when units moved, which moves the stock row.
+   * A new hold under a sold id changes nothing and returns false (the database checks it, so the
+   * hot path asks no separate question). Memory follows only once the statement succeeded.
+   */
+  protected changeHold(
+    kind: "hold" | "release" | "expire" | "commit",
+    before: HoldRow | null,
+    after: HoldRow | null,
+    now: number,
+  ): boolean {
+    const stock = this.stock;
+    const hold = after ?? before;
+    if (stock === null || hold === null) throw new Error(`${this.sku}: a hold change needs stock and a hold`);
+    const reservedDelta = (after?.quantity ?? 0) - (before?.quantity ?? 0);
+    const onHandDelta = kind === "commit" ? reservedDelta : 0;
+    const isNew = before === null;
+    const seq = this.lastSeq + 1;
+    try {
+      this.sql.exec(
+        `INSERT INTO hold_changes (kind, hold_id, owner_id, quantity, expires_at, held_since, client, on_hand_delta, reserved_delta, seq, at, is_new)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        kind,
+        hold.hold_id,
+        hold.owner_id,
+        after?.quantity ?? 0,
+        after?.expires_at ?? null,
+        after?.held_since ?? null,
+        after?.client ?? null,
+        onHandDelta,
+        reservedDelta,
+        seq,
+        now,
+        isNew ? 1 : 0,
+      );
+    } catch (error) {
+      if (isNew && error instanceof Error && error.message.startsWith("hold_committed:")) return false;
+      throw error;
+    }
+    this.stock = { on_hand: stock.on_hand + onHandDelta, reserved: stock.reserved + reservedDelta, sold: stock.sold - onHandDelta };
+    if (onHandDelta !== 0 || reservedDelta !== 0) this.lastSeq = seq;
+    if (after !== null) this.setHold(after, before);
+    else {
+      this.holds.delete(hold.hold_id);
+      if (hold.expires_at === this.earliest) this.earliest = this.earliestExpiry();
+    }
+    return true;
   }
 
   /** The earliest live hold expiry (ms), for arming the alarm; null when there are no holds. */

@@ -84,46 +84,28 @@ export class InventoryStore extends InventoryMoves {
     this.expireDue(now);
     const existing = this.holds.get(holdId) ?? null;
     const client = limits.client ?? existing?.client ?? null;
-    // A live hold was never sold (commit removes it), so only a new id needs the committed check.
     const state = {
       stock: this.stock ?? { on_hand: 0, reserved: 0 },
       item: this.item,
       existing,
-      committed: existing === null && this.isCommitted(holdId),
+      committed: false,
       clientHeld: this.holds.unitsOf(client, holdId),
     };
-    const decision = decideHold(state, ownerId, quantity, limits);
+    let decision = decideHold(state, ownerId, quantity, limits);
+    // A live hold was never sold (commit removes it), so only a new id may be a sold one. Asking
+    // costs a query: where this call writes a new hold, the write itself refuses a sold id (see
+    // changeHold); every other answer for a new id asks first, so a sold id always gets hold_committed.
+    if (existing === null && (!decision.ok || quantity === 0) && this.isCommitted(holdId))
+      decision = decideHold({ ...state, committed: true }, ownerId, quantity, limits);
     if (!decision.ok) return decision;
     if (quantity === 0) {
       if (existing) this.removeHold(existing, "release", now);
       return { ok: true, quantity: 0, expires_at: null, item: this.item, capped: false, ...this.currentLevels() };
     }
-    const stock = this.stock!;
     const heldSince = existing?.held_since ?? now;
     const expiresAt = holdExpiry(now, ttlMs, heldSince, limits.maxHoldSeconds);
     const hold: HoldRow = { hold_id: holdId, owner_id: ownerId, quantity, expires_at: expiresAt, held_since: heldSince, client };
-    this.commitChange({ ...stock, reserved: stock.reserved + decision.delta }, now, "hold", { holdId }, () => {
-      if (existing)
-        this.sql.exec(
-          "UPDATE holds SET quantity = ?, expires_at = ?, held_since = ?, client = ? WHERE hold_id = ?",
-          quantity,
-          expiresAt,
-          heldSince,
-          client,
-          holdId,
-        );
-      else
-        this.sql.exec(
-          "INSERT INTO holds (hold_id, owner_id, quantity, expires_at, held_since, client) VALUES (?, ?, ?, ?, ?, ?)",
-          holdId,
-          ownerId,
-          quantity,
-          expiresAt,
-          heldSince,
-          client,
-        );
-    });
-    this.setHold(hold, existing);
+    if (!this.changeHold("hold", existing, hold, now)) return { ok: false, reason: "hold_committed" };
     return { ok: true, quantity, expires_at: iso(expiresAt), item: this.item, capped: expiresAt < now + ttlMs, ...this.currentLevels() };
   }
 
@@ -153,10 +135,7 @@ export class InventoryStore extends InventoryMoves {
     const existing = this.holds.get(holdId);
     if (!existing) return { ok: false, reason: this.isCommitted(holdId) ? "hold_committed" : "hold_not_found" };
     const hold = { ...existing, expires_at: holdExpiry(now, ttlMs, existing.held_since ?? now, maxHoldSeconds) };
-    this.commitChange(this.stock!, now, null, {}, () => {
-      this.sql.exec("UPDATE holds SET expires_at = ? WHERE hold_id = ?", hold.expires_at, holdId);
-    });
-    this.setHold(hold, existing);
+    this.changeHold("hold", existing, hold, now);
     return { ok: true, quantity: hold.quantity, expires_at: iso(hold.expires_at) };
   }
 
@@ -175,24 +154,7 @@ export class InventoryStore extends InventoryMoves {
         ? { ok: true, quantity: done.quantity, duplicate: true, ...this.currentLevels() }
         : { ok: false, reason: "hold_not_found" };
     }
-    const stock = this.stock!;
-    const sold = {
-      on_hand: stock.on_hand - existing.quantity,
-      reserved: stock.reserved - existing.quantity,
-      sold: stock.sold + existing.quantity,
-    };
-    this.commitChange(sold, now, "commit", { holdId }, () => {
-      this.sql.exec("DELETE FROM holds WHERE hold_id = ?", holdId);
-      this.sql.exec(
-        "INSERT INTO committed_holds (hold_id, owner_id, quantity, committed_at) VALUES (?, ?, ?, ?)",
-        holdId,
-        existing.owner_id,
-        existing.quantity,
-        now,
-      );
-    });
-    this.holds.delete(holdId);
-    if (existing.expires_at === this.earliest) this.earliest = this.earliestExpiry();
+    this.changeHold("commit", existing, null, now);
     return { ok: true, quantity: existing.quantity, duplicate: false, ...this.currentLevels() };
   }
 

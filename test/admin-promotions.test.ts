@@ -6,6 +6,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { PromotionView } from "../src/contracts";
 import { type Promotion, promotionObjectName } from "../src/domain/promotion";
+import { encodeCursor } from "../src/http/cursor";
 import { promotionStub } from "../src/objects/stubs";
 import { AUTOMATIC_PROMOTIONS_KEY } from "../src/services/pricing-settings";
 import { ADMIN, call, expectProblem, unique } from "./helpers";
@@ -34,10 +35,14 @@ async function automaticList(): Promise<Promotion[]> {
   return ((await env.CATALOG.get(AUTOMATIC_PROMOTIONS_KEY, "json")) as Promotion[] | null) ?? [];
 }
 
-/** Every page of the list for `query`. */
-async function listAll(query: string, limit = 100): Promise<PromotionView[]> {
+/**
+ * Every page of the list for `query`; with `prefix`, only the pages through the ids that start with
+ * it, from a cursor just before it (the cursor is the last listed id): other test files share this
+ * database, and small pages over all of their promotions would make a test's time grow with the suite.
+ */
+async function listAll(query: string, limit = 100, prefix?: string): Promise<PromotionView[]> {
   const all: PromotionView[] = [];
-  let cursor: string | null = null;
+  let cursor: string | null = prefix === undefined ? null : encodeCursor({ a: prefix });
   do {
     const response = await call("GET", `/v1/admin/promotions?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ""}`, {
       headers: ADMIN,
@@ -45,7 +50,7 @@ async function listAll(query: string, limit = 100): Promise<PromotionView[]> {
     expect(response.status).toBe(200);
     const page = (await response.json()) as Page;
     all.push(...page.data);
-    cursor = page.next_cursor;
+    cursor = prefix === undefined || page.data.every((p) => p.id.startsWith(prefix)) ? page.next_cursor : null;
   } while (cursor !== null);
   return all;
 }
@@ -217,7 +222,7 @@ describe("list", () => {
     await created(ids[0]!, percentOff({ code }));
     await created(ids[1]!, percentOff({ status: "archived" }));
     await created(ids[2]!, percentOff());
-    const walked = (await listAll("", 2)).map((p) => p.id);
+    const walked = (await listAll("", 2, prefix)).map((p) => p.id);
     expect(walked.filter((id) => id.startsWith(prefix))).toEqual(ids);
     expect(new Set(walked).size).toBe(walked.length);
     expect(walked).toEqual([...walked].sort());

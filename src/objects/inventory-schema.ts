@@ -136,7 +136,7 @@ export const INVENTORY_SCHEMA: StoreSchema = {
     {
       version: 8,
       description: "the stock row follows the ledger (a trigger), and one hold's change is one statement (the hold_changes view)",
-      // A hold was five statements and a transaction: each statement crosses from JavaScript into
+      // A new hold was four statements and a transaction: each statement crosses from JavaScript into
       // the runtime, and that crossing cost more than SQLite's own work. Now the database keeps
       // stock equal to the ledger's sums (so the two can never disagree, and stock's CHECKs still
       // refuse an oversell), and an insert into hold_changes applies one hold's change in one

@@ -76,6 +76,17 @@ describe("a hold change in one statement", () => {
     expect(await stub.verify()).toMatchObject({ ok: true, on_hand: 6, reserved: 0, sold: 4, ledger_sold: 4 });
   });
 
+  it("throws for a quantity that is not a whole number of units, changing nothing (a caller's bug, not an answer)", async () => {
+    const { stub } = await stocked(5);
+    await stub.hold("a", "cart-a", 2, 900);
+    const before = await stored(stub);
+    for (const quantity of [-1, 1.5, Number.NaN])
+      await expect(stub.hold("a", "cart-a", quantity, 900)).rejects.toThrow(/non-negative integer/);
+    await expect(stub.hold("b", "cart-b", -2, 900)).rejects.toThrow(/non-negative integer/);
+    expect(await stored(stub)).toEqual(before);
+    expect(await levels(stub)).toEqual({ on_hand: 5, reserved: 2, available: 3, holds_total: 1 });
+  });
+
   it("refuses in the database what the stock rules forbid, even when asked directly, changing nothing", async () => {
     const { stub } = await stocked(2);
     await stub.hold("a", "cart-a", 2, 900);

@@ -52,3 +52,24 @@ describe.each([CART_SCHEMA, ORDER_SCHEMA])("the $store store's baseline", (schem
     expect(built.schema.map((o) => o.name)).toContain("later_step");
   });
 });
+
+describe("a schema newer than the code", () => {
+  it("is refused, and nothing is written: older code never runs on a later step's tables", async () => {
+    const stub = env.CARTS.get(env.CARTS.newUniqueId());
+    await runInDurableObject(stub, (_i, state) => {
+      const step = (version: number) => ({
+        version,
+        description: `step ${version}`,
+        sql: `CREATE TABLE t${version} (id INTEGER PRIMARY KEY);`,
+      });
+      expect(runSqlMigrations(state.storage, [{ store: "s", migrations: [step(1), step(2)] }])).toEqual({ s: 2 });
+      const rows = () => state.storage.sql.exec("SELECT store, version FROM _schema ORDER BY version").toArray();
+      const before = rows();
+      expect(() => runSqlMigrations(state.storage, [{ store: "s", migrations: [step(1)] }])).toThrow(
+        "s schema is at version 2, newer than this code's 1: refusing to run on it",
+      );
+      expect(rows()).toEqual(before);
+      expect(runSqlMigrations(state.storage, [{ store: "s", migrations: [step(1), step(2), step(3)] }])).toEqual({ s: 3 });
+    });
+  });
+});

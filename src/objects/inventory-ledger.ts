@@ -1,7 +1,8 @@
 /**
  * The SKU object's ledger (table `ledger`, owned by InventoryStore): the append-only record of
- * every movement of on_hand and reserved, written in the same transaction as the change
- * (inventory-state.ts `commitRows`), and the check that the state agrees with it.
+ * every movement of on_hand and reserved, written in the same statement or transaction as the
+ * change (the hold_changes trigger for one hold's change, inventory-state.ts `commitRows` for the
+ * rest; the ledger's own trigger moves the stock row), and the check that the state agrees with it.
  *
  * Each row names the hold it concerns, so the rows of one hold sum to its live quantity (0 once it
  * is gone): `hold` moves a hold to its new quantity, `release`/`expire`/`commit` take its units

@@ -1,10 +1,12 @@
 /**
  * The SKU object's state: stock levels, live holds, the catalog entry and the append-only movement
  * ledger, in SQLite (inventory-schema.ts) and mirrored in memory. The object is single-threaded,
- * so the memory copy is exact: reads cost no SQL, and a hold writes two or three rows. Every
- * mutation is one synchronous transaction (no await between read and write) and memory changes
- * only after it succeeded; if a commit ever fails, the runtime resets the object and the next
- * instance loads from SQLite. Time is a parameter (`now`, ms since epoch).
+ * so the memory copy is exact: reads cost no SQL. One hold's change is one SQL statement
+ * (`changeHold`: the view hold_changes and the ledger's trigger, which moves the stock row; schema
+ * step 8); rarer changes are one transaction (`commitRows`). Either way it is synchronous (no
+ * await between read and write) and memory changes only after it succeeded; if a commit ever
+ * fails, the runtime resets the object and the next instance loads from SQLite. Time is a
+ * parameter (`now`, ms since epoch).
  *
  * The schema is created on the first write: reading a SKU that was never defined or stocked
  * (an unknown name on the public availability route) creates nothing.
@@ -61,8 +63,9 @@ export type HoldOutcome = Ok<StockLevels & { quantity: number; expires_at: strin
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * The state behind {@link InventoryStore}: memory, loading, the one transaction every change goes
- * through, the expiry sweep, level reports and the ledger check. The operations are in the
+ * The state behind {@link InventoryStore}: memory, loading, the two ways a change is written (one
+ * statement for a hold, one transaction for the rest), the expiry sweep, level reports and the
+ * ledger check. The operations are in the
  * subclass (inventory-store.ts).
  */
 export class InventoryState {
@@ -144,8 +147,8 @@ export class InventoryState {
   }
 
   /**
-   * Runs `write` (synchronous SQL) in one transaction with the stock row brought to `next` and
-   * a ledger row when on_hand or reserved moved; memory takes `next` only once it succeeded.
+   * Runs `write` (synchronous SQL) in one transaction with a ledger row when on_hand or reserved
+   * moved (which brings the stock row to `next`); memory takes `next` only once it succeeded.
    */
   protected commitChange<T>(
     next: Stock,
@@ -164,9 +167,10 @@ export class InventoryState {
   }
 
   /**
-   * Runs `write` (synchronous SQL) in one transaction with the stock row brought to `next` and
-   * the ledger `rows` appended after row `seqFloor` at the earliest; memory takes `next` only once
-   * it succeeded. The rows must add up to the change of on_hand and reserved.
+   * Runs `write` (synchronous SQL) in one transaction with the ledger `rows` appended after row
+   * `seqFloor` at the earliest; the ledger's trigger brings the stock row to `next`, and memory
+   * takes `next` only once it succeeded. The rows must add up to the change of on_hand, reserved
+   * and sold.
    */
   protected commitRows<T>(next: Stock, now: number, rows: readonly LedgerEntry[], write: () => T, seqFloor = 0): T {
     this.ensureSchema();
@@ -236,6 +240,10 @@ export class InventoryState {
     const stock = this.stock;
     const hold = after ?? before;
     if (stock === null || hold === null) throw new Error(`${this.sku}: a hold change needs stock and a hold`);
+    // The trigger writes a row only for quantity > 0 and deletes it only at 0: anything else would
+    // move the ledger without the hold (holds' own CHECK never sees it). Callers validate; this is the net.
+    if (after !== null && !(Number.isSafeInteger(after.quantity) && after.quantity > 0))
+      throw new RangeError(`${this.sku}: a live hold holds a positive whole number of units`);
     const reservedDelta = (after?.quantity ?? 0) - (before?.quantity ?? 0);
     const onHandDelta = kind === "commit" ? reservedDelta : 0;
     const isNew = before === null;

@@ -1,7 +1,8 @@
 /**
  * The SKU object's operations (InventoryObject calls them): each one decides with
- * src/domain/inventory.ts and changes the state in one transaction. The state, its memory copy
- * and that transaction are in inventory-state.ts; hold moves (cart merge) in inventory-moves.ts.
+ * src/domain/inventory.ts and changes the state in one statement (a hold's change) or one
+ * transaction. The state, its memory copy and both ways of writing are in inventory-state.ts;
+ * hold moves (cart merge) in inventory-moves.ts.
  * Time is a parameter (`now`, ms since epoch).
  */
 import { type Hold, type InventorySnapshot, MAX_LISTED_HOLDS, type SkuPricing, type StockLevels } from "../contracts";
@@ -81,6 +82,7 @@ export class InventoryStore extends InventoryMoves {
     now: number,
     limits: HoldLimits = {},
   ): HoldOutcome | InventoryRefusal {
+    if (!Number.isSafeInteger(quantity) || quantity < 0) throw new RangeError("quantity must be a non-negative integer");
     this.expireDue(now);
     const existing = this.holds.get(holdId) ?? null;
     const client = limits.client ?? existing?.client ?? null;

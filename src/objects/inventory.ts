@@ -1,6 +1,6 @@
 /**
  * InventoryObject: one per SKU (`env.INVENTORY.getByName(sku)`). Its single-threaded execution
- * and synchronous SQLite transactions serialise every reservation, so stock never goes negative
+ * and synchronous SQLite writes serialise every reservation, so stock never goes negative
  * however many shoppers race. Holds expire through one alarm armed at the earliest expiry.
  *
  * A thin RPC shell over {@link InventoryStore}: it supplies the clock and keeps the alarm armed.

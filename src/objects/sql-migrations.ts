@@ -93,7 +93,10 @@ function recordMigration(sql: SqlStorage, store: string, migration: SqlMigration
   );
 }
 
-/** Applies every migration of each store newer than the one it has, in order. Returns the versions. */
+/**
+ * Applies every migration of each store newer than the one it has, in order. Returns the versions.
+ * Throws when a store's schema is newer than its migrations here (never roll code back past a step).
+ */
 export function runSqlMigrations(storage: DurableObjectStorage, schemas: readonly StoreSchema[]): Record<string, number> {
   const sql = storage.sql;
   const legacy = tableExists(sql, "_migrations")
@@ -105,6 +108,12 @@ export function runSqlMigrations(storage: DurableObjectStorage, schemas: readonl
   const versions: Record<string, number> = {};
   for (const { store, migrations, baseline } of schemas) {
     let version = sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _schema WHERE store = ?", store).one().v ?? 0;
+    // Code older than the schema (a rollback, or an old version still serving during a deploy)
+    // must not write to it: a later step may change what each write means (inventory step 8 moves
+    // the stock row by trigger, and older code would move it twice). The object refuses to start.
+    const known = Math.max(0, ...migrations.map((migration) => migration.version));
+    if (version > known)
+      throw new Error(`${store} schema is at version ${version}, newer than this code's ${known}: refusing to run on it`);
     if (version === 0 && legacy === 0 && baseline !== undefined) {
       const covered = migrations.filter((migration) => migration.version <= baseline.version);
       storage.transactionSync(() => {

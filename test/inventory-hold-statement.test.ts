@@ -11,7 +11,7 @@ import { InventoryStore } from "../src/objects/inventory-store";
 import { runSqlMigrations } from "../src/objects/sql-migrations";
 import { inventoryStub } from "../src/objects/stubs";
 import { unique } from "./helpers";
-import { levels, stocked } from "./lib/inventory";
+import { levels, stocked, writeLedgerRows } from "./lib/inventory";
 
 type Stub = DurableObjectStub<InventoryObject>;
 
@@ -54,7 +54,7 @@ describe("a hold change in one statement", () => {
   it("writes the hold, its ledger row and the stock it moves together: stored stock is the ledger's sum", async () => {
     const { stub } = await stocked(10);
     await stub.hold("a", "cart-a", 3, 900);
-    await stub.hold("a", "cart-a", 3, 900); // a retry: no units move, no ledger row
+    await stub.hold("a", "cart-a", 3, 900); // the same call again: no units move, no ledger row
     await stub.hold("b", "cart-b", 4, 900);
     await stub.extend("b", 1200);
     await stub.hold("a", "cart-a", 1, 900);
@@ -134,21 +134,12 @@ describe("a hold change in one statement", () => {
         Date.now(),
       );
       sql.exec("INSERT INTO committed_holds (hold_id, owner_id, quantity, committed_at) VALUES ('sold', 'cart-s', 1, 0)");
-      for (const [seq, kind, hold, onHand, reserved] of [
+      writeLedgerRows(sql, [
         [1, "set", null, 10, 0],
         [2, "hold", "sold", 0, 1],
         [3, "commit", "sold", -1, -1],
         [4, "hold", "g", 0, 2],
-      ] as const) {
-        sql.exec(
-          "INSERT INTO ledger (seq, at, kind, hold_id, on_hand_delta, reserved_delta) VALUES (?, 0, ?, ?, ?, ?)",
-          seq,
-          kind,
-          hold,
-          onHand,
-          reserved,
-        );
-      }
+      ]);
       const store = new InventoryStore(state.storage, sku);
       expect(sql.exec<{ v: number }>("SELECT MAX(version) AS v FROM _schema WHERE store = 'inventory'").one().v).toBe(8);
       expect(store.verify()).toMatchObject({ ok: true, on_hand: 9, reserved: 2, sold: 1 });

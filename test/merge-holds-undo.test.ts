@@ -9,6 +9,7 @@ import { InventoryStore } from "../src/objects/inventory-store";
 import { runSqlMigrations } from "../src/objects/sql-migrations";
 import { inventoryStub } from "../src/objects/stubs";
 import { unique } from "./helpers";
+import { writeLedgerRows } from "./lib/inventory";
 import { GUEST, holdRows, ledger, SHOPPER, sleep, state, stocked, verified } from "./lib/merge-holds";
 
 describe("undoMove", () => {
@@ -183,22 +184,12 @@ describe("schema step 7 (move ledger kinds, hold_moves)", () => {
         Date.now() + 600_000,
         Date.now(),
       );
-      const rows: Array<[number, string, string | null, number, number]> = [
+      writeLedgerRows(sql, [
         [1, "set", null, 10, 0],
         [2, "hold", "sold", 0, 1],
         [3, "commit", "sold", -1, -1],
         [7, "hold", "g", 0, 2],
-      ];
-      for (const [seq, kind, hold, onHand, reserved] of rows) {
-        sql.exec(
-          "INSERT INTO ledger (seq, at, kind, hold_id, on_hand_delta, reserved_delta) VALUES (?, 0, ?, ?, ?, ?)",
-          seq,
-          kind,
-          hold,
-          onHand,
-          reserved,
-        );
-      }
+      ]);
       const store = new InventoryStore(s.storage, sku);
       expect(sql.exec<{ v: number }>("SELECT MAX(version) AS v FROM _schema WHERE store = 'inventory'").one().v).toBe(
         INVENTORY_SCHEMA.migrations.at(-1)?.version,

@@ -65,8 +65,7 @@ export const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * The state behind {@link InventoryStore}: memory, loading, the two ways a change is written (one
  * statement for a hold, one transaction for the rest), the expiry sweep, level reports and the
- * ledger check. The operations are in the
- * subclass (inventory-store.ts).
+ * ledger check. The operations are in the subclass (inventory-store.ts).
  */
 export class InventoryState {
   protected ready = false;

@@ -1,5 +1,6 @@
-// Helpers of the InventoryObject tests (test/inventory.test.ts, test/inventory-routes.test.ts): a
-// defined and stocked SKU, its levels from the snapshot, and its ledger's kinds in order.
+// Helpers of the InventoryObject tests (test/inventory.test.ts, test/inventory-routes.test.ts and the
+// schema-step tests): a defined and stocked SKU, its levels from the snapshot, its ledger's kinds in
+// order, and ledger rows written as an object made before a schema step had them.
 import { env, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import type { InventoryObject } from "../../src/objects/inventory";
@@ -21,6 +22,22 @@ export async function levels(stub: DurableObjectStub<InventoryObject>) {
   if (!result.ok) throw new Error(result.reason);
   const { on_hand, reserved, available, holds_total } = result.snapshot;
   return { on_hand, reserved, available, holds_total };
+}
+
+/** Ledger rows as an object made before a schema step wrote them: [seq, kind, hold id, on_hand delta, reserved delta]. */
+export type OldLedgerRow = readonly [number, string, string | null, number, number];
+
+/** Writes `rows` straight into an object's ledger (for tests of objects made before a schema step). */
+export function writeLedgerRows(sql: SqlStorage, rows: readonly OldLedgerRow[]): void {
+  for (const [seq, kind, hold, onHand, reserved] of rows)
+    sql.exec(
+      "INSERT INTO ledger (seq, at, kind, hold_id, on_hand_delta, reserved_delta) VALUES (?, 0, ?, ?, ?, ?)",
+      seq,
+      kind,
+      hold,
+      onHand,
+      reserved,
+    );
 }
 
 export async function ledgerKinds(stub: DurableObjectStub<InventoryObject>) {

@@ -3,6 +3,7 @@
 // trigger moves the stock row. These tests hold the database to what the JavaScript used to do
 // by hand: a sold hold id is refused first whatever else the call meets, a refused statement
 // changes nothing, stored stock is the ledger's sum, and objects made before the step keep working.
+// Step 9 cut the B-trees a hold writes; the last test upgrades an object made at step 8.
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { InventoryObject } from "../src/objects/inventory";
@@ -14,6 +15,8 @@ import { unique } from "./helpers";
 import { levels, stocked, writeLedgerRows } from "./lib/inventory";
 
 type Stub = DurableObjectStub<InventoryObject>;
+
+const LATEST = INVENTORY_SCHEMA.migrations.at(-1)!.version;
 
 /** Everything stored: stock, holds (without times), the sale records and the ledger, in order. */
 function stored(stub: Stub) {
@@ -145,7 +148,7 @@ describe("a hold change in one statement", () => {
         [4, "hold", "g", 0, 2],
       ]);
       const store = new InventoryStore(state.storage, sku);
-      expect(sql.exec<{ v: number }>("SELECT MAX(version) AS v FROM _schema WHERE store = 'inventory'").one().v).toBe(8);
+      expect(sql.exec<{ v: number }>("SELECT MAX(version) AS v FROM _schema WHERE store = 'inventory'").one().v).toBe(LATEST);
       expect(store.verify()).toMatchObject({ ok: true, on_hand: 9, reserved: 2, sold: 1 });
     });
     await evictDurableObject(stub);
@@ -156,5 +159,83 @@ describe("a hold change in one statement", () => {
     expect(await stub.commit("n")).toMatchObject({ ok: true, quantity: 6, on_hand: 3, reserved: 3 });
     expect(await stub.verify()).toMatchObject({ ok: true, on_hand: 3, reserved: 3, sold: 7, ledger_sold: 7, hold_mismatches: 0 });
     expect((await stored(stub)).stock).toEqual([{ on_hand: 3, reserved: 3, sold: 7 }]);
+  });
+
+  it("upgrades an object made at step 8 to step 9: the same rows and seq values, operation ids still unique, and a hold writes four B-trees", async () => {
+    const sku = unique("OLD9");
+    const stub = inventoryStub(env, sku);
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      runSqlMigrations(state.storage, [{ store: "inventory", migrations: INVENTORY_SCHEMA.migrations.filter((m) => m.version <= 8) }]);
+      sql.exec(
+        "INSERT INTO catalog (id, product_id, title, price_amount, currency, status, max_line_quantity, version) VALUES (1, 'p', 't', 100, 'USD', 'active', NULL, 1)",
+      );
+      sql.exec("INSERT INTO stock (id, sku, on_hand, reserved, sold) VALUES (1, ?, 0, 0, 0)", sku);
+      // Step 8's ledger moves the stock itself: these rows leave on_hand 11, reserved 2 (hold g), sold 1.
+      writeLedgerRows(sql, [
+        [1, "set", null, 10, 0],
+        [2, "hold", "sold", 0, 1],
+        [3, "commit", "sold", -1, -1],
+        [4, "hold", "g", 0, 2],
+      ]);
+      sql.exec(
+        "INSERT INTO ledger (seq, at, kind, operation_id, on_hand_delta, reserved_delta, reason) VALUES (7, 0, 'adjust', 'op-1', 2, 0, 'found')",
+      );
+      sql.exec(
+        "INSERT INTO holds (hold_id, owner_id, quantity, expires_at, held_since, client) VALUES ('g', 'cart-g', 2, ?, ?, 'c1')",
+        Date.now() + 600_000,
+        Date.now(),
+      );
+      sql.exec("INSERT INTO committed_holds (hold_id, owner_id, quantity, committed_at) VALUES ('sold', 'cart-s', 1, 0)");
+      expect(sql.exec("SELECT name FROM sqlite_sequence WHERE name = 'ledger'").toArray()).toHaveLength(1);
+
+      const store = new InventoryStore(state.storage, sku);
+      expect(sql.exec<{ v: number }>("SELECT MAX(version) AS v FROM _schema WHERE store = 'inventory'").one().v).toBe(LATEST);
+      expect(store.verify()).toMatchObject({ ok: true, on_hand: 11, reserved: 2, sold: 1, hold_mismatches: 0 });
+      expect(sql.exec("SELECT seq, kind, operation_id FROM ledger ORDER BY seq").toArray()).toEqual([
+        { seq: 1, kind: "set", operation_id: null },
+        { seq: 2, kind: "hold", operation_id: null },
+        { seq: 3, kind: "commit", operation_id: null },
+        { seq: 4, kind: "hold", operation_id: null },
+        { seq: 7, kind: "adjust", operation_id: "op-1" },
+      ]);
+      expect(sql.exec("SELECT hold_id, quantity, client FROM holds").toArray()).toEqual([{ hold_id: "g", quantity: 2, client: "c1" }]);
+      // What a hold writes: holds is one B-tree (no rowid, no separate index of hold_id), the
+      // ledger keeps no AUTOINCREMENT counter and indexes only rows that have an operation id.
+      const objects = sql
+        .exec<{ type: string; name: string }>(
+          "SELECT type, name FROM sqlite_master WHERE tbl_name IN ('holds', 'ledger', 'hold_changes') ORDER BY type, name",
+        )
+        .toArray();
+      expect(objects).toEqual([
+        { type: "index", name: "holds_expires_at" },
+        { type: "index", name: "ledger_operation_id" },
+        { type: "table", name: "holds" },
+        { type: "table", name: "ledger" },
+        { type: "trigger", name: "hold_changes_apply" },
+        { type: "trigger", name: "ledger_moves_stock" },
+        { type: "view", name: "hold_changes" },
+      ]);
+      expect(sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'holds'").one().sql).toMatch(/WITHOUT ROWID\s*$/);
+      expect(sql.exec("SELECT name FROM sqlite_sequence WHERE name = 'ledger'").toArray()).toEqual([]);
+      // The operation id is still unique (a second row under it is refused); rows without one are many.
+      expect(() =>
+        sql.exec("INSERT INTO ledger (seq, at, kind, operation_id, on_hand_delta, reserved_delta) VALUES (8, 0, 'adjust', 'op-1', 1, 0)"),
+      ).toThrow(/UNIQUE/);
+    });
+    await evictDurableObject(stub);
+    // The hot path and the rarer paths carry on from seq 7: a retried adjustment is a no-op, a sold id is refused.
+    expect(await stub.adjust(2, "found", "op-1")).toMatchObject({ ok: true, duplicate: true, on_hand: 11 });
+    expect(await stub.adjust(1, "found", "op-2")).toMatchObject({ ok: true, duplicate: false, on_hand: 12 });
+    expect(await stub.hold("sold", "cart-s", 1, 900)).toEqual({ ok: false, reason: "hold_committed" });
+    expect(await stub.hold("g", "cart-g", 3, 900)).toMatchObject({ ok: true, on_hand: 12, reserved: 3, available: 9 });
+    expect(await stub.hold("n", "cart-n", 9, 900)).toMatchObject({ ok: true, reserved: 12, available: 0 });
+    expect(await stub.hold("m", "cart-m", 1, 900)).toEqual({ ok: false, reason: "insufficient_stock", available: 0 });
+    expect(await stub.release("g")).toMatchObject({ ok: true, released: 3, reserved: 9 });
+    expect(await stub.commit("n")).toMatchObject({ ok: true, quantity: 9, on_hand: 3, reserved: 0 });
+    expect(await stub.verify()).toMatchObject({ ok: true, on_hand: 3, reserved: 0, sold: 10, ledger_sold: 10, hold_mismatches: 0 });
+    const after = await stored(stub);
+    expect(after.stock).toEqual([{ on_hand: 3, reserved: 0, sold: 10 }]);
+    expect(after.ledger.map((row) => row.seq)).toEqual([1, 2, 3, 4, 7, 8, 9, 10, 11, 12]);
   });
 });

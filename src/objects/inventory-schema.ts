@@ -4,6 +4,40 @@
  */
 import type { StoreSchema } from "./sql-migrations";
 
+/** Step 8's trigger: every ledger row moves the stock row by its deltas (also recreated by step 9). */
+const LEDGER_MOVES_STOCK = `
+      CREATE TRIGGER ledger_moves_stock AFTER INSERT ON ledger BEGIN
+        SELECT RAISE(ABORT, 'a ledger row needs the stock row') WHERE NOT EXISTS (SELECT 1 FROM stock WHERE id = 1);
+        UPDATE stock SET
+          on_hand = on_hand + NEW.on_hand_delta,
+          reserved = reserved + NEW.reserved_delta,
+          sold = sold - CASE WHEN NEW.kind = 'commit' THEN NEW.on_hand_delta ELSE 0 END
+        WHERE id = 1;
+      END;
+`;
+
+/** Step 8's view and its trigger: one hold's change in one statement (also recreated by step 9). */
+const HOLD_CHANGES = `
+      CREATE VIEW hold_changes AS SELECT
+        NULL AS kind, NULL AS hold_id, NULL AS owner_id, NULL AS quantity, NULL AS expires_at, NULL AS held_since,
+        NULL AS client, NULL AS on_hand_delta, NULL AS reserved_delta, NULL AS seq, NULL AS at, NULL AS is_new
+        WHERE 0;
+      CREATE TRIGGER hold_changes_apply INSTEAD OF INSERT ON hold_changes BEGIN
+        SELECT RAISE(ABORT, 'hold_committed')
+          WHERE NEW.is_new AND EXISTS (SELECT 1 FROM committed_holds WHERE hold_id = NEW.hold_id);
+        DELETE FROM holds WHERE NEW.quantity = 0 AND hold_id = NEW.hold_id;
+        INSERT INTO holds (hold_id, owner_id, quantity, expires_at, held_since, client)
+          SELECT NEW.hold_id, NEW.owner_id, NEW.quantity, NEW.expires_at, NEW.held_since, NEW.client WHERE NEW.quantity > 0
+          ON CONFLICT (hold_id) DO UPDATE SET owner_id = excluded.owner_id, quantity = excluded.quantity,
+            expires_at = excluded.expires_at, held_since = excluded.held_since, client = excluded.client;
+        INSERT INTO committed_holds (hold_id, owner_id, quantity, committed_at)
+          SELECT NEW.hold_id, NEW.owner_id, -NEW.on_hand_delta, NEW.at WHERE NEW.kind = 'commit';
+        INSERT INTO ledger (seq, at, kind, hold_id, on_hand_delta, reserved_delta)
+          SELECT NEW.seq, NEW.at, NEW.kind, NEW.hold_id, NEW.on_hand_delta, NEW.reserved_delta
+          WHERE NEW.on_hand_delta != 0 OR NEW.reserved_delta != 0;
+      END;
+`;
+
 /** Schema of an InventoryObject (docs/storage.md describes each table). */
 export const INVENTORY_SCHEMA: StoreSchema = {
   store: "inventory",
@@ -143,32 +177,56 @@ export const INVENTORY_SCHEMA: StoreSchema = {
       // statement, which SQLite makes atomic: the hold's row, the sale record, the ledger row and,
       // through the ledger, the stock. A new hold under a sold id aborts it (hold_committed).
       sql: `
-      CREATE TRIGGER ledger_moves_stock AFTER INSERT ON ledger BEGIN
-        SELECT RAISE(ABORT, 'a ledger row needs the stock row') WHERE NOT EXISTS (SELECT 1 FROM stock WHERE id = 1);
-        UPDATE stock SET
-          on_hand = on_hand + NEW.on_hand_delta,
-          reserved = reserved + NEW.reserved_delta,
-          sold = sold - CASE WHEN NEW.kind = 'commit' THEN NEW.on_hand_delta ELSE 0 END
-        WHERE id = 1;
-      END;
-      CREATE VIEW hold_changes AS SELECT
-        NULL AS kind, NULL AS hold_id, NULL AS owner_id, NULL AS quantity, NULL AS expires_at, NULL AS held_since,
-        NULL AS client, NULL AS on_hand_delta, NULL AS reserved_delta, NULL AS seq, NULL AS at, NULL AS is_new
-        WHERE 0;
-      CREATE TRIGGER hold_changes_apply INSTEAD OF INSERT ON hold_changes BEGIN
-        SELECT RAISE(ABORT, 'hold_committed')
-          WHERE NEW.is_new AND EXISTS (SELECT 1 FROM committed_holds WHERE hold_id = NEW.hold_id);
-        DELETE FROM holds WHERE NEW.quantity = 0 AND hold_id = NEW.hold_id;
-        INSERT INTO holds (hold_id, owner_id, quantity, expires_at, held_since, client)
-          SELECT NEW.hold_id, NEW.owner_id, NEW.quantity, NEW.expires_at, NEW.held_since, NEW.client WHERE NEW.quantity > 0
-          ON CONFLICT (hold_id) DO UPDATE SET owner_id = excluded.owner_id, quantity = excluded.quantity,
-            expires_at = excluded.expires_at, held_since = excluded.held_since, client = excluded.client;
-        INSERT INTO committed_holds (hold_id, owner_id, quantity, committed_at)
-          SELECT NEW.hold_id, NEW.owner_id, -NEW.on_hand_delta, NEW.at WHERE NEW.kind = 'commit';
-        INSERT INTO ledger (seq, at, kind, hold_id, on_hand_delta, reserved_delta)
-          SELECT NEW.seq, NEW.at, NEW.kind, NEW.hold_id, NEW.on_hand_delta, NEW.reserved_delta
-          WHERE NEW.on_hand_delta != 0 OR NEW.reserved_delta != 0;
-      END;
+${LEDGER_MOVES_STOCK}
+${HOLD_CHANGES}
+    `,
+    },
+    {
+      version: 9,
+      description:
+        "fewer B-trees per hold: holds keyed by hold_id alone (WITHOUT ROWID), ledger without AUTOINCREMENT and no index entry for rows without an operation id",
+      // A hold wrote seven B-trees: holds (a rowid table, plus its hold_id index and the expiry
+      // index), ledger (a rowid table, plus the index of its UNIQUE operation_id, which took an
+      // entry for every NULL, and sqlite_sequence, which AUTOINCREMENT moves on every insert) and
+      // stock. Each is a page written at the commit. Now it writes four: holds (one B-tree keyed by
+      // hold_id), its expiry index, ledger and stock. Every ledger row's seq is given explicitly
+      // (and rows are never deleted), so AUTOINCREMENT guarded nothing; the operation id stays
+      // unique through a partial index, which a lookup by operation id uses. The two tables are
+      // copied once per object (seq values are kept); the view and both triggers are dropped first
+      // (a rename checks every trigger's tables) and created again, unchanged, at the end.
+      sql: `
+      DROP TRIGGER hold_changes_apply;
+      DROP VIEW hold_changes;
+      CREATE TABLE ledger_v9 (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('set', 'adjust', 'hold', 'release', 'expire', 'commit', 'move_out', 'move_in')),
+        hold_id TEXT,
+        operation_id TEXT,
+        on_hand_delta INTEGER NOT NULL,
+        reserved_delta INTEGER NOT NULL,
+        reason TEXT
+      );
+      INSERT INTO ledger_v9 (seq, at, kind, hold_id, operation_id, on_hand_delta, reserved_delta, reason)
+        SELECT seq, at, kind, hold_id, operation_id, on_hand_delta, reserved_delta, reason FROM ledger;
+      DROP TABLE ledger;
+      ALTER TABLE ledger_v9 RENAME TO ledger;
+      CREATE UNIQUE INDEX ledger_operation_id ON ledger (operation_id) WHERE operation_id IS NOT NULL;
+      CREATE TABLE holds_v9 (
+        hold_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        expires_at INTEGER NOT NULL,
+        held_since INTEGER,
+        client TEXT
+      ) WITHOUT ROWID;
+      INSERT INTO holds_v9 (hold_id, owner_id, quantity, expires_at, held_since, client)
+        SELECT hold_id, owner_id, quantity, expires_at, held_since, client FROM holds;
+      DROP TABLE holds;
+      ALTER TABLE holds_v9 RENAME TO holds;
+      CREATE INDEX holds_expires_at ON holds (expires_at);
+${LEDGER_MOVES_STOCK}
+${HOLD_CHANGES}
     `,
     },
   ],

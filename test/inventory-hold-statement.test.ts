@@ -171,7 +171,7 @@ describe("a hold change in one statement", () => {
         "INSERT INTO catalog (id, product_id, title, price_amount, currency, status, max_line_quantity, version) VALUES (1, 'p', 't', 100, 'USD', 'active', NULL, 1)",
       );
       sql.exec("INSERT INTO stock (id, sku, on_hand, reserved, sold) VALUES (1, ?, 0, 0, 0)", sku);
-      // Step 8's ledger moves the stock itself: these rows leave on_hand 11, reserved 2 (hold g), sold 1.
+      // Step 8's ledger moves the stock itself: these rows and the adjustment below leave on_hand 11, reserved 2 (hold g), sold 1.
       writeLedgerRows(sql, [
         [1, "set", null, 10, 0],
         [2, "hold", "sold", 0, 1],
@@ -218,6 +218,9 @@ describe("a hold change in one statement", () => {
       ]);
       expect(sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'holds'").one().sql).toMatch(/WITHOUT ROWID\s*$/);
       expect(sql.exec("SELECT name FROM sqlite_sequence WHERE name = 'ledger'").toArray()).toEqual([]);
+      // adjust's retry check, a lookup by operation id, uses the partial index rather than a scan of the ledger.
+      const plan = sql.exec<{ detail: string }>("EXPLAIN QUERY PLAN SELECT 1 FROM ledger WHERE operation_id = ?", "op-1").toArray();
+      expect(plan.map((row) => row.detail).join("; ")).toMatch(/USING (COVERING )?INDEX ledger_operation_id/);
       // The operation id is still unique (a second row under it is refused); rows without one are many.
       expect(() =>
         sql.exec("INSERT INTO ledger (seq, at, kind, operation_id, on_hand_delta, reserved_delta) VALUES (8, 0, 'adjust', 'op-1', 1, 0)"),

@@ -99,6 +99,35 @@ describe("a line change", () => {
     expect(await alarm()).toBe(armed);
   });
 
+  it("on a warm cart writes the cart row and the line, then reads back only those two tables", async () => {
+    const skus = [await stockedSku("READ-A", 10), await stockedSku("READ-B", 10)];
+    const cart = await newCart();
+    expect((await put(cart, skus[0]!, 1)).status).toBe(200);
+    // Every statement the cart object runs from here, in order (the real exec, wrapped).
+    const statements: string[] = [];
+    await runInDurableObject(cartStub(env, cart.id)!, (_i, state) => {
+      const sql = state.storage.sql as unknown as { exec: (query: string, ...bindings: unknown[]) => unknown };
+      const exec = sql.exec.bind(sql);
+      sql.exec = (query, ...bindings) => {
+        statements.push(query.trim().split(/\s+/).slice(0, 4).join(" "));
+        return exec(query, ...bindings);
+      };
+    });
+    const second = await put(cart, skus[1]!, 2);
+    expect(second.status).toBe(200);
+    expect(((await second.json()) as CartJson).items.map((line) => [line.sku, line.quantity])).toEqual([
+      [skus[0], 1],
+      [skus[1], 2],
+    ]);
+    // Promotions and merges were read before and this change wrote neither: they stay remembered.
+    expect(statements).toEqual([
+      "INSERT INTO cart (id,",
+      "INSERT INTO lines (sku,",
+      "SELECT cart_id, token_hash, status,",
+      "SELECT sku, product_id, title,",
+    ]);
+  });
+
   it("keeps a SKU object's state exact across restarts (memory is a copy of SQLite)", async () => {
     const sku = await stockedSku("MEM", 10);
     const cart = await newCart();

@@ -44,6 +44,9 @@ export interface LineWrite {
   category?: string | null;
 }
 
+/** The remembered reads of the cart row and the lines (`cart` and `row` both read the cart row). */
+const CART_AND_LINES = ["cart", "row", "lines"] as const;
+
 /** SQL access for one cart. */
 export class CartStore {
   readonly #schema: LazySchema;
@@ -118,7 +121,10 @@ export class CartStore {
 
   /**
    * Writes a change in one transaction: the cart row (created from `cart` on the first change),
-   * its lines (quantity 0 deletes), and its new status, expiry and version.
+   * its lines (quantity 0 deletes), and its new status, expiry and version. Only the reads of
+   * those two tables are forgotten: a line change leaves the promotions and merges it does not
+   * write remembered (each write of theirs in `also` forgets for itself), so the change is
+   * priced and its alarm armed without reading them again.
    */
   write(
     cart: StoredCart,
@@ -127,51 +133,55 @@ export class CartStore {
     now: number,
     also?: () => void,
   ): void {
-    this.transaction(() => {
-      this.#schema.ensure();
-      this.sql.exec(
-        `INSERT INTO cart (id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at)
+    this.#reads.transaction(
+      this.storage,
+      () => {
+        this.#schema.ensure();
+        this.sql.exec(
+          `INSERT INTO cart (id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at)
          VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
-        cart.cart_id,
-        cart.token_hash,
-        header.status,
-        cart.currency,
-        cart.region,
-        header.version,
-        cart.created_at,
-        now,
-        header.expires_at,
-      );
-      for (const line of lines) {
-        if (line.quantity === 0) {
-          this.sql.exec("DELETE FROM lines WHERE sku = ?", line.sku);
-          continue;
-        }
-        this.sql.exec(
-          `INSERT INTO lines (sku, product_id, title, quantity, unit_amount, added_at, hold_expires_at, hold_final, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          cart.cart_id,
+          cart.token_hash,
+          header.status,
+          cart.currency,
+          cart.region,
+          header.version,
+          cart.created_at,
+          now,
+          header.expires_at,
+        );
+        for (const line of lines) {
+          if (line.quantity === 0) {
+            this.sql.exec("DELETE FROM lines WHERE sku = ?", line.sku);
+            continue;
+          }
+          this.sql.exec(
+            `INSERT INTO lines (sku, product_id, title, quantity, unit_amount, added_at, hold_expires_at, hold_final, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (sku) DO UPDATE SET quantity = excluded.quantity, product_id = COALESCE(?, product_id), title = COALESCE(?, title),
              unit_amount = COALESCE(?, unit_amount), hold_expires_at = CASE WHEN ? THEN excluded.hold_expires_at ELSE hold_expires_at END,
              hold_final = COALESCE(?, hold_final), category = CASE WHEN ? THEN excluded.category ELSE category END`,
-          line.sku,
-          line.product_id ?? "",
-          line.title ?? line.sku,
-          line.quantity,
-          line.unit_amount ?? 0,
-          now,
-          line.hold_expires_at ?? null,
-          line.hold_final ? 1 : 0,
-          line.category ?? null,
-          line.product_id ?? null,
-          line.title ?? null,
-          line.unit_amount ?? null,
-          line.hold_expires_at !== undefined ? 1 : 0,
-          line.hold_final === undefined ? null : line.hold_final ? 1 : 0,
-          line.category !== undefined ? 1 : 0,
-        );
-      }
-      also?.();
-    });
+            line.sku,
+            line.product_id ?? "",
+            line.title ?? line.sku,
+            line.quantity,
+            line.unit_amount ?? 0,
+            now,
+            line.hold_expires_at ?? null,
+            line.hold_final ? 1 : 0,
+            line.category ?? null,
+            line.product_id ?? null,
+            line.title ?? null,
+            line.unit_amount ?? null,
+            line.hold_expires_at !== undefined ? 1 : 0,
+            line.hold_final === undefined ? null : line.hold_final ? 1 : 0,
+            line.category !== undefined ? 1 : 0,
+          );
+        }
+        also?.();
+      },
+      CART_AND_LINES,
+    );
   }
 
   /** The promotions the cart keeps: entered codes (in the order entered) and automatic promotions it read at checkout. */

@@ -27,18 +27,30 @@ export class ReadMemo {
     return [...rows];
   }
 
-  /** Forgets every read (call before any write to the tables). */
-  forget(): void {
-    this.#values.clear();
+  /**
+   * Forgets the reads under `keys`, or every read when none are named (call before any write to
+   * the tables: name the keys only when the write changes no table behind any other key).
+   */
+  forget(keys?: readonly string[]): void {
+    if (keys === undefined) this.#values.clear();
+    else for (const key of keys) this.#values.delete(key);
   }
 
-  /** Runs `write` in one transaction of `storage`, forgetting every read before and after (rolled back or not). */
-  transaction<T>(storage: DurableObjectStorage, write: () => T): T {
-    this.forget();
+  /**
+   * Runs `write` in one transaction of `storage`, forgetting the reads under `keys` (every read
+   * when none are named) before and after it; a write inside that touches other tables forgets
+   * on its own. If the transaction rolls back, every read is forgotten: one taken inside it may
+   * have seen what was undone.
+   */
+  transaction<T>(storage: DurableObjectStorage, write: () => T, keys?: readonly string[]): T {
+    this.forget(keys);
     try {
-      return storage.transactionSync(write);
-    } finally {
+      const result = storage.transactionSync(write);
+      this.forget(keys);
+      return result;
+    } catch (error) {
       this.forget();
+      throw error;
     }
   }
 }

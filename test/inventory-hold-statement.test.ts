@@ -7,16 +7,12 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { InventoryObject } from "../src/objects/inventory";
-import { INVENTORY_SCHEMA } from "../src/objects/inventory-schema";
 import { InventoryStore } from "../src/objects/inventory-store";
-import { runSqlMigrations } from "../src/objects/sql-migrations";
 import { inventoryStub } from "../src/objects/stubs";
 import { unique } from "./helpers";
-import { levels, stocked, writeLedgerRows } from "./lib/inventory";
+import { inventoryVersion, LATEST_INVENTORY_VERSION, levels, oldInventory, stocked, writeLedgerRows } from "./lib/inventory";
 
 type Stub = DurableObjectStub<InventoryObject>;
-
-const LATEST = INVENTORY_SCHEMA.migrations.at(-1)!.version;
 
 /** Everything stored: stock, holds (without times), the sale records and the ledger, in order. */
 function stored(stub: Stub) {
@@ -129,12 +125,7 @@ describe("a hold change in one statement", () => {
     const sku = unique("OLD8");
     const stub = inventoryStub(env, sku);
     await runInDurableObject(stub, (_instance, state) => {
-      const sql = state.storage.sql;
-      runSqlMigrations(state.storage, [{ store: "inventory", migrations: INVENTORY_SCHEMA.migrations.filter((m) => m.version <= 7) }]);
-      sql.exec(
-        "INSERT INTO catalog (id, product_id, title, price_amount, currency, status, max_line_quantity, version) VALUES (1, 'p', 't', 100, 'USD', 'active', NULL, 1)",
-      );
-      sql.exec("INSERT INTO stock (id, sku, on_hand, reserved, sold) VALUES (1, ?, 9, 2, 1)", sku);
+      const sql = oldInventory(state.storage, sku, 7, [9, 2, 1]);
       sql.exec(
         "INSERT INTO holds (hold_id, owner_id, quantity, expires_at, held_since, client) VALUES ('g', 'cart-g', 2, ?, ?, NULL)",
         Date.now() + 600_000,
@@ -148,7 +139,7 @@ describe("a hold change in one statement", () => {
         [4, "hold", "g", 0, 2],
       ]);
       const store = new InventoryStore(state.storage, sku);
-      expect(sql.exec<{ v: number }>("SELECT MAX(version) AS v FROM _schema WHERE store = 'inventory'").one().v).toBe(LATEST);
+      expect(inventoryVersion(sql)).toBe(LATEST_INVENTORY_VERSION);
       expect(store.verify()).toMatchObject({ ok: true, on_hand: 9, reserved: 2, sold: 1 });
     });
     await evictDurableObject(stub);
@@ -165,12 +156,7 @@ describe("a hold change in one statement", () => {
     const sku = unique("OLD9");
     const stub = inventoryStub(env, sku);
     await runInDurableObject(stub, (_instance, state) => {
-      const sql = state.storage.sql;
-      runSqlMigrations(state.storage, [{ store: "inventory", migrations: INVENTORY_SCHEMA.migrations.filter((m) => m.version <= 8) }]);
-      sql.exec(
-        "INSERT INTO catalog (id, product_id, title, price_amount, currency, status, max_line_quantity, version) VALUES (1, 'p', 't', 100, 'USD', 'active', NULL, 1)",
-      );
-      sql.exec("INSERT INTO stock (id, sku, on_hand, reserved, sold) VALUES (1, ?, 0, 0, 0)", sku);
+      const sql = oldInventory(state.storage, sku, 8, [0, 0, 0]);
       // Step 8's ledger moves the stock itself: these rows and the adjustment below leave on_hand 11, reserved 2 (hold g), sold 1.
       writeLedgerRows(sql, [
         [1, "set", null, 10, 0],
@@ -190,7 +176,7 @@ describe("a hold change in one statement", () => {
       expect(sql.exec("SELECT name FROM sqlite_sequence WHERE name = 'ledger'").toArray()).toHaveLength(1);
 
       const store = new InventoryStore(state.storage, sku);
-      expect(sql.exec<{ v: number }>("SELECT MAX(version) AS v FROM _schema WHERE store = 'inventory'").one().v).toBe(LATEST);
+      expect(inventoryVersion(sql)).toBe(LATEST_INVENTORY_VERSION);
       expect(store.verify()).toMatchObject({ ok: true, on_hand: 11, reserved: 2, sold: 1, hold_mismatches: 0 });
       expect(sql.exec("SELECT seq, kind, operation_id FROM ledger ORDER BY seq").toArray()).toEqual([
         { seq: 1, kind: "set", operation_id: null },

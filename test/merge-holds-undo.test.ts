@@ -4,12 +4,10 @@ import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { holdIdFor } from "../src/domain/cart";
 import { mergeReport, planMerge } from "../src/domain/merge";
-import { INVENTORY_SCHEMA } from "../src/objects/inventory-schema";
 import { InventoryStore } from "../src/objects/inventory-store";
-import { runSqlMigrations } from "../src/objects/sql-migrations";
 import { inventoryStub } from "../src/objects/stubs";
 import { unique } from "./helpers";
-import { writeLedgerRows } from "./lib/inventory";
+import { inventoryVersion, LATEST_INVENTORY_VERSION, oldInventory, writeLedgerRows } from "./lib/inventory";
 import { GUEST, holdRows, ledger, SHOPPER, sleep, state, stocked, verified } from "./lib/merge-holds";
 
 describe("undoMove", () => {
@@ -172,12 +170,7 @@ describe("schema step 7 (move ledger kinds, hold_moves)", () => {
   it("keeps an existing ledger row for row, and the object verifies and moves holds afterwards", async () => {
     const sku = unique("OLD");
     await runInDurableObject(inventoryStub(env, sku), (_instance, s) => {
-      runSqlMigrations(s.storage, [{ store: "inventory", migrations: INVENTORY_SCHEMA.migrations.filter((m) => m.version <= 5) }]);
-      const sql = s.storage.sql;
-      sql.exec(
-        "INSERT INTO catalog (id, product_id, title, price_amount, currency, status, max_line_quantity, version) VALUES (1, 'p', 't', 100, 'USD', 'active', NULL, 1)",
-      );
-      sql.exec("INSERT INTO stock (id, sku, on_hand, reserved, sold) VALUES (1, ?, 9, 2, 1)", sku);
+      const sql = oldInventory(s.storage, sku, 5, [9, 2, 1]);
       sql.exec(
         "INSERT INTO holds (hold_id, owner_id, quantity, expires_at, held_since, client) VALUES ('g', ?, 2, ?, ?, NULL)",
         GUEST,
@@ -191,9 +184,7 @@ describe("schema step 7 (move ledger kinds, hold_moves)", () => {
         [7, "hold", "g", 0, 2],
       ]);
       const store = new InventoryStore(s.storage, sku);
-      expect(sql.exec<{ v: number }>("SELECT MAX(version) AS v FROM _schema WHERE store = 'inventory'").one().v).toBe(
-        INVENTORY_SCHEMA.migrations.at(-1)?.version,
-      );
+      expect(inventoryVersion(sql)).toBe(LATEST_INVENTORY_VERSION);
       expect(sql.exec<{ seq: number; kind: string }>("SELECT seq, kind FROM ledger ORDER BY seq").toArray()).toEqual([
         { seq: 1, kind: "set" },
         { seq: 2, kind: "hold" },

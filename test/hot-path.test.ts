@@ -99,6 +99,31 @@ describe("a line change", () => {
     expect(await alarm()).toBe(armed);
   });
 
+  it("makes the runtime's alarm table with the cart's own tables, so the first alarm changes no schema", async () => {
+    const skus = [await stockedSku("META-A", 10), await stockedSku("META-B", 10)];
+    const cart = await newCart();
+    const stub = cartStub(env, cart.id)!;
+    const schema = () =>
+      runInDurableObject(stub, async (_i, state) => ({
+        tables: state.storage.sql
+          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+          .toArray()
+          .map((t) => t.name),
+        alarm: await state.storage.getAlarm(),
+      }));
+
+    expect((await put(cart, skus[0]!, 1)).status).toBe(200);
+    const first = await schema();
+    // The first write made the table and left no alarm: one line has nothing to renew.
+    expect(first.tables).toContain("_cf_METADATA");
+    expect(first.alarm).toBeNull();
+    expect((await put(cart, skus[1]!, 1)).status).toBe(200);
+    const second = await schema();
+    // The second line arms the alarm (the first line's hold must be renewed) without a table made.
+    expect(second.alarm).not.toBeNull();
+    expect(second.tables).toEqual(first.tables);
+  });
+
   it("on a warm cart writes the cart row and the line, then reads back only those two tables", async () => {
     const skus = [await stockedSku("READ-A", 10), await stockedSku("READ-B", 10)];
     const cart = await newCart();

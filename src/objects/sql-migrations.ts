@@ -9,6 +9,7 @@
  * `_migrations`; a migration that names its `legacyVersion` is taken as applied when that global
  * version was, so those objects join the per-store bookkeeping without running anything twice.
  */
+import { createAlarmTable } from "./alarm";
 
 /** One schema step of a store. `version` numbers start at 1 and never change once deployed. */
 export interface SqlMigration {
@@ -69,10 +70,11 @@ export class LazySchema {
     return this.#ready;
   }
 
-  /** Creates (or upgrades) the store's tables now. */
+  /** Creates (or upgrades) the store's tables now, and the runtime's alarm table with them (see createAlarmTable). */
   ensure(): void {
     if (this.#ready) return;
     runSqlMigrations(this.storage, [this.schema]);
+    createAlarmTable(this.storage);
     this.#ready = true;
   }
 

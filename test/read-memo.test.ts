@@ -25,6 +25,22 @@ describe("ReadMemo", () => {
     });
   });
 
+  it("remembers a written value as a read (frozen, no read run) and peeks without reading", async () => {
+    await inObject(() => {
+      const memo = new ReadMemo();
+      let reads = 0;
+      expect(memo.peek("a")).toBeUndefined();
+      memo.remember("a", { v: 1 });
+      expect(memo.value("a", () => ({ v: ++reads }))).toEqual({ v: 1 });
+      expect(reads).toBe(0);
+      expect(Object.isFrozen(memo.peek("a"))).toBe(true);
+      memo.forget(["a"]);
+      expect(memo.peek("a")).toBeUndefined();
+      expect(memo.value("a", () => ({ v: ++reads }))).toEqual({ v: 1 });
+      expect(reads).toBe(1);
+    });
+  });
+
   it("keeps other keys across a transaction that names its own, and forgets every read when one rolls back", async () => {
     await inObject((storage) => {
       storage.sql.exec("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)");

@@ -107,10 +107,15 @@ export class CartChanges {
     }
     const expiresAt = cartExpiryAfter(now, holdTtlSeconds, [...after.values()]);
     // A lapsed cart that reopens takes its codes' redemptions again (a refused one stops applying).
+    // Only then does the write do more than the line (with nothing more, it remembers what it wrote).
     const retaken: KeptPromotion[] = cart.status === "expired" ? await this.promotions.retake(cart.cart_id, expiresAt) : [];
-    this.carts.write(stored, lines, { status: "open", expires_at: expiresAt, version: cart.version + 1 }, now, () => {
-      for (const kept of retaken) this.carts.keepPromotion(kept, now);
-    });
+    const keep =
+      retaken.length === 0
+        ? undefined
+        : () => {
+            for (const kept of retaken) this.carts.keepPromotion(kept, now);
+          };
+    this.carts.write(stored, lines, { status: "open", expires_at: expiresAt, version: cart.version + 1 }, now, keep);
     await this.arm();
     return { ok: true, cart: await this.show(now) };
   }

@@ -47,12 +47,25 @@ export interface LineWrite {
 /** The remembered reads of the cart row and the lines (`cart` and `row` both read the cart row). */
 const CART_AND_LINES = ["cart", "row", "lines"] as const;
 
+const CART_COLUMNS = `cart_id, token_hash, status, currency, region, version, created_at, expires_at, order_id, merged_into,
+  checkout_key, ship_country, ship_region, ship_postal_code`;
+const LINE_COLUMNS = "sku, product_id, title, quantity, unit_amount, hold_expires_at, hold_final, category, added_at";
+
+type LineRow = Omit<CartLineState, "hold_final"> & { hold_final: number; added_at: number } & Record<string, SqlStorageValue>;
+
+/** The lines in the order they show (first added first; SKUs are ASCII, so `<` orders them as SQLite does). */
+function byAdded(a: { sku: string; added: number }, b: { sku: string; added: number }): number {
+  return a.added - b.added || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0);
+}
+
 /** SQL access for one cart. */
 export class CartStore {
   readonly #schema: LazySchema;
   readonly #pricing: CartPricingStore;
   readonly #merges: CartMergeStore;
   readonly #reads = new ReadMemo();
+  /** When each line read or written was first added (its place in the list), by SKU. */
+  readonly #added = new Map<string, number>();
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.#schema = new LazySchema(storage, CART_SCHEMA, "cart");
@@ -92,16 +105,7 @@ export class CartStore {
   /** The whole cart row (the cart, its checkout in progress and its destination), read once until the next write. */
   #row(): CartRow | null {
     if (!this.#schema.ready) return null;
-    return this.#reads.value(
-      "row",
-      () =>
-        this.sql
-          .exec<CartRow>(
-            `SELECT cart_id, token_hash, status, currency, region, version, created_at, expires_at, order_id, merged_into,
-               checkout_key, ship_country, ship_region, ship_postal_code FROM cart WHERE id = 1`,
-          )
-          .toArray()[0] ?? null,
-    );
+    return this.#reads.value("row", () => this.sql.exec<CartRow>(`SELECT ${CART_COLUMNS} FROM cart WHERE id = 1`).toArray()[0] ?? null);
   }
 
   /** Lines in the order they were first added. */
@@ -112,11 +116,31 @@ export class CartStore {
 
   #readLines(): CartLineState[] {
     return this.sql
-      .exec<Omit<CartLineState, "hold_final"> & { hold_final: number } & Record<string, SqlStorageValue>>(
-        "SELECT sku, product_id, title, quantity, unit_amount, hold_expires_at, hold_final, category FROM lines ORDER BY added_at, sku",
-      )
+      .exec<LineRow>(`SELECT ${LINE_COLUMNS} FROM lines ORDER BY added_at, sku`)
       .toArray()
-      .map((line) => ({ ...line, hold_final: line.hold_final === 1 }));
+      .map((row) => this.#lineOf(row));
+  }
+
+  /** A line as the cart holds it, from its row (noting when it was added). */
+  #lineOf({ added_at, hold_final, ...line }: LineRow): CartLineState {
+    this.#added.set(line.sku, added_at);
+    return { ...line, hold_final: hold_final === 1 };
+  }
+
+  /**
+   * The lines after a write that changed `written` (null: deleted), from the lines remembered
+   * before it; null when those were not remembered (the next read reads them).
+   */
+  #linesAfter(before: readonly CartLineState[] | undefined, written: ReadonlyMap<string, LineRow | null>): CartLineState[] | null {
+    if (before === undefined) return null;
+    const lines = new Map(before.map((line) => [line.sku, line]));
+    for (const [sku, row] of written) {
+      if (row === null) lines.delete(sku);
+      else lines.set(sku, this.#lineOf(row));
+    }
+    const placed = [...lines.values()].map((line) => ({ line, sku: line.sku, added: this.#added.get(line.sku) }));
+    if (placed.some((p) => p.added === undefined)) return null;
+    return (placed as Array<{ line: CartLineState; sku: string; added: number }>).sort(byAdded).map((p) => Object.freeze(p.line));
   }
 
   /**
@@ -124,7 +148,9 @@ export class CartStore {
    * its lines (quantity 0 deletes), and its new status, expiry and version. Only the reads of
    * those two tables are forgotten: a line change leaves the promotions and merges it does not
    * write remembered (each write of theirs in `also` forgets for itself), so the change is
-   * priced and its alarm armed without reading them again.
+   * priced and its alarm armed without reading them again. Nor are those two read again: the
+   * statements return what they wrote, and unless `also` wrote more (it may write the cart row),
+   * that is remembered as the tables' contents.
    */
   write(
     cart: StoredCart,
@@ -133,55 +159,70 @@ export class CartStore {
     now: number,
     also?: () => void,
   ): void {
-    this.#reads.transaction(
+    const before = this.#schema.ready ? this.#reads.peek<readonly CartLineState[]>("lines") : [];
+    const written = new Map<string, LineRow | null>();
+    const row = this.#reads.transaction(
       this.storage,
       () => {
         this.#schema.ensure();
-        this.sql.exec(
-          `INSERT INTO cart (id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at)
+        const row = this.sql
+          .exec<CartRow>(
+            `INSERT INTO cart (id, cart_id, token_hash, status, currency, region, version, created_at, updated_at, expires_at)
          VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
-          cart.cart_id,
-          cart.token_hash,
-          header.status,
-          cart.currency,
-          cart.region,
-          header.version,
-          cart.created_at,
-          now,
-          header.expires_at,
-        );
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, expires_at = excluded.expires_at, updated_at = excluded.updated_at
+         RETURNING ${CART_COLUMNS}`,
+            cart.cart_id,
+            cart.token_hash,
+            header.status,
+            cart.currency,
+            cart.region,
+            header.version,
+            cart.created_at,
+            now,
+            header.expires_at,
+          )
+          .one();
         for (const line of lines) {
           if (line.quantity === 0) {
             this.sql.exec("DELETE FROM lines WHERE sku = ?", line.sku);
+            written.set(line.sku, null);
             continue;
           }
-          this.sql.exec(
-            `INSERT INTO lines (sku, product_id, title, quantity, unit_amount, added_at, hold_expires_at, hold_final, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          const saved = this.sql
+            .exec<LineRow>(
+              `INSERT INTO lines (sku, product_id, title, quantity, unit_amount, added_at, hold_expires_at, hold_final, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (sku) DO UPDATE SET quantity = excluded.quantity, product_id = COALESCE(?, product_id), title = COALESCE(?, title),
              unit_amount = COALESCE(?, unit_amount), hold_expires_at = CASE WHEN ? THEN excluded.hold_expires_at ELSE hold_expires_at END,
-             hold_final = COALESCE(?, hold_final), category = CASE WHEN ? THEN excluded.category ELSE category END`,
-            line.sku,
-            line.product_id ?? "",
-            line.title ?? line.sku,
-            line.quantity,
-            line.unit_amount ?? 0,
-            now,
-            line.hold_expires_at ?? null,
-            line.hold_final ? 1 : 0,
-            line.category ?? null,
-            line.product_id ?? null,
-            line.title ?? null,
-            line.unit_amount ?? null,
-            line.hold_expires_at !== undefined ? 1 : 0,
-            line.hold_final === undefined ? null : line.hold_final ? 1 : 0,
-            line.category !== undefined ? 1 : 0,
-          );
+             hold_final = COALESCE(?, hold_final), category = CASE WHEN ? THEN excluded.category ELSE category END
+           RETURNING ${LINE_COLUMNS}`,
+              line.sku,
+              line.product_id ?? "",
+              line.title ?? line.sku,
+              line.quantity,
+              line.unit_amount ?? 0,
+              now,
+              line.hold_expires_at ?? null,
+              line.hold_final ? 1 : 0,
+              line.category ?? null,
+              line.product_id ?? null,
+              line.title ?? null,
+              line.unit_amount ?? null,
+              line.hold_expires_at !== undefined ? 1 : 0,
+              line.hold_final === undefined ? null : line.hold_final ? 1 : 0,
+              line.category !== undefined ? 1 : 0,
+            )
+            .one();
+          written.set(line.sku, saved);
         }
         also?.();
+        return row;
       },
       CART_AND_LINES,
     );
+    if (also !== undefined) return;
+    this.#reads.remember("row", row);
+    const after = this.#linesAfter(before, written);
+    if (after !== null) this.#reads.remember("lines", after);
   }
 
   /** The promotions the cart keeps: entered codes (in the order entered) and automatic promotions it read at checkout. */

@@ -27,6 +27,20 @@ export class ReadMemo {
     return [...rows];
   }
 
+  /** What is remembered under `key`, or undefined when nothing is (never reads). */
+  peek<T>(key: string): T | undefined {
+    return this.#values.get(key) as T | undefined;
+  }
+
+  /**
+   * Remembers `value` under `key` as if it had just been read: for a write that knows what the
+   * table now holds (a statement's RETURNING), so the next read needs no statement. Call only
+   * after the write committed (a transaction forgets its keys when it ends).
+   */
+  remember<T extends object | null>(key: string, value: T): void {
+    this.#values.set(key, value === null ? null : Object.freeze(value));
+  }
+
   /**
    * Forgets the reads under `keys`, or every read when none are named (call before any write to
    * the tables: name the keys only when the write changes no table behind any other key).

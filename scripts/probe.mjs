@@ -1,4 +1,4 @@
-// npm run probe [-- --seconds 5 --concurrency 64 --rounds 3 --url URL]
+// npm run probe [-- --seconds 5 --concurrency 64 --rounds 3 --url URL --against URL]
 // A storefront's view of the hot path, against a running edgecart (npm run dev with
 // RATE_LIMITS=off): the rate of each phase, with `concurrency` requests in flight, divided by the
 // rate of GET /health measured in the same rounds (the runtime's own ceiling on this machine).
@@ -14,23 +14,31 @@
 //                 database again
 // The SKUs are made for the run (a product of its own, archived at the end) with stock enough
 // for every hold, so nothing is refused. Prints medians of the rounds with min–max.
+//
+// --against URL compares two running servers (two builds of edgecart, each `npm run dev` on its
+// own PORT, DEV_PERSIST_TO and DEV_PG_DATA): every phase runs on one and then the other, the
+// order swapped each round, and the report adds, per phase, the median over rounds of the rate
+// at --against divided by the rate at --url in the same round. On a shared machine whose rates
+// drift by more than a change moves them, that paired ratio is the figure to read.
 import { baseUrl, flag, setting } from "./lib/config.mjs";
 
 const argv = process.argv.slice(2);
-const url = baseUrl(argv);
 const seconds = Number(flag(argv, "seconds") ?? 5);
 const concurrency = Number(flag(argv, "concurrency") ?? 64);
 const rounds = Number(flag(argv, "rounds") ?? 3);
 const admin = { authorization: `Bearer ${setting("ADMIN_TOKEN")}` };
+const against = flag(argv, "against")?.replace(/\/$/, "");
+const urls = [baseUrl(argv), ...(against ? [against] : [])];
 
-async function send(method, path, body, headers = {}) {
+/** A request to the server at `url`: its JSON answer, or an error for any status from 300. */
+async function send(url, method, path, body, headers = {}) {
   const response = await fetch(`${url}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path} → ${response.status} ${text.slice(0, 200)}`);
+  if (response.status >= 300) throw new Error(`${method} ${url}${path} → ${response.status} ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : null;
 }
 
@@ -55,104 +63,145 @@ async function rate(once) {
 
 /** How long carts sit idle before the cold phase (workerd evicts an idle object after about 10 s). */
 const COLD_IDLE_S = 15;
-
-/** Opens `n` carts with one unit of `sku` each, `concurrency` at a time. */
-async function cartsWithLine(n, sku) {
-  const made = [];
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < n) {
-        started++;
-        const c = await cart();
-        await send("PUT", `/v1/carts/${c.id}/items/${sku}`, { quantity: 1 }, holder(c));
-        made.push(c);
-      }
-    }),
-  );
-  return made;
-}
-
-/** Second lines (of `sku`) on `carts`, `concurrency` in flight: operations and seconds taken. */
-async function secondLines(carts, sku) {
-  const started = performance.now();
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let c = carts.pop(); c !== undefined; c = carts.pop()) {
-        await send("PUT", `/v1/carts/${c.id}/items/${sku}`, { quantity: 1 }, holder(c));
-        done++;
-      }
-    }),
-  );
-  return { done, seconds: (performance.now() - started) / 1000 };
-}
+const PHASES = ["health", "open", "new_shopper", "second_line", "second_cold"];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const cart = () => send("POST", "/v1/carts", {});
 const holder = (c) => ({ authorization: `Bearer ${c.token}` });
 
-async function main() {
-  await send("GET", "/health");
-  const id = `probe-${Date.now().toString(36)}`;
+/** One server under test: its own product (a hot SKU and a second one) and its phases. */
+function target(url) {
+  const call = (...args) => send(url, ...args);
+  const id = `probe-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   const hot = `${id}-HOT`;
   const second = `${id}-TWO`;
+  const cart = () => call("POST", "/v1/carts", {});
+
+  /** Opens `n` carts with one unit of `sku` each, `concurrency` at a time. */
+  async function cartsWithLine(n, sku) {
+    const made = [];
+    let started = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (started < n) {
+          started++;
+          const c = await cart();
+          await call("PUT", `/v1/carts/${c.id}/items/${sku}`, { quantity: 1 }, holder(c));
+          made.push(c);
+        }
+      }),
+    );
+    return made;
+  }
+
+  /** Second lines (of `sku`) on `carts`, `concurrency` in flight: operations and seconds taken. */
+  async function secondLines(carts, sku) {
+    const started = performance.now();
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let c = carts.pop(); c !== undefined; c = carts.pop()) {
+          await call("PUT", `/v1/carts/${c.id}/items/${sku}`, { quantity: 1 }, holder(c));
+          done++;
+        }
+      }),
+    );
+    return { done, seconds: (performance.now() - started) / 1000 };
+  }
+
   const units = 10_000_000;
-  await send(
-    "PUT",
-    `/v1/admin/products/${id}`,
-    {
-      title: "Probe",
-      status: "active",
-      variants: [
-        { sku: hot, title: "Hot", price: { amount: 100, currency: "USD" } },
-        { sku: second, title: "Two", price: { amount: 100, currency: "USD" } },
-      ],
+  return {
+    url,
+    results: Object.fromEntries(PHASES.map((phase) => [phase, []])),
+    async setUp() {
+      await call("GET", "/health");
+      await call(
+        "PUT",
+        `/v1/admin/products/${id}`,
+        {
+          title: "Probe",
+          status: "active",
+          variants: [
+            { sku: hot, title: "Hot", price: { amount: 100, currency: "USD" } },
+            { sku: second, title: "Two", price: { amount: 100, currency: "USD" } },
+          ],
+        },
+        admin,
+      );
+      for (const sku of [hot, second]) await call("PUT", `/v1/admin/inventory/${sku}`, { on_hand: units }, admin);
     },
-    admin,
+    tearDown: () => call("DELETE", `/v1/admin/products/${id}`, undefined, admin).catch(() => undefined),
+    phases: {
+      health: () => rate(() => call("GET", "/health")),
+      open: () => rate(cart),
+      new_shopper: () =>
+        rate(async () => {
+          const c = await cart();
+          await call("PUT", `/v1/carts/${c.id}/items/${hot}`, { quantity: 1 }, holder(c));
+        }),
+      // Warm objects: batches of carts made just before their second lines; only those are timed.
+      async second_line() {
+        const batch = concurrency * 8;
+        let warm = { done: 0, seconds: 0 };
+        while (warm.seconds < seconds) {
+          const run = await secondLines(await cartsWithLine(batch, hot), second);
+          warm = { done: warm.done + run.done, seconds: warm.seconds + run.seconds };
+        }
+        return warm.done / warm.seconds;
+      },
+      // Cold objects: as many carts as a warm phase serves in `seconds`, left idle first.
+      async second_cold(warmRate) {
+        const idle = await cartsWithLine(Math.max(concurrency * 2, Math.round(warmRate * seconds)), hot);
+        await new Promise((resolve) => setTimeout(resolve, COLD_IDLE_S * 1000));
+        const cold = await secondLines(idle, second);
+        return cold.done / cold.seconds;
+      },
+    },
+  };
+}
+
+const range = (xs) => `${median(xs).toFixed(0).padStart(6)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+
+/** Each phase's median rate with min–max and its ratio to the same server's /health. */
+function report(t) {
+  const health = median(t.results.health);
+  console.log(
+    `\n${t.url}\nphase          rate/s (median, min–max)   ÷ /health (${rounds} rounds, ${concurrency} in flight, ${seconds} s each)`,
   );
-  for (const sku of [hot, second]) await send("PUT", `/v1/admin/inventory/${sku}`, { on_hand: units }, admin);
-  const results = { health: [], open: [], new_shopper: [], second_line: [], second_cold: [] };
+  for (const [phase, xs] of Object.entries(t.results)) {
+    const ratio = phase === "health" ? 1 : median(xs) / health;
+    console.log(`${phase.padEnd(14)} ${range(xs)}`.padEnd(42) + ratio.toFixed(2));
+  }
+}
+
+async function main() {
+  const targets = urls.map(target);
+  for (const t of targets) await t.setUp();
   try {
     for (let round = 1; round <= rounds; round++) {
-      results.health.push(await rate(() => send("GET", "/health")));
-      results.open.push(await rate(cart));
-      results.new_shopper.push(
-        await rate(async () => {
-          const c = await cart();
-          await send("PUT", `/v1/carts/${c.id}/items/${hot}`, { quantity: 1 }, holder(c));
-        }),
-      );
-      // Warm objects: batches of carts made just before their second lines; only those are timed.
-      const batch = concurrency * 8;
-      let warm = { done: 0, seconds: 0 };
-      while (warm.seconds < seconds) {
-        const run = await secondLines(await cartsWithLine(batch, hot), second);
-        warm = { done: warm.done + run.done, seconds: warm.seconds + run.seconds };
+      const order = round % 2 === 1 ? targets : [...targets].reverse();
+      for (const phase of PHASES) {
+        for (const t of order) {
+          const warmRate = t.results.second_line.at(-1);
+          t.results[phase].push(await t.phases[phase](warmRate));
+        }
       }
-      results.second_line.push(warm.done / warm.seconds);
-      // Cold objects: as many carts as the warm phase served in `seconds`, left idle first.
-      const idle = await cartsWithLine(Math.max(concurrency * 2, Math.round((warm.done / warm.seconds) * seconds)), hot);
-      await new Promise((resolve) => setTimeout(resolve, COLD_IDLE_S * 1000));
-      const cold = await secondLines(idle, second);
-      results.second_cold.push(cold.done / cold.seconds);
-      console.log(
-        `round ${round}: ${Object.entries(results)
-          .map(([k, v]) => `${k} ${v.at(-1).toFixed(0)}/s`)
-          .join(", ")}`,
-      );
+      for (const t of targets)
+        console.log(
+          `round ${round}${targets.length > 1 ? ` ${t.url}` : ""}: ${PHASES.map((p) => `${p} ${t.results[p].at(-1).toFixed(0)}/s`).join(", ")}`,
+        );
     }
   } finally {
-    await send("DELETE", `/v1/admin/products/${id}`, undefined, admin).catch(() => undefined);
+    for (const t of targets) await t.tearDown();
   }
-  const health = median(results.health);
-  console.log(`\nphase          rate/s (median, min–max)   ÷ /health (${rounds} rounds, ${concurrency} in flight, ${seconds} s each)`);
-  for (const [phase, xs] of Object.entries(results)) {
-    const ratio = phase === "health" ? 1 : median(xs) / health;
-    console.log(
-      `${phase.padEnd(14)} ${median(xs).toFixed(0).padStart(6)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`.padEnd(42) +
-        ratio.toFixed(2),
-    );
+  for (const t of targets) report(t);
+  if (targets.length === 2) {
+    const [a, b] = targets;
+    console.log(`\npaired: the rate at ${b.url} ÷ the rate at ${a.url} in the same round, median (min–max) of ${rounds} rounds`);
+    for (const phase of PHASES) {
+      const ratios = a.results[phase].map((x, i) => b.results[phase][i] / x);
+      const sorted = [...ratios].sort((x, y) => x - y);
+      console.log(`${phase.padEnd(14)} ${median(ratios).toFixed(2)} (${sorted[0].toFixed(2)}–${sorted.at(-1).toFixed(2)})`);
+    }
   }
 }
 

@@ -53,11 +53,6 @@ const LINE_COLUMNS = "sku, product_id, title, quantity, unit_amount, hold_expire
 
 type LineRow = Omit<CartLineState, "hold_final"> & { hold_final: number; added_at: number } & Record<string, SqlStorageValue>;
 
-/** The lines in the order they show (first added first; SKUs are ASCII, so `<` orders them as SQLite does). */
-function byAdded(a: { sku: string; added: number }, b: { sku: string; added: number }): number {
-  return a.added - b.added || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0);
-}
-
 /** SQL access for one cart. */
 export class CartStore {
   readonly #schema: LazySchema;
@@ -138,9 +133,11 @@ export class CartStore {
       if (row === null) lines.delete(sku);
       else lines.set(sku, this.#lineOf(row));
     }
-    const placed = [...lines.values()].map((line) => ({ line, sku: line.sku, added: this.#added.get(line.sku) }));
-    if (placed.some((p) => p.added === undefined)) return null;
-    return (placed as Array<{ line: CartLineState; sku: string; added: number }>).sort(byAdded).map((p) => Object.freeze(p.line));
+    const after = [...lines.values()];
+    if (!after.every((line) => this.#added.has(line.sku))) return null;
+    // As the SELECT orders them: first added first, then by SKU (ASCII, so `<` orders as SQLite does).
+    const added = (line: CartLineState) => this.#added.get(line.sku)!;
+    return after.sort((a, b) => added(a) - added(b) || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0)).map((line) => Object.freeze(line));
   }
 
   /**

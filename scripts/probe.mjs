@@ -1,4 +1,5 @@
-// npm run probe [-- --seconds 5 --concurrency 64 --rounds 3 --url URL --against URL]
+// npm run probe [-- --seconds 5 --concurrency 64 --rounds 3 --url URL --against URL --phases P,Q
+//                   --profile PHASE --native --top 25 --inspector WS_URL --bundle DIR]
 // A storefront's view of the hot path, against a running edgecart (npm run dev with
 // RATE_LIMITS=off): the rate of each phase, with `concurrency` requests in flight, divided by the
 // rate of GET /health measured in the same rounds (the runtime's own ceiling on this machine).
@@ -20,7 +21,29 @@
 // order swapped each round, and the report adds, per phase, the median over rounds of the rate
 // at --against divided by the rate at --url in the same round. On a shared machine whose rates
 // drift by more than a change moves them, that paired ratio is the figure to read.
-import { baseUrl, flag, setting } from "./lib/config.mjs";
+//
+// --phases runs only those phases (health always runs: every ratio is to it).
+//
+// --profile PHASE runs the V8 sampling profiler of the --url server's Worker during that phase's
+// timed part in every round, and prints where the samples fell: per function of the source, self
+// and inclusive, as a share of the busy samples (the top --top). V8 samples the isolate's thread
+// whatever it is doing, so its shares are of wall time, time the runtime spends blocked in its
+// synchronous file work (creating an object's database, a commit's fsync) included, charged to the
+// JavaScript that caused it (the call to the object's stub, `exec`). The runtime's inspector is
+// found through wrangler's dev registry, which names the latest `npm run dev` only (with --against,
+// start the --url server last, or pass --inspector ws://127.0.0.1:PORT/core:user:edgecart). Frames
+// are named through the dev bundle's source map (--bundle, default the newest .wrangler/tmp/dev-*
+// here: run it from the checkout `npm run dev` runs from). The raw profiles go to .data/profiles/.
+//
+// --native (with --profile) also records the runtime workerd's native samples during the same timed
+// parts (Linux `perf record` with call graphs: it needs perf and the right to trace the process),
+// on CPU only, and prints their shares by what the runtime was doing: committing (fsync and the
+// rest), its local alarm scheduler, opening and closing objects, preparing and running SQL, garbage
+// collection, JavaScript, the rest of the runtime, the kernel.
+import fs from "node:fs";
+import path from "node:path";
+import { baseUrl, flag, root, setting } from "./lib/config.mjs";
+import { connectProfiler, findRuntime, newestDevBundle, startNativeProfiler, summarise, writeProfiles } from "./lib/profiler.mjs";
 
 const argv = process.argv.slice(2);
 const seconds = Number(flag(argv, "seconds") ?? 5);
@@ -29,6 +52,8 @@ const rounds = Number(flag(argv, "rounds") ?? 3);
 const admin = { authorization: `Bearer ${setting("ADMIN_TOKEN")}` };
 const against = flag(argv, "against")?.replace(/\/$/, "");
 const urls = [baseUrl(argv), ...(against ? [against] : [])];
+const profiled = flag(argv, "profile");
+const inspector = flag(argv, "inspector");
 
 /** A request to the server at `url`: its JSON answer, or an error for any status from 300. */
 async function send(url, method, path, body, headers = {}) {
@@ -63,7 +88,17 @@ async function rate(once) {
 
 /** How long carts sit idle before the cold phase (workerd evicts an idle object after about 10 s). */
 const COLD_IDLE_S = 15;
-const PHASES = ["health", "open", "new_shopper", "second_line", "second_cold"];
+const ALL_PHASES = ["health", "open", "new_shopper", "second_line", "second_cold"];
+const PHASES = ["health", ...(flag(argv, "phases")?.split(",") ?? ALL_PHASES).filter((p) => p !== "health")];
+for (const phase of [...PHASES, ...(profiled ? [profiled] : [])]) {
+  if (ALL_PHASES.includes(phase)) continue;
+  console.error(`probe: unknown phase ${phase}: one of ${ALL_PHASES.join(", ")}`);
+  process.exit(2);
+}
+if (profiled && !PHASES.includes(profiled)) PHASES.push(profiled);
+/** The profiler while the first server runs --profile's phase (set in main), and perf's with --native. */
+let profiler = null;
+let native = null;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const holder = (c) => ({ authorization: `Bearer ${c.token}` });
@@ -75,6 +110,11 @@ function target(url) {
   const hot = `${id}-HOT`;
   const second = `${id}-TWO`;
   const cart = () => call("POST", "/v1/carts", {});
+  /** Runs a phase's timed part, under the profiler when it is --profile's phase on the first server. */
+  const timed = (phase, work) => {
+    if (profiler === null || phase !== profiled || url !== urls[0]) return work();
+    return profiler.around(() => (native === null ? work() : native.around(work)));
+  };
 
   /** Opens `n` carts with one unit of `sku` each, `concurrency` at a time. */
   async function cartsWithLine(n, sku) {
@@ -131,28 +171,31 @@ function target(url) {
     },
     tearDown: () => call("DELETE", `/v1/admin/products/${id}`, undefined, admin).catch(() => undefined),
     phases: {
-      health: () => rate(() => call("GET", "/health")),
-      open: () => rate(cart),
+      health: () => timed("health", () => rate(() => call("GET", "/health"))),
+      open: () => timed("open", () => rate(cart)),
       new_shopper: () =>
-        rate(async () => {
-          const c = await cart();
-          await call("PUT", `/v1/carts/${c.id}/items/${hot}`, { quantity: 1 }, holder(c));
-        }),
+        timed("new_shopper", () =>
+          rate(async () => {
+            const c = await cart();
+            await call("PUT", `/v1/carts/${c.id}/items/${hot}`, { quantity: 1 }, holder(c));
+          }),
+        ),
       // Warm objects: batches of carts made just before their second lines; only those are timed.
       async second_line() {
         const batch = concurrency * 8;
         let warm = { done: 0, seconds: 0 };
         while (warm.seconds < seconds) {
-          const run = await secondLines(await cartsWithLine(batch, hot), second);
+          const carts = await cartsWithLine(batch, hot);
+          const run = await timed("second_line", () => secondLines(carts, second));
           warm = { done: warm.done + run.done, seconds: warm.seconds + run.seconds };
         }
         return warm.done / warm.seconds;
       },
-      // Cold objects: as many carts as a warm phase serves in `seconds`, left idle first.
+      // Cold objects: as many carts as a warm phase serves in `seconds` (one warm batch without it), left idle first.
       async second_cold(warmRate) {
-        const idle = await cartsWithLine(Math.max(concurrency * 2, Math.round(warmRate * seconds)), hot);
+        const idle = await cartsWithLine(Math.max(concurrency * 2, Math.round(warmRate * seconds) || concurrency * 8), hot);
         await new Promise((resolve) => setTimeout(resolve, COLD_IDLE_S * 1000));
-        const cold = await secondLines(idle, second);
+        const cold = await timed("second_cold", () => secondLines(idle, second));
         return cold.done / cold.seconds;
       },
     },
@@ -168,20 +211,46 @@ function report(t) {
     `\n${t.url}\nphase          rate/s (median, min–max)   ÷ /health (${rounds} rounds, ${concurrency} in flight, ${seconds} s each)`,
   );
   for (const [phase, xs] of Object.entries(t.results)) {
+    if (xs.length === 0) continue;
     const ratio = phase === "health" ? 1 : median(xs) / health;
     console.log(`${phase.padEnd(14)} ${range(xs)}`.padEnd(42) + ratio.toFixed(2));
   }
 }
 
+/** Prints where --profile's samples fell (and --native's) and where the raw profiles went. */
+async function reportProfile(dir) {
+  const bundle = flag(argv, "bundle") ?? newestDevBundle(root);
+  const { samples, idle, self, inclusive } = summarise(profiler.profiles, bundle);
+  fs.mkdirSync(dir, { recursive: true });
+  const files = writeProfiles(profiler.profiles, path.join(dir, `${profiled}-${new Date().toISOString().replace(/[:.]/g, "-")}`));
+  const top = Number(flag(argv, "top") ?? 25);
+  const rows = (list) => list.slice(0, top).map(({ name, share }) => `${(100 * share).toFixed(1).padStart(6)}%  ${name}`);
+  console.log(`\nprofile of ${profiled} at ${urls[0]}: ${samples} samples, ${((100 * idle) / Math.max(1, samples)).toFixed(0)}% idle`);
+  console.log(`names from ${bundle ?? "(no dev bundle found: minified names)"}; shares of the busy samples`);
+  console.log(`self:\n${rows(self).join("\n")}\ninclusive:\n${rows(inclusive).join("\n")}`);
+  console.log(`raw profiles: ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`);
+  if (native === null) return;
+  const recorded = await native.finish();
+  console.log(`\nnative samples of the runtime workerd during ${profiled}: ${recorded.samples} (on CPU), by what it was doing`);
+  for (const { name, share } of recorded.buckets) console.log(`${(100 * share).toFixed(1).padStart(6)}%  ${name}`);
+  console.log(`perf data: ${path.relative(process.cwd(), recorded.data)} (perf report -i …)`);
+}
+
 async function main() {
   const targets = urls.map(target);
   for (const t of targets) await t.setUp();
+  const dir = path.join(root, ".data", "profiles");
+  if (profiled) {
+    const runtime = inspector && !argv.includes("--native") ? null : await findRuntime("edgecart");
+    profiler = await connectProfiler(inspector ?? runtime.inspector);
+    if (argv.includes("--native")) native = await startNativeProfiler(runtime.pid, dir);
+  }
   try {
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? targets : [...targets].reverse();
       for (const phase of PHASES) {
         for (const t of order) {
-          const warmRate = t.results.second_line.at(-1);
+          const warmRate = t.results.second_line?.at(-1);
           t.results[phase].push(await t.phases[phase](warmRate));
         }
       }
@@ -191,9 +260,11 @@ async function main() {
         );
     }
   } finally {
+    profiler?.close();
     for (const t of targets) await t.tearDown();
   }
   for (const t of targets) report(t);
+  if (profiler) await reportProfile(dir);
   if (targets.length === 2) {
     const [a, b] = targets;
     console.log(`\npaired: the rate at ${b.url} ÷ the rate at ${a.url} in the same round, median (min–max) of ${rounds} rounds`);
@@ -206,6 +277,7 @@ async function main() {
 }
 
 main().catch((error) => {
+  native?.abort();
   console.error(`probe: ${error.message}`);
   process.exit(1);
 });

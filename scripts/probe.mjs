@@ -43,7 +43,6 @@
 // on CPU only, and prints their shares by what the runtime was doing: committing (fsync and the
 // rest), its local alarm scheduler, opening and closing objects, preparing and running SQL, garbage
 // collection, JavaScript, the rest of the runtime, the kernel.
-import fs from "node:fs";
 import path from "node:path";
 import { baseUrl, flag, root, setting } from "./lib/config.mjs";
 import { connectProfiler, findRuntime, newestDevBundle, startNativeProfiler, summarise, writeProfiles } from "./lib/profiler.mjs";
@@ -100,11 +99,9 @@ for (const phase of [...PHASES, ...(profiled ? [profiled] : [])]) {
   process.exit(2);
 }
 if (profiled && !PHASES.includes(profiled)) PHASES.push(profiled);
-/** The profiler while the first server runs --profile's phase (set in main), and perf's with --native. */
+/** The profiler while the first server runs --profile's phase (set in main after the warm-up), and perf's with --native. */
 let profiler = null;
 let native = null;
-/** True during the warm-up round: nothing recorded, nothing profiled. */
-let warming = false;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const holder = (c) => ({ authorization: `Bearer ${c.token}` });
@@ -118,7 +115,7 @@ function target(url) {
   const cart = () => call("POST", "/v1/carts", {});
   /** Runs a phase's timed part, under the profiler when it is --profile's phase on the first server. */
   const timed = (phase, work) => {
-    if (profiler === null || warming || phase !== profiled || url !== urls[0]) return work();
+    if (profiler === null || phase !== profiled || url !== urls[0]) return work();
     return profiler.around(() => (native === null ? work() : native.around(work)));
   };
 
@@ -217,7 +214,6 @@ function report(t) {
     `\n${t.url}\nphase          rate/s (median, min–max)   ÷ /health (${rounds} rounds, ${concurrency} in flight, ${seconds} s each)`,
   );
   for (const [phase, xs] of Object.entries(t.results)) {
-    if (xs.length === 0) continue;
     const ratio = phase === "health" ? 1 : median(xs) / health;
     console.log(`${phase.padEnd(14)} ${range(xs)}`.padEnd(42) + ratio.toFixed(2));
   }
@@ -227,10 +223,10 @@ function report(t) {
 async function reportProfile(dir) {
   const bundle = flag(argv, "bundle") ?? newestDevBundle(root);
   const { samples, idle, self, inclusive } = summarise(profiler.profiles, bundle);
-  fs.mkdirSync(dir, { recursive: true });
   const files = writeProfiles(profiler.profiles, path.join(dir, `${profiled}-${new Date().toISOString().replace(/[:.]/g, "-")}`));
   const top = Number(flag(argv, "top") ?? 25);
-  const rows = (list) => list.slice(0, top).map(({ name, share }) => `${(100 * share).toFixed(1).padStart(6)}%  ${name}`);
+  const line = ({ name, share }) => `${(100 * share).toFixed(1).padStart(6)}%  ${name}`;
+  const rows = (list) => list.slice(0, top).map(line);
   console.log(`\nprofile of ${profiled} at ${urls[0]}: ${samples} samples, ${((100 * idle) / Math.max(1, samples)).toFixed(0)}% idle`);
   console.log(`names from ${bundle ?? "(no dev bundle found: minified names)"}; shares of the busy samples`);
   console.log(`self:\n${rows(self).join("\n")}\ninclusive:\n${rows(inclusive).join("\n")}`);
@@ -238,7 +234,7 @@ async function reportProfile(dir) {
   if (native === null) return;
   const recorded = await native.finish();
   console.log(`\nnative samples of the runtime workerd during ${profiled}: ${recorded.samples} (on CPU), by what it was doing`);
-  for (const { name, share } of recorded.buckets) console.log(`${(100 * share).toFixed(1).padStart(6)}%  ${name}`);
+  console.log(recorded.buckets.map(line).join("\n"));
   console.log(`perf data: ${path.relative(process.cwd(), recorded.data)} (perf report -i …)`);
 }
 
@@ -246,16 +242,14 @@ async function main() {
   const targets = urls.map(target);
   for (const t of targets) await t.setUp();
   const dir = path.join(root, ".data", "profiles");
-  if (profiled) {
-    const runtime = inspector && !argv.includes("--native") ? null : await findRuntime("edgecart");
-    profiler = await connectProfiler(inspector ?? runtime.inspector);
-    if (argv.includes("--native")) native = await startNativeProfiler(runtime.pid, dir);
-  }
   try {
-    warming = true;
     for (let round = 1; round <= warmupRounds; round++)
       for (const phase of PHASES.filter((p) => p !== "second_cold")) for (const t of targets) await t.phases[phase]();
-    warming = false;
+    if (profiled) {
+      const runtime = inspector && !argv.includes("--native") ? null : await findRuntime("edgecart");
+      profiler = await connectProfiler(inspector ?? runtime.inspector);
+      if (argv.includes("--native")) native = await startNativeProfiler(runtime.pid, dir);
+    }
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? targets : [...targets].reverse();
       for (const phase of PHASES) {

@@ -197,13 +197,17 @@ export function summarise(profiles, bundleDir) {
     }
   }
   const busy = total - idle;
-  const ranked = (counts) =>
-    [...counts].sort((a, b) => b[1] - a[1]).map(([name, count]) => ({ name, share: busy === 0 ? 0 : count / busy }));
-  return { samples: total, idle, self: ranked(self), inclusive: ranked(inclusive) };
+  return { samples: total, idle, self: ranked(self, busy), inclusive: ranked(inclusive, busy) };
 }
 
-/** Writes each profile to `<prefix>-<n>.cpuprofile`; the paths written. */
+/** Counts by name as shares of `total`, largest first. */
+function ranked(counts, total) {
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([name, count]) => ({ name, share: total === 0 ? 0 : count / total }));
+}
+
+/** Writes each profile to `<prefix>-<n>.cpuprofile` (making its folder); the paths written. */
 export function writeProfiles(profiles, prefix) {
+  fs.mkdirSync(path.dirname(prefix), { recursive: true });
   return profiles.map((profile, i) => {
     const file = `${prefix}-${i + 1}.cpuprofile`;
     fs.writeFileSync(file, JSON.stringify(profile));
@@ -300,8 +304,7 @@ export async function startNativeProfiler(pid, dir) {
         else stack.push(line);
       }
       settle();
-      const buckets = [...counts].sort((a, b) => b[1] - a[1]).map(([name, count]) => ({ name, share: count / Math.max(1, total) }));
-      return { samples: total, buckets, data };
+      return { samples: total, buckets: ranked(counts, total), data };
     },
   };
 }

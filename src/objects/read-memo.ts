@@ -17,7 +17,7 @@ export class ReadMemo {
   value<T extends object | null>(key: string, read: () => T): T {
     if (this.#values.has(key)) return this.#values.get(key) as T;
     const value = read();
-    this.#values.set(key, value === null ? null : Object.freeze(value));
+    this.remember(key, value);
     return value;
   }
 

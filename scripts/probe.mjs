@@ -1,5 +1,5 @@
 // npm run probe [-- --seconds 5 --concurrency 64 --rounds 3 --url URL --against URL --phases P,Q
-//                   --warmup 1 --profile PHASE --native --top 25 --inspector WS_URL --bundle DIR]
+//                   --warmup 1 --quiet 15 --profile PHASE --native --top 25 --inspector WS_URL --bundle DIR]
 // A storefront's view of the hot path, against a running edgecart (npm run dev with
 // RATE_LIMITS=off): the rate of each phase, with `concurrency` requests in flight, divided by the
 // rate of GET /health measured in the same rounds (the runtime's own ceiling on this machine).
@@ -24,6 +24,14 @@
 // order swapped each round, and the report adds, per phase, the median over rounds of the rate
 // at --against divided by the rate at --url in the same round. On a shared machine whose rates
 // drift by more than a change moves them, that paired ratio is the figure to read.
+//
+// Every phase starts on a quiet server: one that follows a phase which made or used objects (a
+// new shopper, a second line, the warm-up) waits until --quiet S seconds (default 15; 0 never
+// waits) have passed since that phase ended, on every server of the run, so that workerd has
+// evicted those objects (after about 10 s idle) and closed their databases before the clock
+// starts; so does each batch of the second line after the one before it. The runtime does that work on the same thread as the Worker, so without the wait it
+// lands in whichever phase runs next: opening carts right after a round's second lines, alone
+// on a fresh server, ran at 1.01 of /health against 0.65 in the full run before the wait.
 //
 // --phases runs only those phases (health always runs: every ratio is to it).
 //
@@ -91,6 +99,31 @@ async function rate(once) {
 
 /** How long carts sit idle before the cold phase (workerd evicts an idle object after about 10 s). */
 const COLD_IDLE_S = 15;
+/** Seconds a phase waits after the last phase that made or used objects (on any server of the run). */
+const QUIET_S = Number(flag(argv, "quiet") ?? COLD_IDLE_S);
+/** Phases that make or use objects: their objects are evicted some 10 s after they end. */
+const OBJECT_PHASES = new Set(["new_shopper", "second_line", "second_cold"]);
+/** When the last phase that made or used objects ended (performance.now()). */
+let objectsUsedAt = Number.NEGATIVE_INFINITY;
+
+/** Waits until QUIET_S have passed since objects were last made or used. */
+async function settle() {
+  const wait = objectsUsedAt + QUIET_S * 1000 - performance.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
+/**
+ * Runs `phase` on a quiet machine: after a phase that used objects, waits until QUIET_S have
+ * passed since it ended (second_cold leaves its carts idle longer anyway, before its clock starts).
+ */
+async function quietly(phase, run) {
+  if (phase !== "second_cold") await settle();
+  try {
+    return await run();
+  } finally {
+    if (OBJECT_PHASES.has(phase)) objectsUsedAt = performance.now();
+  }
+}
 const ALL_PHASES = ["health", "open", "new_shopper", "second_line", "second_cold"];
 const PHASES = ["health", ...(flag(argv, "phases")?.split(",") ?? ALL_PHASES).filter((p) => p !== "health")];
 for (const phase of [...PHASES, ...(profiled ? [profiled] : [])]) {
@@ -184,10 +217,15 @@ function target(url) {
           }),
         ),
       // Warm objects: batches of carts made just before their second lines; only those are timed.
+      // Each batch waits for the last one's objects to be evicted (settle), as phases do.
       async second_line() {
         const batch = concurrency * 8;
         let warm = { done: 0, seconds: 0 };
         while (warm.seconds < seconds) {
+          if (warm.done > 0) {
+            objectsUsedAt = performance.now();
+            await settle();
+          }
           const carts = await cartsWithLine(batch, hot);
           const run = await timed("second_line", () => secondLines(carts, second));
           warm = { done: warm.done + run.done, seconds: warm.seconds + run.seconds };
@@ -244,7 +282,7 @@ async function main() {
   const dir = path.join(root, ".data", "profiles");
   try {
     for (let round = 1; round <= warmupRounds; round++)
-      for (const phase of PHASES.filter((p) => p !== "second_cold")) for (const t of targets) await t.phases[phase]();
+      for (const phase of PHASES.filter((p) => p !== "second_cold")) for (const t of targets) await quietly(phase, t.phases[phase]);
     if (profiled) {
       const runtime = inspector && !argv.includes("--native") ? null : await findRuntime("edgecart");
       profiler = await connectProfiler(inspector ?? runtime.inspector);
@@ -255,7 +293,7 @@ async function main() {
       for (const phase of PHASES) {
         for (const t of order) {
           const warmRate = t.results.second_line?.at(-1);
-          t.results[phase].push(await t.phases[phase](warmRate));
+          t.results[phase].push(await quietly(phase, () => t.phases[phase](warmRate)));
         }
       }
       for (const t of targets)

@@ -13,6 +13,7 @@ const PRESETS = {
     rtts: [0, 20, 80],
     ops: null,
     maxOps: 50_000,
+    quiet: 15,
     holds: { flushed: 1000, batched: 5000, rpc: 1000 },
     microRepeats: 3,
     ceiling: { holds: 4000, repeats: 3 },
@@ -24,6 +25,7 @@ const PRESETS = {
     rtts: [0, 80],
     ops: null,
     maxOps: 10_000,
+    quiet: 15,
     holds: { flushed: 200, batched: 2000, rpc: 100 },
     microRepeats: 3,
     ceiling: { holds: 1000, repeats: 2 },
@@ -35,6 +37,7 @@ const PRESETS = {
     rtts: [0, 20],
     ops: 24,
     maxOps: 24,
+    quiet: 0,
     holds: { flushed: 5, batched: 20, rpc: 5 },
     microRepeats: 1,
     ceiling: { holds: 300, repeats: 1 },
@@ -55,6 +58,9 @@ const HELP = `npm run bench [-- options]
                        other phases at 0 only)
   --phases LIST        ${PHASE_NAMES.join(",")} (default: all)
   --engines LIST       ${ENGINE_NAMES.join(",")} (default: all)
+  --quiet S            before a phase whose engines make no objects (b), wait until S seconds
+                       have passed since the last run that made or used objects, so that workerd
+                       has evicted them (default 15; smoke 0)
   --via-proxy          send the load through wrangler's dev proxy instead of straight to workerd
   --logs               keep the Worker's per-request log lines (default: BENCH_LOG=quiet)
   --observability      keep wrangler's local observability collector (a trace of every
@@ -80,6 +86,7 @@ export function options() {
       rtt: { type: "string" },
       phases: { type: "string" },
       engines: { type: "string" },
+      quiet: { type: "string" },
       "via-proxy": { type: "boolean" },
       logs: { type: "boolean" },
       observability: { type: "boolean" },
@@ -131,6 +138,7 @@ export function options() {
     rtts: [...new Set(rtts)].sort((a, b) => a - b),
     phases: list("phases", PHASE_NAMES, PHASE_NAMES),
     engines: list("engines", ENGINE_NAMES, ENGINE_NAMES),
+    quiet: int("quiet", preset.quiet, 0),
     viaProxy: Boolean(values["via-proxy"]),
     logs: Boolean(values.logs),
     observability: Boolean(values.observability),

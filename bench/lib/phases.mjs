@@ -23,6 +23,9 @@ export const PHASES = {
     describe: "one operation opens a cart (POST)",
     requestsPerOp: 1,
     engines: ["noop", "durable-object", "bare-object", "pg-request", "pg-pooled"],
+    // No engine of this phase makes or uses an object: it starts once the objects of the runs
+    // before it are evicted (bench/run.mjs, --quiet).
+    objectFree: true,
   },
   shopper: {
     label: "(c) the whole shopper",

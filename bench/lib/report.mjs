@@ -199,7 +199,7 @@ export function markdown(results) {
     "",
     `${s.concurrency} operations in flight; ${s.rounds} round(s), each running every engine of every phase one after the other (engine order rotated per round); figures are the median over rounds with (min–max). ` +
       `${s.calibrated ? `Operations per run: set per engine, phase and RTT by a calibration round (not reported) to last about ${s.seconds} s, at least ${2 * s.concurrency}.` : `Operations per run: ${s.ops}.`} ` +
-      `Client: ${s.client_path}. Request logs: ${s.request_logs ? "on" : "off (BENCH_LOG=quiet)"}. wrangler's local observability collector: ${s.local_observability ? "on (--observability)" : "off (X_LOCAL_OBSERVABILITY=false)"}.`,
+      `Client: ${s.client_path}. Request logs: ${s.request_logs ? "on" : "off (BENCH_LOG=quiet)"}. wrangler's local observability collector: ${s.local_observability ? "on (--observability)" : "off (X_LOCAL_OBSERVABILITY=false)"}.${s.quiet_s ? ` Phase (b), whose engines make no objects, starts ${s.quiet_s} s after the last run that made or used objects (--quiet), once workerd has evicted them.` : ""}`,
   );
 
   lines.push("", "## Phases (no simulated round trip)", "");

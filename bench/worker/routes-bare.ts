@@ -3,7 +3,7 @@
  * hot path. Opening a cart creates no object: the token is an HMAC of the cart id under
  * CART_TOKEN_SECRET, checked in constant time before any object is touched.
  */
-import { bytesEqual, hmacSha256, toHex } from "../../src/platform/crypto";
+import { bytesEqual, fromHex, hmacSha256, toHex } from "../../src/platform/crypto";
 import type { BareCartObject, BareSkuObject } from "./bare";
 import { bearer, body, int, json, problem, type Route, randomHex, requireAdmin, SKU } from "./http";
 import type { BenchEnv } from "./postgres";
@@ -30,7 +30,7 @@ async function cartFor(request: Request, env: BareRoutesEnv, cartId: string): Pr
   const token = bearer(request);
   if (token === null) return problem(401, "unauthorized", "This route needs the cart's bearer token.");
   const expected = await mac(env, cartId);
-  const presented = /^[0-9a-f]{64}$/.test(token) ? Uint8Array.from(token.match(/../g)!, (h) => Number.parseInt(h, 16)) : null;
+  const presented = /^[0-9a-f]{64}$/.test(token) ? fromHex(token) : null;
   if (presented === null || !bytesEqual(presented, expected)) return problem(404, "not_found", "No such cart.");
   return env.BARE_CARTS.getByName(cartId);
 }

@@ -20,7 +20,7 @@
  * Carts created before tokens carried their claims have a random token whose SHA-256 the cart
  * object stores; such a token is checked by the object itself ({@link legacyCredential}).
  */
-import { base64UrlDecode, base64UrlEncode, bytesEqual, hmacSha256, secretsEqual, sha256Hex, toHex } from "../platform/crypto";
+import { base64UrlDecode, base64UrlEncode, bytesEqual, fromHex, hmacSha256, secretsEqual, sha256Hex, toHex } from "../platform/crypto";
 
 /** What a token proves about its cart. */
 export interface CartClaims {
@@ -42,14 +42,13 @@ function macInput(version: "ct1" | "ct2", claims: CartClaims): string {
   return [version, claims.cartId, claims.currency, claims.region ?? "-", claims.createdAt.toString(36)].join("\n");
 }
 
-const hexToBase64Url = (hex: string) => base64UrlEncode(Uint8Array.from(hex.match(/../g)!.map((byte) => Number.parseInt(byte, 16))));
-
 /** Mints the token of a new cart. Throws when no secret is configured (a deployment error). */
 export async function mintCartToken(secrets: readonly string[], claims: CartClaims): Promise<string> {
   const secret = secrets[0];
   if (secret === undefined) throw new Error("CART_TOKEN_SECRET is not set");
   const mac = base64UrlEncode(await hmacSha256(secret, macInput(VERSION, claims)));
-  return [VERSION, hexToBase64Url(claims.cartId), claims.currency, claims.region ?? "-", claims.createdAt.toString(36), mac].join(".");
+  const id = base64UrlEncode(fromHex(claims.cartId));
+  return [VERSION, id, claims.currency, claims.region ?? "-", claims.createdAt.toString(36), mac].join(".");
 }
 
 /** The cart a token names (64 lowercase hex), or null when it names none (an older token). Not a check: verify with `cartAccess`. */

@@ -20,6 +20,13 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   return hex;
 }
 
+/** Bytes of an even-length lowercase or uppercase hex string (the caller checks its format). */
+export function fromHex(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}
+
 /** Hex SHA-256 of a string: how secrets are stored and compared (never in the clear). */
 export async function sha256Hex(text: string): Promise<string> {
   return toHex(await sha256(text));
@@ -34,11 +41,25 @@ export async function secretsEqual(presented: string, expected: string): Promise
   return crypto.subtle.timingSafeEqual(a, b);
 }
 
-/** base64url without padding (RFC 4648 §5) of bytes. */
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * base64url without padding (RFC 4648 §5) of bytes: 3 bytes to 4 characters, straight from the
+ * alphabet (every cart opened mints a token with two of these).
+ */
 export function base64UrlEncode(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  let text = "";
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    text += BASE64URL[n >> 18]! + BASE64URL[(n >> 12) & 63]! + BASE64URL[(n >> 6) & 63]! + BASE64URL[n & 63]!;
+  }
+  if (i < bytes.length) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8);
+    text += BASE64URL[n >> 18]! + BASE64URL[(n >> 12) & 63]!;
+    if (i + 1 < bytes.length) text += BASE64URL[(n >> 6) & 63]!;
+  }
+  return text;
 }
 
 /** Bytes of a base64url string; throws on characters outside the alphabet. */

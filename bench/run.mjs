@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { root } from "../scripts/lib/config.mjs";
+import { quietWindow } from "../scripts/lib/quiet.mjs";
 import { buildProductionBundle, bundleReport } from "./lib/bundle.mjs";
 import { postgresVersion } from "./lib/database.mjs";
 import { ENGINES } from "./lib/engines.mjs";
@@ -122,15 +123,14 @@ async function main() {
     // workerd evicts an object idle for about 10 s and closes its database on the Worker's
     // thread, in whichever run comes next: a phase whose engines make no objects starts once
     // --quiet seconds have passed since the last run that made or used any, and is then clean.
-    let objectsUsedAt = Number.NEGATIVE_INFINITY;
+    const quiet = quietWindow(opts.quiet);
     const one = async (cell, engineName, roundNo, ops) => {
       const objectFree = PHASES[cell.phase].objectFree === true;
-      const wait = objectFree ? objectsUsedAt + opts.quiet * 1000 - performance.now() : 0;
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (objectFree) await quiet.settle();
       try {
         return await measure(cell, engineName, roundNo, ops);
       } finally {
-        if (!objectFree) objectsUsedAt = performance.now();
+        if (!objectFree) quiet.used();
       }
     };
     const measure = async (cell, engineName, roundNo, ops) => {

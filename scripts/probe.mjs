@@ -29,9 +29,10 @@
 // new shopper, a second line, the warm-up) waits until --quiet S seconds (default 15; 0 never
 // waits) have passed since that phase ended, on every server of the run, so that workerd has
 // evicted those objects (after about 10 s idle) and closed their databases before the clock
-// starts; so does each batch of the second line after the one before it. The runtime does that work on the same thread as the Worker, so without the wait it
-// lands in whichever phase runs next: opening carts right after a round's second lines, alone
-// on a fresh server, ran at 1.01 of /health against 0.65 in the full run before the wait.
+// starts; so does each batch of the second line after the one before it. The runtime does that
+// work on the same thread as the Worker, so without the wait it lands in whichever phase runs
+// next: opening carts, alone on a fresh server, ran at 1.01 of /health against 0.65 in the full
+// run before the wait.
 //
 // --phases runs only those phases (health always runs: every ratio is to it).
 //
@@ -54,6 +55,7 @@
 import path from "node:path";
 import { baseUrl, flag, root, setting } from "./lib/config.mjs";
 import { connectProfiler, findRuntime, newestDevBundle, startNativeProfiler, summarise, writeProfiles } from "./lib/profiler.mjs";
+import { quietWindow } from "./lib/quiet.mjs";
 
 const argv = process.argv.slice(2);
 const seconds = Number(flag(argv, "seconds") ?? 5);
@@ -99,29 +101,21 @@ async function rate(once) {
 
 /** How long carts sit idle before the cold phase (workerd evicts an idle object after about 10 s). */
 const COLD_IDLE_S = 15;
-/** Seconds a phase waits after the last phase that made or used objects (on any server of the run). */
-const QUIET_S = Number(flag(argv, "quiet") ?? COLD_IDLE_S);
 /** Phases that make or use objects: their objects are evicted some 10 s after they end. */
 const OBJECT_PHASES = new Set(["new_shopper", "second_line", "second_cold"]);
-/** When the last phase that made or used objects ended (performance.now()). */
-let objectsUsedAt = Number.NEGATIVE_INFINITY;
-
-/** Waits until QUIET_S have passed since objects were last made or used. */
-async function settle() {
-  const wait = objectsUsedAt + QUIET_S * 1000 - performance.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-}
+/** --quiet seconds after the last phase that made or used objects, on any server of the run. */
+const quiet = quietWindow(Number(flag(argv, "quiet") ?? COLD_IDLE_S));
 
 /**
- * Runs `phase` on a quiet machine: after a phase that used objects, waits until QUIET_S have
- * passed since it ended (second_cold leaves its carts idle longer anyway, before its clock starts).
+ * Runs `phase` on a quiet machine: after a phase that used objects, waits until --quiet seconds
+ * have passed since it ended (second_cold leaves its carts idle longer anyway, before its clock starts).
  */
 async function quietly(phase, run) {
-  if (phase !== "second_cold") await settle();
+  if (phase !== "second_cold") await quiet.settle();
   try {
     return await run();
   } finally {
-    if (OBJECT_PHASES.has(phase)) objectsUsedAt = performance.now();
+    if (OBJECT_PHASES.has(phase)) quiet.used();
   }
 }
 const ALL_PHASES = ["health", "open", "new_shopper", "second_line", "second_cold"];
@@ -217,14 +211,14 @@ function target(url) {
           }),
         ),
       // Warm objects: batches of carts made just before their second lines; only those are timed.
-      // Each batch waits for the last one's objects to be evicted (settle), as phases do.
+      // Each batch waits for the last one's objects to be evicted, as phases do.
       async second_line() {
         const batch = concurrency * 8;
         let warm = { done: 0, seconds: 0 };
         while (warm.seconds < seconds) {
           if (warm.done > 0) {
-            objectsUsedAt = performance.now();
-            await settle();
+            quiet.used();
+            await quiet.settle();
           }
           const carts = await cartsWithLine(batch, hot);
           const run = await timed("second_line", () => secondLines(carts, second));

@@ -34,6 +34,14 @@
 // next: opening carts, alone on a fresh server, ran at 1.01 of /health against 0.65 in the full
 // run before the wait.
 //
+// Every run needs a fresh server, and no run may outlast its own holds: HOLD_TTL_SECONDS (15 min
+// by default) after a cart's lines were added, the server renews or releases them (thousands at a
+// time after a probe), on the same thread again. A probe that ran after another on the same server
+// met the first one's renewals (/health at 2–80/s in some rounds, holds lapsing before their
+// renewal); so does a run longer than the TTL less 30 s, which the probe detects from the carts'
+// expiry and reports with a warning. For long runs (--against, many rounds), start the servers
+// with HOLD_TTL_SECONDS=3600.
+//
 // --phases runs only those phases (health always runs: every ratio is to it).
 //
 // --profile PHASE runs the V8 sampling profiler of the --url server's Worker during that phase's
@@ -136,10 +144,22 @@ const holder = (c) => ({ authorization: `Bearer ${c.token}` });
 /** One server under test: its own product (a hot SKU and a second one) and its phases. */
 function target(url) {
   const call = (...args) => send(url, ...args);
+  /** When the server starts renewing this run's holds (ms since the epoch), once a hold and the server's TTL are known. */
+  let holdTtlMs = null;
+  let firstHoldAt = null;
   const id = `probe-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   const hot = `${id}-HOT`;
   const second = `${id}-TWO`;
-  const cart = () => call("POST", "/v1/carts", {});
+  const cart = async () => {
+    const c = await call("POST", "/v1/carts", {});
+    holdTtlMs ??= Date.parse(c.expires_at) - Date.parse(c.created_at);
+    return c;
+  };
+  /** Puts one unit of `sku` in cart `c`. */
+  const add = (c, sku) => {
+    firstHoldAt ??= Date.now();
+    return call("PUT", `/v1/carts/${c.id}/items/${sku}`, { quantity: 1 }, holder(c));
+  };
   /** Runs a phase's timed part, under the profiler when it is --profile's phase on the first server. */
   const timed = (phase, work) => {
     if (profiler === null || phase !== profiled || url !== urls[0]) return work();
@@ -155,7 +175,7 @@ function target(url) {
         while (started < n) {
           started++;
           const c = await cart();
-          await call("PUT", `/v1/carts/${c.id}/items/${sku}`, { quantity: 1 }, holder(c));
+          await add(c, sku);
           made.push(c);
         }
       }),
@@ -170,7 +190,7 @@ function target(url) {
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         for (let c = carts.pop(); c !== undefined; c = carts.pop()) {
-          await call("PUT", `/v1/carts/${c.id}/items/${sku}`, { quantity: 1 }, holder(c));
+          await add(c, sku);
           done++;
         }
       }),
@@ -182,6 +202,18 @@ function target(url) {
   return {
     url,
     results: Object.fromEntries(PHASES.map((phase) => [phase, []])),
+    /** The first round and phase that ran while the server could be renewing this run's first holds (null: none). */
+    renewing: null,
+    /**
+     * Whether the server may be renewing or releasing holds this run took, on the same thread as
+     * everything measured: a cart with a second line renews its first line's hold shortly before
+     * it lapses (src/domain/expiry.ts, renewalAt: 30 s before, or a third of the hold's life for
+     * short TTLs), and the SKU objects release the holds of carts that lapse.
+     */
+    renewalsDue() {
+      if (firstHoldAt === null || holdTtlMs === null) return false;
+      return Date.now() >= firstHoldAt + holdTtlMs - Math.min(30_000, holdTtlMs / 3);
+    },
     async setUp() {
       await call("GET", "/health");
       await call(
@@ -207,7 +239,7 @@ function target(url) {
         timed("new_shopper", () =>
           rate(async () => {
             const c = await cart();
-            await call("PUT", `/v1/carts/${c.id}/items/${hot}`, { quantity: 1 }, holder(c));
+            await add(c, hot);
           }),
         ),
       // Warm objects: batches of carts made just before their second lines; only those are timed.
@@ -288,6 +320,7 @@ async function main() {
         for (const t of order) {
           const warmRate = t.results.second_line?.at(-1);
           t.results[phase].push(await quietly(phase, () => t.phases[phase](warmRate)));
+          if (t.renewing === null && t.renewalsDue()) t.renewing = `round ${round}, ${phase}`;
         }
       }
       for (const t of targets)
@@ -300,6 +333,13 @@ async function main() {
     for (const t of targets) await t.tearDown();
   }
   for (const t of targets) report(t);
+  for (const t of targets)
+    if (t.renewing !== null)
+      console.log(
+        `\nwarning: from ${t.renewing} on, ${t.url} may have been renewing or releasing the holds of this run's first carts ` +
+          "(alarms, on the thread measured): those rounds are not comparable. Run fewer or shorter rounds, or start the " +
+          "servers with HOLD_TTL_SECONDS=3600.",
+      );
   if (profiler) await reportProfile(dir);
   if (targets.length === 2) {
     const [a, b] = targets;

@@ -144,8 +144,9 @@ const holder = (c) => ({ authorization: `Bearer ${c.token}` });
 /** One server under test: its own product (a hot SKU and a second one) and its phases. */
 function target(url) {
   const call = (...args) => send(url, ...args);
-  /** When the server starts renewing this run's holds (ms since the epoch), once a hold and the server's TTL are known. */
+  /** The server's HOLD_TTL_SECONDS in ms, read off the first cart it opens (null until then). */
   let holdTtlMs = null;
+  /** When this run took its first hold on the server (ms since the epoch; null until then): renewalsDue counts from it. */
   let firstHoldAt = null;
   const id = `probe-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   const hot = `${id}-HOT`;

@@ -14,6 +14,12 @@ import * as schema from "./schema";
 
 export type Db = NeonDatabase<typeof schema>;
 
+// The driver coalesces writes by default: a write is buffered and sent by a timer. A connection
+// that closes meanwhile (Postgres gone, or the pool ending) then sends on a closed WebSocket from
+// that timer, an uncaught exception instead of an error the query sees. Written at once, a write
+// on a closed socket fails its own query. The connection's opening is pipelined either way.
+neonConfig.coalesceWrites = false;
+
 let configuredProxy: string | undefined;
 
 /** Points the driver at the local relay when one is configured; a no-op in production. */

@@ -19,6 +19,7 @@ import { orders } from "../../src/db/schema";
 import worker from "../../src/index";
 import { cartStub, inventoryStub } from "../../src/objects/stubs";
 import { ADMIN, call, createStockedProduct, eventually, newCart, sendPayment, unique } from "../helpers";
+import { watchTimerErrors } from "../lib/timer-errors";
 
 const SHOPPERS = 40;
 
@@ -48,7 +49,13 @@ async function advanceOutbox(cartId: string): Promise<void> {
   if ((await runDurableObjectAlarm(stub).catch(() => null)) !== true) await runInDurableObject(stub, (instance) => instance.alarm());
 }
 
-afterAll(() => setOutage(false));
+// The outage cuts connections under the Postgres driver: it must fail its queries, never throw
+// from a timer (an uncaught exception; src/db/client.ts, coalesceWrites).
+const timers = watchTimerErrors();
+afterAll(async () => {
+  timers.stop();
+  await setOutage(false);
+});
 
 describe("the chaos run", () => {
   it("sells without oversell, conserves stock and archives every paid order exactly once", async () => {
@@ -215,5 +222,6 @@ describe("the chaos run", () => {
       unconserved: 0,
     });
     expect(paidIds.length).toBeGreaterThan(0);
+    expect(timers.thrown, "exceptions thrown from timers (uncaught)").toEqual([]);
   }, 240_000);
 });

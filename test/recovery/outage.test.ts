@@ -20,6 +20,7 @@ import { orders } from "../../src/db/schema";
 import worker from "../../src/index";
 import { cartStub } from "../../src/objects/stubs";
 import { ADMIN, call, createStockedProduct, eventually, expectProblem, newCart, sendPayment, unique } from "../helpers";
+import { watchTimerErrors } from "../lib/timer-errors";
 
 async function setOutage(on: boolean): Promise<void> {
   const response = await fetch(`http://${env.DATABASE_WS_PROXY}/outage?on=${on ? 1 : 0}`);
@@ -45,7 +46,13 @@ const outboxState = (cartId: string) =>
       .toArray(),
   );
 
-afterAll(() => setOutage(false));
+// The outage cuts connections under the Postgres driver: it must fail its queries, never throw
+// from a timer (an uncaught exception; src/db/client.ts, coalesceWrites).
+const timers = watchTimerErrors();
+afterAll(async () => {
+  timers.stop();
+  await setOutage(false);
+});
 
 describe("Postgres away for an hour", () => {
   it("keeps selling, shows the backlog, and archives every paid order exactly once after recovery", async () => {
@@ -147,5 +154,6 @@ describe("Postgres away for an hour", () => {
       data: Array<{ id: string }>;
     };
     expect(after.data.filter((o) => ids.includes(o.id))).toEqual([]);
+    expect(timers.thrown, "exceptions thrown from timers (uncaught)").toEqual([]);
   }, 180_000);
 });

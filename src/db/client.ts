@@ -15,9 +15,9 @@ import * as schema from "./schema";
 export type Db = NeonDatabase<typeof schema>;
 
 // The driver coalesces writes by default: a write is buffered and sent by a timer. A connection
-// that closes meanwhile (Postgres gone, or the pool ending) then sends on a closed WebSocket from
-// that timer, an uncaught exception instead of an error the query sees. Written at once, a write
-// on a closed socket fails its own query. The connection's opening is pipelined either way.
+// cut meanwhile (Postgres gone; the outage and chaos tests cut them) then sends on a closed
+// WebSocket from that timer, an uncaught exception instead of an error the query sees. Written
+// at once, a write on a closed socket fails its own query. The opening is pipelined either way.
 neonConfig.coalesceWrites = false;
 
 let configuredProxy: string | undefined;

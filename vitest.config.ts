@@ -68,11 +68,11 @@ const START_FIRST = ["/test/fuzz.test.ts"];
 class StartFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const first = (file: TestSpecification) => START_FIRST.some((name) => file.moduleId.endsWith(name));
-    // Projects run one after another in `sorted`; only the order inside each changes.
-    const byProject = new Map<string, TestSpecification[]>();
-    for (const file of sorted) byProject.set(file.project.name, [...(byProject.get(file.project.name) ?? []), file]);
-    return [...byProject.values()].flatMap((inProject) => [...inProject.filter(first), ...inProject.filter((f) => !first(f))]);
+    // Projects run one after another in `sorted`; only the order inside each changes (the sort is stable).
+    const projects = [...new Set(sorted.map((file) => file.project.name))];
+    const key = (file: TestSpecification) =>
+      2 * projects.indexOf(file.project.name) + (START_FIRST.some((name) => file.moduleId.endsWith(name)) ? 0 : 1);
+    return sorted.sort((a, b) => key(a) - key(b));
   }
 }
 

@@ -4,9 +4,13 @@
 //
 // 1. WebSocket relay, for Neon's driver (the production withDb path: DATABASE_WS_PROXY). The
 //    Worker -> relay leg is the long one, as between a Worker and Neon's proxy next to the
-//    database: the WebSocket handshake costs one RTT (real life adds TCP and TLS handshakes: this
-//    favours Postgres), every message then travels RTT/2 each way, so Postgres's own startup
-//    exchange, each query and each reply pay their round trips. The relay -> Postgres leg is local.
+//    database: opening the connection costs two RTTs (TCP's handshake, then the WebSocket
+//    upgrade), every message then travels RTT/2 each way, so Postgres's own startup exchange,
+//    each query and each reply pay their round trips. A one-query request thus waits four RTTs,
+//    as many as the driver needs against Neon (TCP, TLS 1.3, the upgrade, then startup, password
+//    and the query pipelined in one; Neon, "Quicker serverless Postgres connections", 2023):
+//    locally the startup is a round trip of its own (trust auth leaves nothing to pipeline) and
+//    TLS is not charged. The relay -> Postgres leg is local.
 // 2. Pooling proxy, for the HYPERDRIVE binding (node-postgres): what Hyperdrive does
 //    (bench/lib/pool-proxy.mjs, re-exported here).
 
@@ -16,6 +20,9 @@ import net from "node:net";
 export { startPoolProxy } from "./pool-proxy.mjs";
 
 const { WebSocketServer } = createRequire(import.meta.url)("ws");
+
+/** Round trips a new WebSocket connection to the relay waits before its first message: TCP's handshake and the upgrade. */
+export const CONNECT_RTTS = 2;
 
 /** A shared, changeable simulated round trip; `later(fn)` runs fn after RTT/2 (at once when 0). */
 export function latency(initialMs = 0) {
@@ -41,8 +48,8 @@ export function startWsRelay({ port = 0, lag, target }) {
     host: "127.0.0.1",
     port,
     perMessageDeflate: false,
-    // The handshake: the upgrade request travels RTT/2, the 101 answer RTT/2 back.
-    verifyClient: (_info, done) => (lag.rtt > 0 ? setTimeout(() => done(true), lag.rtt) : done(true)),
+    // Opening: TCP's SYN / SYN-ACK (one RTT), then the upgrade request and its 101 (another).
+    verifyClient: (_info, done) => (lag.rtt > 0 ? setTimeout(() => done(true), CONNECT_RTTS * lag.rtt) : done(true)),
   });
   wss.on("connection", (ws, request) => {
     const url = new URL(request.url ?? "/", "http://relay");

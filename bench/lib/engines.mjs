@@ -25,11 +25,15 @@ function outcomeOf(answer) {
 
 const cartAuth = (cart) => ({ authorization: `Bearer ${cart.token}` });
 
-/** Postgres engine factory: `conn` request | pooled, `lock` single | for-update. */
-function postgres(conn, lock, describe) {
+/**
+ * Postgres engine factory: `conn` request | pooled, `lock` single | for-update. `roundTrips`: the
+ * fewest simulated round trips one reservation waits (bench/lib/db-proxy.mjs).
+ */
+function postgres(conn, lock, roundTrips, describe) {
   return {
     describe,
     kind: "postgres",
+    roundTrips,
     async setupSku(client, sku, stock) {
       await client.adminCall("PUT", `/bench/pg/stock/${sku}`, { available: stock });
     },
@@ -94,6 +98,8 @@ export const ENGINES = {
     describe:
       "edgecart's production API: POST /v1/carts (a signed token: no object until the first change), PUT /v1/carts/{id}/items/{sku} (the cart's CartObject holds the units in the SKU's InventoryObject), checkout and the signed payment webhook",
     kind: "durable-object",
+    // The cart's call to the hot SKU's object.
+    roundTrips: 1,
     async setupSku(client, sku, stock, rttMs = 0) {
       await stockProduct(client, sku, stock, rttMs);
     },
@@ -152,16 +158,21 @@ export const ENGINES = {
   "pg-request": postgres(
     "request",
     "single",
+    // Opening (TCP, the WebSocket upgrade), Postgres's startup, the statement.
+    4,
     "central Postgres, a connection per request (the production withDb: Neon's driver over WebSocket, as a Worker without a pooler pays it); a cart is a row; a reservation is ONE statement: token check, conditional UPDATE … SET available = available - 1 WHERE sku = $ AND available >= 1, cart line",
   ),
   "pg-pooled": postgres(
     "pooled",
     "single",
+    1,
     "central Postgres through a Hyperdrive binding (node-postgres on env.HYPERDRIVE; locally the bench's pooling proxy: warm connections, startup answered next to the Worker); the same ONE-statement reservation",
   ),
   "pg-for-update": postgres(
     "pooled",
     "for-update",
+    // BEGIN, the SELECT … FOR UPDATE, then COMMIT (or ROLLBACK when refused).
+    3,
     "central Postgres through Hyperdrive, the textbook transaction: BEGIN; SELECT … FOR UPDATE; check; UPDATE + INSERT; COMMIT (the row lock is held across those round trips)",
   ),
 };

@@ -1,6 +1,7 @@
 // The engines a phase runs against: the same bench Worker, runtime, client and concurrency. Each
 // engine says how to open a cart, put units of a SKU in it, stock a SKU and read its stock back.
 import { Webhook } from "standardwebhooks";
+import { CONNECT_RTTS } from "./db-proxy.mjs";
 
 /** The SKU's product through the production admin API (Postgres, KV and the SKU's object), stocked. */
 async function stockProduct(client, sku, stock, rttMs) {
@@ -158,8 +159,8 @@ export const ENGINES = {
   "pg-request": postgres(
     "request",
     "single",
-    // Opening (TCP, the WebSocket upgrade), Postgres's startup, the statement.
-    4,
+    // Opening the connection (TCP, the WebSocket upgrade), then Postgres's startup and the statement.
+    CONNECT_RTTS + 2,
     "central Postgres, a connection per request (the production withDb: Neon's driver over WebSocket, as a Worker without a pooler pays it); a cart is a row; a reservation is ONE statement: token check, conditional UPDATE … SET available = available - 1 WHERE sku = $ AND available >= 1, cart line",
   ),
   "pg-pooled": postgres(

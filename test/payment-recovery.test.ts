@@ -3,10 +3,11 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import type { AdminOrder, Order } from "../src/contracts";
+import { type AdminOrder, MAX_REPORT_DAYS, type Order } from "../src/contracts";
 import { withDb } from "../src/db/client";
 import { orders } from "../src/db/schema";
 import { holdIdFor } from "../src/domain/cart";
+import { encodeCursor } from "../src/http/cursor";
 import { inventoryStub, paidOrdersStub } from "../src/objects/stubs";
 import { ADMIN, call, createStockedProduct, eventually, expectProblem, newCart, sendPayment, unique } from "./helpers";
 
@@ -177,6 +178,25 @@ describe("the archival backlog", () => {
       data: Array<{ id: string }>;
     };
     expect(after.data.map((o) => o.id).filter((id) => ids.includes(id))).toEqual([ids[0], ids[2]]);
+  });
+
+  it("walks at most MAX_REPORT_DAYS of days: an older `from` or cursor is 400 on its own field, and the oldest day allowed answers", async () => {
+    // The fuzzer found an 8,000-day walk (one registry object per day) that answered 500 and starved the runtime.
+    const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10);
+    const far = await expectProblem(
+      await call("GET", `/v1/admin/orders/unarchived?from=${day(8000)}`, { headers: ADMIN }),
+      400,
+      "invalid_request",
+    );
+    expect(far.errors).toEqual([{ path: "query.from", message: `must be at most ${MAX_REPORT_DAYS} days before today` }]);
+    const cursor = encodeCursor({ d: day(MAX_REPORT_DAYS + 1), p: 0, i: `ord_${"0".repeat(64)}` });
+    const old = await expectProblem(
+      await call("GET", `/v1/admin/orders/unarchived?cursor=${cursor}`, { headers: ADMIN }),
+      400,
+      "invalid_request",
+    );
+    expect(old.errors).toEqual([{ path: "query.cursor", message: `must be at most ${MAX_REPORT_DAYS} days before today` }]);
+    expect((await call("GET", `/v1/admin/orders/unarchived?from=${day(MAX_REPORT_DAYS - 1)}`, { headers: ADMIN })).status).toBe(200);
   });
 
   it("drops a real order from the backlog once Postgres has it", async () => {

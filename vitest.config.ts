@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig, defineProject } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
@@ -19,7 +22,7 @@ import {
 function workersProject(
   name: string,
   include: string[],
-  options: { exclude?: string[]; sequential?: boolean; bindings?: Record<string, string> } = {},
+  options: { exclude?: string[]; sequential?: boolean; sharedRuntime?: boolean; bindings?: Record<string, string> } = {},
 ) {
   return defineProject({
     plugins: [
@@ -50,6 +53,7 @@ function workersProject(
       include,
       exclude: options.exclude ?? [],
       fileParallelism: !options.sequential,
+      isolate: !options.sharedRuntime,
       testTimeout: 30_000,
       hookTimeout: 60_000,
     },
@@ -57,21 +61,62 @@ function workersProject(
 }
 
 /**
+ * By default each test file gets a runtime of its own: a workerd process whose Durable Objects, KV,
+ * queues and module state no other file sees. Starting one takes about 3.5 s per file (vitest's
+ * own figure: spawn and environment; 73 files, on two busy cores in CI). Files that only work on objects and rows they name themselves
+ * (unique SKUs, carts, orders) do not need that, so they share one runtime per vitest worker, one
+ * file after another (`isolate: false`): the `main` project. A file gets its own (the `own-runtime`
+ * project) when it, or a test/lib module it imports, touches what every file in a runtime would
+ * see (RUNTIME_WIDE below): spies on shared prototypes, console or crypto; crons and queue batches
+ * run by hand (they drain work that other files queued); automatic promotions, tax rates and the
+ * catalog's edge index in KV; KV read directly; the archival backlog of the day; the per-client
+ * rate limits; the product listing; webhook endpoints. So does the fuzzer, whose admin requests
+ * may change any of these.
+ */
+const ROOT = path.dirname(fileURLToPath(import.meta.url));
+const RUNTIME_WIDE =
+  /vi\.(spyOn|mock|stubGlobal|useFakeTimers)|scheduled\(|getQueueResult|createMessageBatch|automatic|\/v1\/admin\/tax|env\.(CATALOG|STOREFRONT_KEYS)|backlog|RATE_LIMIT|rate_limited|\/v1\/products|\/v1\/admin\/webhooks/;
+const OWN_RUNTIME_ALWAYS = ["test/fuzz.test.ts"];
+
+/** Whether `file` (relative to the project root) or a local module it imports, transitively, matches RUNTIME_WIDE. */
+function touchesRuntimeWideState(file: string, seen = new Set<string>()): boolean {
+  if (seen.has(file)) return false;
+  seen.add(file);
+  const source = readFileSync(path.join(ROOT, file), "utf8");
+  if (RUNTIME_WIDE.test(source)) return true;
+  const imports = [...source.matchAll(/from "(\.\.?\/[^"]+)"/g)].map((m) => path.join(path.dirname(file), m[1]!));
+  // Only the test tree's own modules: src/ is what every file tests.
+  return imports.some(
+    (module) => module.startsWith("test/") && touchesRuntimeWideState(module.endsWith(".ts") ? module : `${module}.ts`, seen),
+  );
+}
+
+const MAIN_TESTS = readdirRecursive("test").filter((file) => file.endsWith(".test.ts") && !/^test\/(recovery|tax|tax-rates)\//.test(file));
+const OWN_RUNTIME = MAIN_TESTS.filter((file) => OWN_RUNTIME_ALWAYS.includes(file) || touchesRuntimeWideState(file));
+
+/** Every file under `dir` (relative to the project root), as paths relative to the project root. */
+function readdirRecursive(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir), { recursive: true, encoding: "utf8" }).map((name) => path.join(dir, name));
+}
+
+/**
  * The fuzzer (test/fuzz.test.ts) is the suite's longest file by far, and one of its smallest.
  * Without timings of its own (a fresh clone, as in CI) vitest starts larger files first, so the
  * fuzzer started about two minutes in and ran alone at the end: on a clean clone it ended 45 s
- * after every other file of its project. Files named here start first in their project; with
- * timings, vitest would have put them there anyway.
+ * after every other file of its project. Files named here start first in their project, and
+ * their project's files before any other project's; with timings, vitest would have put them
+ * first in their project anyway, but not their project first.
  */
 const START_FIRST = ["/test/fuzz.test.ts"];
 
 class StartFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    // Projects run one after another in `sorted`; only the order inside each changes (the sort is stable).
-    const projects = [...new Set(sorted.map((file) => file.project.name))];
-    const key = (file: TestSpecification) =>
-      2 * projects.indexOf(file.project.name) + (START_FIRST.some((name) => file.moduleId.endsWith(name)) ? 0 : 1);
+    // Projects run one after another in `sorted`, those of START_FIRST files first; inside each only
+    // START_FIRST files move (the sort is stable).
+    const first = (file: TestSpecification) => START_FIRST.some((name) => file.moduleId.endsWith(name));
+    const projects = [...new Set([...sorted.filter(first), ...sorted].map((file) => file.project.name))];
+    const key = (file: TestSpecification) => 2 * projects.indexOf(file.project.name) + (first(file) ? 0 : 1);
     return sorted.sort((a, b) => key(a) - key(b));
   }
 }
@@ -86,7 +131,8 @@ export default defineConfig({
     // were 6% idle and it took 303 s. Machines with more cores keep vitest's default, one per core.
     maxWorkers: Math.max(4, availableParallelism()),
     projects: [
-      workersProject("main", ["test/**/*.test.ts"], { exclude: ["test/recovery/**", "test/tax/**", "test/tax-rates/**"] }),
+      workersProject("own-runtime", OWN_RUNTIME),
+      workersProject("main", MAIN_TESTS, { exclude: OWN_RUNTIME, sharedRuntime: true }),
       workersProject("recovery", ["test/recovery/**/*.test.ts"], { sequential: true }),
       // Carts and checkout with the external tax service (the stub): TAX_MODE=external.
       workersProject("tax", ["test/tax/**/*.test.ts"], { bindings: { TAX_MODE: "external" } }),

@@ -70,12 +70,13 @@ function workersProject(
  * see (RUNTIME_WIDE below): spies on shared prototypes, console or crypto; crons and queue batches
  * run by hand (they drain work that other files queued); automatic promotions, tax rates and the
  * catalog's edge index in KV; KV read directly; the archival backlog of the day; the per-client
- * rate limits; the product listing; webhook endpoints. So does the fuzzer, whose admin requests
- * may change any of these.
+ * rate limits; the product listing; promotions (one without a code applies to every cart), the
+ * tax settings and webhook endpoints written through the admin API. So does the fuzzer, whose
+ * admin requests may change any of these.
  */
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const RUNTIME_WIDE =
-  /vi\.(spyOn|mock|stubGlobal|useFakeTimers)|scheduled\(|getQueueResult|createMessageBatch|automatic|\/v1\/admin\/tax|env\.(CATALOG|STOREFRONT_KEYS)|backlog|RATE_LIMIT|rate_limited|\/v1\/products|\/v1\/admin\/webhooks/;
+  /vi\.(spyOn|mock|stubGlobal|useFakeTimers)|scheduled\(|getQueueResult|createMessageBatch|automatic|\/v1\/admin\/tax|env\.(CATALOG|STOREFRONT_KEYS)|backlog|RATE_LIMIT|rate_limited|\/v1\/products|\/v1\/admin\/(promotions|settings|webhook-endpoints)|unarchived/;
 const OWN_RUNTIME_ALWAYS = ["test/fuzz.test.ts"];
 
 /** Whether `file` (relative to the project root) or a local module it imports, transitively, matches RUNTIME_WIDE. */

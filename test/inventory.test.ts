@@ -149,9 +149,10 @@ describe("InventoryObject across eviction", () => {
 describe("InventoryObject expiry", () => {
   it("arms one alarm at the earliest expiry and releases due holds when it runs", async () => {
     const { stub } = await stocked(10);
-    // Long enough that the short hold is still live when read back on a loaded machine.
-    await stub.hold("short", "cart-a", 3, 1);
+    // Long enough that the short hold is still live when read back on a loaded machine; taken last,
+    // just before that read.
     await stub.hold("long", "cart-b", 2, 900);
+    await stub.hold("short", "cart-a", 3, 1);
     const { alarm, firstReport } = await runInDurableObject(stub, async (_i, state) => ({
       alarm: await state.storage.getAlarm(),
       firstReport: state.storage.sql.exec<{ due_at: number | null }>("SELECT due_at FROM level_reports").one().due_at,

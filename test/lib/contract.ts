@@ -20,7 +20,8 @@ interface Operation {
 let loaded: Promise<{ operations: Operation[]; components: unknown }> | undefined;
 
 function load() {
-  loaded ??= (async () => {
+  if (loaded !== undefined) return loaded;
+  const attempt = (async () => {
     const response = await exports.default.fetch(new Request("http://edgecart.test/v1/openapi.json"));
     const document = (await response.json()) as {
       paths: Record<string, Record<string, Operation["responses"] extends infer R ? { responses: R } : never>>;
@@ -34,7 +35,12 @@ function load() {
     }
     return { operations, components: document.components };
   })();
-  return loaded;
+  // A failed load is not kept: test files may share this module (one runtime per vitest worker).
+  attempt.catch(() => {
+    if (loaded === attempt) loaded = undefined;
+  });
+  loaded = attempt;
+  return attempt;
 }
 
 const validators = new Map<Schema, Validator>();

@@ -79,7 +79,7 @@ function workersProject(
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const RUNTIME_WIDE =
   /vi\.(spyOn|mock|stubGlobal|useFakeTimers)|scheduled\(|getQueueResult|createMessageBatch|automatic|\/v1\/admin\/tax|env\.(CATALOG|STOREFRONT_KEYS)|backlog|RATE_LIMIT|rate_limited|\/v1\/products|\/v1\/admin\/(promotions|settings|webhook-endpoints)|unarchived/;
-const OWN_RUNTIME_ALWAYS = ["test/fuzz.test.ts"];
+const OWN_RUNTIME_ALWAYS = ["test/fuzz.test.ts", "test/fuzz-seeds.test.ts"];
 
 /** Whether `file` (relative to the project root) or a local module it imports, transitively, matches RUNTIME_WIDE. */
 function touchesRuntimeWideState(file: string, seen = new Set<string>()): boolean {
@@ -103,14 +103,15 @@ function readdirRecursive(dir: string): string[] {
 }
 
 /**
- * The fuzzer (test/fuzz.test.ts) is the suite's longest file by far, and one of its smallest.
+ * The fuzzer (test/fuzz.test.ts, and test/fuzz-seeds.test.ts since it was split in two) is the
+ * suite's longest file by far, and one of its smallest.
  * Without timings of its own (a fresh clone, as in CI) vitest starts larger files first, so the
  * fuzzer started about two minutes in and ran alone at the end: on a clean clone it ended 45 s
  * after every other file of its project. Files named here start first in their project, and
  * their project's files before any other project's; with timings, vitest would have put them
  * first in their project anyway, but not their project first.
  */
-const START_FIRST = ["/test/fuzz.test.ts"];
+const START_FIRST = ["/test/fuzz.test.ts", "/test/fuzz-seeds.test.ts"];
 
 class StartFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

@@ -82,7 +82,8 @@ function workersProject(
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const RUNTIME_WIDE =
   /vi\.(spyOn|mock|stubGlobal|useFakeTimers)|scheduled\(|getQueueResult|createMessageBatch|automatic|\/v1\/admin\/tax|env\.(CATALOG|STOREFRONT_KEYS)|backlog|RATE_LIMIT|rate_limited|\/v1\/products|\/v1\/admin\/(promotions|settings|webhook-endpoints)|unarchived/;
-const OWN_RUNTIME_ALWAYS = ["test/fuzz.test.ts", "test/fuzz-seeds.test.ts"];
+/** The fuzzer's files: a runtime each, always, and started first (StartFirstSequencer). */
+const FUZZER = ["test/fuzz.test.ts", "test/fuzz-seeds.test.ts"];
 
 /** Whether `file` (relative to the project root) or a local module it imports, transitively, matches RUNTIME_WIDE. */
 function touchesRuntimeWideState(file: string, seen = new Set<string>()): boolean {
@@ -97,30 +98,27 @@ function touchesRuntimeWideState(file: string, seen = new Set<string>()): boolea
   );
 }
 
-const MAIN_TESTS = readdirRecursive("test").filter((file) => file.endsWith(".test.ts") && !/^test\/(recovery|tax|tax-rates)\//.test(file));
-const OWN_RUNTIME = MAIN_TESTS.filter((file) => OWN_RUNTIME_ALWAYS.includes(file) || touchesRuntimeWideState(file));
-
-/** Every file under `dir` (relative to the project root), as paths relative to the project root. */
-function readdirRecursive(dir: string): string[] {
-  return readdirSync(path.join(ROOT, dir), { recursive: true, encoding: "utf8" }).map((name) => path.join(dir, name));
-}
+/** The test files outside the folders of the other projects, as paths relative to the project root. */
+const MAIN_TESTS = readdirSync(path.join(ROOT, "test"), { recursive: true, encoding: "utf8" })
+  .map((name) => path.join("test", name))
+  .filter((file) => file.endsWith(".test.ts") && !/^test\/(recovery|tax|tax-rates)\//.test(file));
+const OWN_RUNTIME = MAIN_TESTS.filter((file) => FUZZER.includes(file) || touchesRuntimeWideState(file));
+const SHARED_RUNTIME = MAIN_TESTS.filter((file) => !OWN_RUNTIME.includes(file));
 
 /**
  * The fuzzer's files (test/fuzz.test.ts, test/fuzz-seeds.test.ts) are the suite's longest by far,
  * and among its smallest. Without timings of their own (a fresh clone, as in CI) vitest starts
  * larger files first, so the fuzzer (then one file) started about two minutes in and ran alone at
- * the end: on a clean clone it ended 45 s after every other file of its project. Files named here
- * start first in their project, and their project's files before any other project's; with
- * timings, vitest would have put them first in their project anyway, but not their project first.
+ * the end: on a clean clone it ended 45 s after every other file of its project. They start first
+ * in their project, and their project's files before any other project's; with timings, vitest
+ * would have put them first in their project anyway, but not their project first.
  */
-const START_FIRST = ["/test/fuzz.test.ts", "/test/fuzz-seeds.test.ts"];
-
 class StartFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    // Projects run one after another in `sorted`, those of START_FIRST files first; inside each only
-    // START_FIRST files move (the sort is stable).
-    const first = (file: TestSpecification) => START_FIRST.some((name) => file.moduleId.endsWith(name));
+    // Projects run one after another in `sorted`, the fuzzer's first; inside each only the fuzzer's
+    // files move (the sort is stable).
+    const first = (file: TestSpecification) => FUZZER.some((name) => file.moduleId.endsWith(`/${name}`));
     const projects = [...new Set([...sorted.filter(first), ...sorted].map((file) => file.project.name))];
     const key = (file: TestSpecification) => 2 * projects.indexOf(file.project.name) + (first(file) ? 0 : 1);
     return sorted.sort((a, b) => key(a) - key(b));
@@ -138,7 +136,7 @@ export default defineConfig({
     maxWorkers: Math.max(4, availableParallelism()),
     projects: [
       workersProject("own-runtime", OWN_RUNTIME),
-      workersProject("main", MAIN_TESTS, { exclude: OWN_RUNTIME, sharedRuntime: true }),
+      workersProject("main", SHARED_RUNTIME, { sharedRuntime: true }),
       workersProject("recovery", ["test/recovery/**/*.test.ts"], { sequential: true }),
       // Carts and checkout with the external tax service (the stub): TAX_MODE=external.
       workersProject("tax", ["test/tax/**/*.test.ts"], { bindings: { TAX_MODE: "external" } }),

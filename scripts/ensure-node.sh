@@ -22,11 +22,19 @@ if ! _edgecart_node_ok; then
     esac
     echo "ensure-node: fetching $_edgecart_pkg@$EDGECART_NODE_VERSION from the npm registry" >&2
     _edgecart_tmp="$(mktemp -d)"
+    # Unpacked into a folder of this run's own and renamed into place in one step, so two commands
+    # provisioning at once (npm run dev beside npm test) never unpack into, or remove, each other's
+    # copy: whichever rename lands first wins and the other run's copy is dropped.
     if (cd "$_edgecart_tmp" && npm pack --silent "$_edgecart_pkg@$EDGECART_NODE_VERSION" >/dev/null) ; then
-      mkdir -p "$_edgecart_cache.partial"
-      tar -xzf "$_edgecart_tmp"/*.tgz -C "$_edgecart_cache.partial" --strip-components=1
-      rm -rf "$_edgecart_cache"
-      mv "$_edgecart_cache.partial" "$_edgecart_cache"
+      mkdir -p "$_edgecart_tmp/unpacked"
+      if tar -xzf "$_edgecart_tmp"/*.tgz -C "$_edgecart_tmp/unpacked" --strip-components=1; then
+        mkdir -p "$(dirname "$_edgecart_cache")"
+        _edgecart_partial="$(mktemp -d "$_edgecart_cache.partial.XXXXXX")"
+        mv "$_edgecart_tmp/unpacked" "$_edgecart_partial/node"
+        [ -x "$_edgecart_cache/bin/node" ] || rm -rf "$_edgecart_cache"
+        mv -T "$_edgecart_partial/node" "$_edgecart_cache" 2>/dev/null || true
+        rm -rf "$_edgecart_partial"
+      fi
     fi
     rm -rf "$_edgecart_tmp"
   fi
@@ -35,7 +43,7 @@ if ! _edgecart_node_ok; then
     # ~/.npmrc may point nodedir at the system Node's headers; build native addons for this Node.
     export npm_config_nodedir="$_edgecart_cache"
   fi
-  unset _edgecart_cache _edgecart_pkg _edgecart_tmp
+  unset _edgecart_cache _edgecart_pkg _edgecart_tmp _edgecart_partial
 fi
 
 if ! _edgecart_node_ok; then

@@ -122,18 +122,31 @@ describe("API reference (/docs)", () => {
     expect(loaded.has("/v1/openapi.json")).toBe(true);
     await page.screenshot({ path: `${ARTIFACTS}/docs-01-reference.png` });
 
-    // The operations' sections render as they scroll into view: scroll until each operation id
-    // (shown on its section) and summary is on the page, or the time is up.
+    // Scalar renders an operation's section only once its placeholder comes within 1,200 px of the
+    // viewport at a rendering frame (an IntersectionObserver): a section scrolled past between two
+    // frames is never rendered. So the page is walked one viewport at a time, each step waiting two
+    // animation frames (the observer reports after a frame), and from the top again while anything
+    // is missing at the bottom. Rendering is CPU work that a loaded machine does slowly: the time is
+    // up when nothing new has rendered for WAIT_MS, not at a fixed time.
     const missingFrom = (text: string) =>
       expected.flatMap((op) => [
         ...(text.includes(op.operationId) ? [] : [`${op.method} ${op.path}: operation id ${op.operationId}`]),
         ...(text.includes(squash(op.summary)) ? [] : [`${op.method} ${op.path}: summary "${op.summary}"`]),
       ]);
-    const deadline = Date.now() + WAIT_MS;
-    // textContent while scrolling (cheap), then innerText once: what is rendered and shown.
-    while (missingFrom(squash(await page.evaluate(() => document.body.textContent ?? ""))).length > 0 && Date.now() < deadline) {
-      await page.evaluate(() => window.scrollBy(0, 3000));
-      await page.waitForTimeout(50);
+    // textContent while walking (cheap), then innerText once: what is rendered and shown.
+    const missingNow = async () => missingFrom(squash(await page.evaluate(() => document.body.textContent ?? "")));
+    let missing = await missingNow();
+    let progressAt = Date.now();
+    while (missing.length > 0 && Date.now() - progressAt < WAIT_MS) {
+      await page.evaluate(async () => {
+        const atBottom = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1;
+        if (atBottom) window.scrollTo(0, 0);
+        else window.scrollBy(0, window.innerHeight);
+        await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      });
+      const now = await missingNow();
+      if (now.length < missing.length) progressAt = Date.now();
+      missing = now;
     }
     // biome-ignore lint/performance/useDomNodeTextContent: the rendered, shown text is what counts here
     const shown = await page.evaluate(() => document.body.innerText);
@@ -146,7 +159,7 @@ describe("API reference (/docs)", () => {
       expected.filter((op) => !headings.has(squash(op.summary))).map((op) => op.operationId),
       "operations without a heading",
     ).toEqual([]);
-  });
+  }, 240_000); // a budget of its own: rendering every section is CPU work, slow on a loaded machine
 
   it("its Test Request sends the call to this origin's API, within the CSP", async () => {
     browser = await openDocsBrowser();

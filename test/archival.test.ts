@@ -91,7 +91,6 @@ describe("order archival consumer", () => {
     const recorded = await eventually(
       () => withDb(env, (db) => db.select().from(deadLetters)),
       (rows) => rows.some((r) => (r.body as { marker?: string }).marker === poison.marker),
-      400,
     );
     const row = recorded.find((r) => (r.body as { marker?: string }).marker === poison.marker)!;
     expect(row.queue).toBe("edgecart-orders");
@@ -150,7 +149,6 @@ describe("inventory levels in Postgres", () => {
     const row = await eventually(
       () => level(sku),
       (r) => r?.reserved === 25,
-      200,
     );
     expect(row).toMatchObject({ sku, onHand: 40, reserved: 25, available: 15, sold: 0 });
     const staleReport = {

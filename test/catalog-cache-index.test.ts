@@ -4,12 +4,13 @@
  * only reorder or refuse calls of the real binding; they never answer for it. (Versions, TTLs and
  * anonymous misses: test/catalog-cache.test.ts.)
  */
-import { env } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Product } from "../src/contracts";
+import worker from "../src/index";
 import { indexKey, MARKER_KEY, PUBLISH_TTL, productKey } from "../src/sync/catalog-cache";
 import { publish, rebuildCatalogIndex, retireProduct, saveProduct } from "../src/sync/catalog-publish";
-import { call, productBody, unique } from "./helpers";
+import { BASE, productBody, unique } from "./helpers";
 import {
   dropOutboxRow,
   insertUnpublished,
@@ -32,9 +33,16 @@ describe("index repair: only Postgres drops a listing entry", () => {
     await rebuildComplete();
     // A data center still reads the archived copy (KV reads may be 60 s old).
     await kv().put(productKey(id), JSON.stringify(archived), { expirationTtl: PUBLISH_TTL, metadata: { v: archived.version } });
-    const listed = (await (await call("GET", `/v1/products?category=${category}`)).json()) as { data: Product[] };
+    // Called with an execution context of the test's own, so the request's background work (its
+    // KV fills and repairs) has finished when the index is read back.
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(new Request(`${BASE}/v1/products?category=${category}`), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(200);
+    const listed = (await response.json()) as { data: Product[] };
     expect(listed.data).toEqual([active]);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // let the request's background work run
+    // The background work ran: it put the active copy back in KV, and left both entries in place.
+    expect(await kv().get(productKey(id), "json")).toEqual(active);
     expect(await kv().get(indexKey(id, category))).toBe("");
     expect(await kv().get(indexKey(id))).toBe("");
   });

@@ -163,7 +163,19 @@ describe("archival outbox", () => {
       (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL").one().n,
     );
     expect(unsent).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The consumer confirms the message once its Postgres transaction committed: only then has the
+    // second delivery had its chance to archive the order twice.
+    const confirmed = await eventually(
+      () =>
+        runInDurableObject(
+          cartStub(env, cart.id)!,
+          (_i, state) =>
+            state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE key = 'archive' AND confirmed_at IS NULL").one()
+              .n,
+        ),
+      (n) => n === 0,
+    );
+    expect(confirmed).toBe(0);
     expect((await archived(order.id)).orders).toHaveLength(1);
   });
 });

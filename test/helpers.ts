@@ -157,10 +157,17 @@ export async function sendPayment(
   return call("POST", "/v1/webhooks/payments", { body, headers: signedWebhookHeaders(body, options) });
 }
 
-/** Polls `read` until `accept` holds (a bounded wait for asynchronous work such as queue delivery). */
-export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, tries = 100): Promise<T> {
+/**
+ * Polls `read` every 25 ms until `accept` holds or `withinMs` have passed, and returns the last
+ * value read (a bounded wait for asynchronous work such as queue delivery). The bound is time, not
+ * a number of reads, and generous: it is spent only by a test that is failing, and a loaded machine
+ * (two cores, a suite's files side by side) can take seconds over a delivery that usually takes
+ * milliseconds.
+ */
+export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, withinMs = 10_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
   let value = await read();
-  for (let i = 0; i < tries && !accept(value); i++) {
+  while (!accept(value) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 25));
     value = await read();
   }

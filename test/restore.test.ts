@@ -77,7 +77,6 @@ describe("restore", () => {
     const reported = await eventually(
       () => level(sku),
       (row) => row?.onHand === 15,
-      400,
     );
     expect(reported).toMatchObject({ onHand: 15, sold: 5 });
     expect(await inventoryStub(env, sku).verify()).toMatchObject({ ok: true });

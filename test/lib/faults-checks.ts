@@ -84,7 +84,6 @@ export async function checkArchived(shoppers: Shopper[], paid: Order[], summary:
           .where(inArray(orderLines.orderId, roundOrderIds)),
       })),
     (r) => JSON.stringify(r.orders.map((o) => o.id).sort()) === JSON.stringify(paidIds),
-    20,
   );
   const archivedIds = archived.orders.map((r) => r.id).sort();
   summary.lost += paidIds.filter((id) => !archivedIds.includes(id)).length;

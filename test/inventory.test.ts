@@ -149,10 +149,10 @@ describe("InventoryObject across eviction", () => {
 describe("InventoryObject expiry", () => {
   it("arms one alarm at the earliest expiry and releases due holds when it runs", async () => {
     const { stub } = await stocked(10);
-    // Long enough that the short hold is still live when read back on a loaded machine; taken last,
-    // just before that read.
+    // The short hold lives 2 s, long enough to be still live (its alarm not yet run) when read back
+    // on a loaded machine; taken last, just before that read.
     await stub.hold("long", "cart-b", 2, 900);
-    await stub.hold("short", "cart-a", 3, 1);
+    await stub.hold("short", "cart-a", 3, 2);
     const { alarm, firstReport } = await runInDurableObject(stub, async (_i, state) => ({
       alarm: await state.storage.getAlarm(),
       firstReport: state.storage.sql.exec<{ due_at: number | null }>("SELECT due_at FROM level_reports").one().due_at,
@@ -160,7 +160,7 @@ describe("InventoryObject expiry", () => {
     const short = (await stub.snapshot()) as { ok: true; snapshot: { holds: Array<{ hold_id: string; expires_at: string }> } };
     // The earliest of what is due: the short hold's expiry, or the coalesced level report if sooner.
     expect(alarm).toBe(Math.min(Date.parse(short.snapshot.holds.find((h) => h.hold_id === "short")!.expires_at), firstReport ?? Infinity));
-    await sleep(1100);
+    await sleep(2100);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await levels(stub)).toEqual({ on_hand: 10, reserved: 2, available: 8, holds_total: 1 });
     // Re-armed for whatever is next: the long hold's expiry or the coalesced level report, if sooner.

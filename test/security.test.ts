@@ -189,7 +189,6 @@ describe("object-level authorization on cart and order routes", () => {
             .where(inArray(orders.id, [order.id])),
         ),
       (rows) => rows.length === 1,
-      400,
     );
     expect(archived).toHaveLength(1);
     expect(JSON.stringify(archived)).not.toContain(cart.token);

@@ -198,7 +198,6 @@ describe("the chaos run", () => {
             ),
         ),
       (rows) => rows.length >= paidIds.length,
-      400,
     );
     const archivedIds = archived.map((r) => r.id).sort();
     const duplicated = archivedIds.length - new Set(archivedIds).size;

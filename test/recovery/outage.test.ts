@@ -136,7 +136,6 @@ describe("Postgres away for an hour", () => {
     const archived = await eventually(
       () => withDb(env, (db) => db.select({ id: orders.id }).from(orders).where(inArray(orders.id, ids))),
       (rows) => rows.length === ids.length,
-      400,
     );
     expect(archived.map((r) => r.id).sort()).toEqual(ids);
     // Exactly once: further resends and deliveries change nothing.

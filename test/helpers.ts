@@ -164,7 +164,11 @@ export async function sendPayment(
  * (two cores, a suite's files side by side) can take seconds over a delivery that usually takes
  * milliseconds.
  */
-export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, withinMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  { withinMs = 10_000 }: { withinMs?: number } = {},
+): Promise<T> {
   const deadline = Date.now() + withinMs;
   let value = await read();
   while (!accept(value) && Date.now() < deadline) {

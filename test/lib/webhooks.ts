@@ -34,7 +34,7 @@ export async function failFirst(name: string, fail: number, status = 500): Promi
 
 /** Polls the receiver until `accept` holds (queue delivery takes a second or two). */
 export async function receivedWhen(name: string, accept: (requests: Received[]) => boolean, ms = 15_000): Promise<Received[]> {
-  return eventually(() => received(name), accept, ms);
+  return eventually(() => received(name), accept, { withinMs: ms });
 }
 
 /** Endpoints registered by endpoint() and not yet removed. */

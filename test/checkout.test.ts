@@ -163,8 +163,9 @@ describe("archival outbox", () => {
       (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL").one().n,
     );
     expect(unsent).toBe(0);
-    // The consumer confirms the message once its Postgres transaction committed: only then has the
-    // second delivery had its chance to archive the order twice.
+    // The consumer confirms the message only after its Postgres transaction committed: the second
+    // delivery was taken as done (a duplicate key would have left it unconfirmed, to be retried)
+    // and, read after that, Postgres still holds the order once.
     const confirmed = await eventually(
       () =>
         runInDurableObject(

@@ -3,7 +3,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Order } from "../src/contracts";
 import { cartStub } from "../src/objects/stubs";
-import { call, eventually, expectProblem, sendPayment, signedWebhookHeaders } from "./helpers";
+import { ADMIN, call, eventually, expectProblem, sendPayment, signedWebhookHeaders } from "./helpers";
 import { archived, placedOrder, stock } from "./lib/checkout";
 
 describe("payment webhooks", () => {
@@ -13,11 +13,15 @@ describe("payment webhooks", () => {
     expect((await sendPayment(order.id, 3998, "USD", { id })).status).toBe(204);
     expect((await sendPayment(order.id, 3998, "USD", { id })).status).toBe(204);
     expect(await stock(sku)).toEqual({ on_hand: 8, reserved: 0, available: 8 });
+    const admin = (await (await call("GET", `/v1/admin/orders/${order.id}`, { headers: ADMIN })).json()) as {
+      payments: Array<{ webhook_id: string; outcome: string }>;
+    };
+    expect(admin.payments).toMatchObject([{ webhook_id: id, outcome: "paid" }]);
     const row = await eventually(
       () => archived(order.id),
       (r) => r.orders.length > 0,
     );
-    expect(row.orders).toHaveLength(1);
+    expect(row.orders).toMatchObject([{ id: order.id, status: "paid", totalAmount: 3998 }]);
   });
 
   it("refuses forged, unsigned and stale webhooks with 401 invalid_signature, changing nothing", async () => {

@@ -55,6 +55,14 @@ async function deliver(bodies: unknown[], options: { attempts?: number; environm
   return { batch, result: await getQueueResult(batch, ctx) };
 }
 
+/** The archived rows of `ids`, whole, in a stable order (for checking that a redelivery changed nothing). */
+async function archivedRows(ids: string[]) {
+  return withDb(env, async (db) => ({
+    orders: await db.select().from(orders).where(inArray(orders.id, ids)).orderBy(orders.id),
+    lines: await db.select().from(orderLines).where(inArray(orderLines.orderId, ids)).orderBy(orderLines.orderId, orderLines.sku),
+  }));
+}
+
 async function archivedCount(ids: string[]) {
   return withDb(env, async (db) => ({
     orders: (await db.select().from(orders).where(inArray(orders.id, ids))).length,
@@ -68,18 +76,26 @@ describe("order archival consumer", () => {
     const ids = messages.map((m) => m.order.id);
     const first = await deliver(messages);
     expect(first.result.explicitAcks).toHaveLength(3);
-    const second = await deliver([messages[0], messages[1], messages[0]]);
+    const written = await archivedRows(ids);
+    expect(written.orders.map((o) => o.id)).toEqual([...ids].sort());
+    expect(written.lines).toHaveLength(3);
+    // The same orders again, one of them twice and once as a stale copy with other values: the
+    // rows (ids being primary keys, their number cannot grow) keep what was first written.
+    const stale = { ...messages[1]!, order: { ...messages[1]!.order, email: "other@b.example", payment_id: "pi_stale" } };
+    const second = await deliver([messages[0], stale, messages[0]]);
     expect(second.result.explicitAcks).toHaveLength(3);
-    expect(await archivedCount(ids)).toEqual({ orders: 3, lines: 3 });
+    expect(await archivedRows(ids)).toEqual(written);
   });
 
   it("adds nothing on redelivery after the insert committed but the ack was lost", async () => {
     const message = paidOrder();
     await deliver([message]);
+    const written = await archivedRows([message.order.id]);
+    expect({ orders: written.orders.length, lines: written.lines.length }).toEqual({ orders: 1, lines: 1 });
     const again = await deliver([message], { attempts: 2 });
     expect(again.result.explicitAcks).toHaveLength(1);
     expect(again.result.retryMessages).toEqual([]);
-    expect(await archivedCount([message.order.id])).toEqual({ orders: 1, lines: 1 });
+    expect(await archivedRows([message.order.id])).toEqual(written);
   });
 
   it("dead-letters a poison message and archives the rest of its batch", async () => {

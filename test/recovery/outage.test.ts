@@ -133,15 +133,16 @@ describe("Postgres away for an hour", () => {
     // Postgres is back: the next resend of each cart reaches it; the consumer confirms.
     await setOutage(false);
     for (const { cartId } of paid) await advanceOutbox(cartId);
-    const archived = await eventually(
-      () => withDb(env, (db) => db.select({ id: orders.id }).from(orders).where(inArray(orders.id, ids))),
-      (rows) => rows.length === ids.length,
+    const archivedRows = () => withDb(env, (db) => db.select().from(orders).where(inArray(orders.id, ids)).orderBy(orders.id));
+    const archived = await eventually(archivedRows, (rows) => rows.length === ids.length);
+    expect(archived.map((r) => r.id)).toEqual(ids);
+    // Each as it was paid during the outage.
+    expect(archived.map((r) => [r.id, r.status, r.paymentId, r.totalAmount]).sort()).toEqual(
+      paid.map(({ order }, i) => [order.id, "paid", `pi_out_${i}`, order.total.amount]).sort(),
     );
-    expect(archived.map((r) => r.id).sort()).toEqual(ids);
-    // Exactly once: further resends and deliveries change nothing.
+    // Exactly once: further resends and deliveries change nothing, the rows as they were first
+    // written (read again once every message is confirmed).
     for (const { cartId } of paid) await advanceOutbox(cartId);
-    const again = await withDb(env, (db) => db.select({ id: orders.id }).from(orders).where(inArray(orders.id, ids)));
-    expect(again).toHaveLength(ids.length);
     for (const { cartId } of paid) {
       const confirmed = await eventually(
         () => outboxState(cartId),
@@ -149,6 +150,7 @@ describe("Postgres away for an hour", () => {
       );
       expect(confirmed.every((m) => m.confirmed === 1)).toBe(true);
     }
+    expect(await archivedRows()).toEqual(archived);
     const after = (await (await call("GET", "/v1/admin/orders/unarchived?limit=100", { headers: ADMIN })).json()) as {
       data: Array<{ id: string }>;
     };

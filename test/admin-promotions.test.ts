@@ -153,10 +153,14 @@ describe("create and replace", () => {
     expect(await (await get(id)).json()).toMatchObject({ version: 4 });
 
     const code = codeOf("RACE");
-    const racers = await Promise.all(Array.from({ length: 4 }, () => put(unique("racer"), percentOff({ code }))));
+    const ids = Array.from({ length: 4 }, () => unique("racer"));
+    const racers = await Promise.all(ids.map((racer) => put(racer, percentOff({ code }))));
     const statuses = racers.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 409, 409, 409]);
-    expect(await listAll(`&code=${code}`)).toHaveLength(1);
+    // The code is the winner's, and the refused racers left no promotion behind.
+    const winner = ids[racers.findIndex((r) => r.status === 201)]!;
+    expect(await listAll(`&code=${code}`)).toMatchObject([{ id: winner, code }]);
+    for (const loser of ids.filter((racer) => racer !== winner)) await expectProblem(await get(loser), 404, "not_found");
   });
 });
 

@@ -8,6 +8,7 @@ import { withDb } from "../src/db/client";
 import { inventoryLevels, products, skus } from "../src/db/schema";
 import { ADMIN, call, expectProblem } from "./helpers";
 import { getJson } from "./lib/reports";
+import { lowStockRows } from "./lib/reports-dated";
 
 describe("GET /v1/admin/reports/low-stock", () => {
   /** Products and SKUs written straight to Postgres (no SKU objects, so nothing reports over them). */
@@ -80,6 +81,10 @@ describe("GET /v1/admin/reports/low-stock", () => {
       { sku: name("c"), available: 5, on_hand: 5 },
     ]);
     expect(mine(await report("?threshold=5"))).toEqual(mine(byDefault));
+    // The back office's view in Postgres (the default threshold) lists the same SKUs in the same order.
+    expect((await lowStockRows()).filter((row) => row.sku.startsWith(base))).toEqual(
+      mine(byDefault).map(({ sku, available }) => ({ sku, available })),
+    );
     expect(mine(await report("?threshold=0"))).toEqual([{ sku: name("a"), available: 0, on_hand: 0 }]);
     expect(mine(await report("?threshold=1"))).toEqual([
       { sku: name("a"), available: 0, on_hand: 0 },

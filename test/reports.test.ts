@@ -11,7 +11,7 @@
 import { describe, expect, it } from "vitest";
 import { unique } from "./helpers";
 import { archive, getJson, hex64, insertOrder, newestFirst, orderOf, type Page, paidMessage, walk } from "./lib/reports";
-import { dayWindows, insertExpired, lowStockRows, viewRows } from "./lib/reports-dated";
+import { dayWindows, insertExpired, viewRows } from "./lib/reports-dated";
 
 /** `count` consecutive UTC days no other test of this file uses (test/lib/reports-dated.ts). */
 const days = dayWindows();
@@ -283,8 +283,5 @@ describe("the reporting views for BI tools", () => {
         revenue: { amount: row.revenue_amount, currency: row.currency },
       })),
     });
-
-    const stock = await lowStockRows();
-    expect(stock.every((row) => row.available <= 5)).toBe(true);
   });
 });

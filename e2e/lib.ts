@@ -30,7 +30,7 @@ const CHROMIUM_ARGS = [
 
 /** A unique name for what one test creates. */
 export function unique(prefix: string): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`.toUpperCase();
+  return `${prefix}-${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`.toUpperCase();
 }
 
 export interface Browser {

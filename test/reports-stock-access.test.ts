@@ -13,7 +13,7 @@ import { lowStockRows } from "./lib/reports-dated";
 describe("GET /v1/admin/reports/low-stock", () => {
   /** Products and SKUs written straight to Postgres (no SKU objects, so nothing reports over them). */
   async function seedStock() {
-    const base = `0low-${crypto.randomUUID().slice(0, 8)}`;
+    const base = `0low-${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
     const name = (s: string) => `${base}-${s}`;
     const active = name("p-active");
     const archived = name("p-archived");

@@ -22,7 +22,7 @@ interface StubState {
 
 /** A fresh scope on the stub with `behaviour` (e.g. { mode: "slow", delay_ms: 5000 }). */
 async function scope(behaviour: Record<string, unknown> = {}): Promise<string> {
-  const name = `ts-${crypto.randomUUID().slice(0, 8)}`;
+  const name = `ts-${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
   const response = await fetch(`${STUB}/control/${name}`, { method: "PUT", body: JSON.stringify(behaviour) });
   expect(response.status).toBe(200);
   await response.body?.cancel();

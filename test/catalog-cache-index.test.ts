@@ -4,13 +4,12 @@
  * only reorder or refuse calls of the real binding; they never answer for it. (Versions, TTLs and
  * anonymous misses: test/catalog-cache.test.ts.)
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Product } from "../src/contracts";
-import worker from "../src/index";
 import { indexKey, MARKER_KEY, PUBLISH_TTL, productKey } from "../src/sync/catalog-cache";
 import { publish, rebuildCatalogIndex, retireProduct, saveProduct } from "../src/sync/catalog-publish";
-import { BASE, productBody, unique } from "./helpers";
+import { callSettled, productBody, unique } from "./helpers";
 import {
   dropOutboxRow,
   insertUnpublished,
@@ -33,11 +32,9 @@ describe("index repair: only Postgres drops a listing entry", () => {
     await rebuildComplete();
     // A data center still reads the archived copy (KV reads may be 60 s old).
     await kv().put(productKey(id), JSON.stringify(archived), { expirationTtl: PUBLISH_TTL, metadata: { v: archived.version } });
-    // Called with an execution context of the test's own, so the request's background work (its
-    // KV fills and repairs) has finished when the index is read back.
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request(`${BASE}/v1/products?category=${category}`), env, ctx);
-    await waitOnExecutionContext(ctx);
+    // Settled: the request's background work (its KV fills and repairs) has finished when the
+    // index is read back.
+    const response = await callSettled("GET", `/v1/products?category=${category}`);
     expect(response.status).toBe(200);
     const listed = (await response.json()) as { data: Product[] };
     expect(listed.data).toEqual([active]);

@@ -1,11 +1,13 @@
 /**
  * Test helpers: requests through the real Worker entry (`exports.default.fetch`), in the runtime.
  */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
 import type { SkuPricing } from "../src/contracts";
 import { type CartAccess, cartAccess } from "../src/domain/cart-access";
+import worker from "../src/index";
 import { inventoryStub } from "../src/objects/stubs";
 import { expectContract } from "./lib/contract";
 import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_WEBHOOK_SECRET } from "./secrets";
@@ -13,12 +15,10 @@ import { TEST_ADMIN_TOKEN, TEST_CART_TOKEN_SECRET, TEST_WEBHOOK_SECRET } from ".
 export const BASE = "http://edgecart.test";
 export const ADMIN = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
-/** Sends a request to the Worker. `body` objects are sent as JSON. */
-export async function call(
-  method: string,
-  path: string,
-  init: { body?: unknown; headers?: Record<string, string> } = {},
-): Promise<Response> {
+type CallInit = { body?: unknown; headers?: Record<string, string> };
+
+/** The request `call` sends: `body` objects as JSON. */
+function request(method: string, path: string, init: CallInit): Request<unknown, IncomingRequestCfProperties> {
   const headers: Record<string, string> = { ...init.headers };
   let body: BodyInit | undefined;
   if (init.body !== undefined) {
@@ -28,8 +28,26 @@ export async function call(
       headers["content-type"] ??= "application/json";
     }
   }
-  const response = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+  return new Request(`${BASE}${path}`, { method, headers, body });
+}
+
+/** Sends a request to the Worker. `body` objects are sent as JSON. */
+export async function call(method: string, path: string, init: CallInit = {}): Promise<Response> {
+  const response = await exports.default.fetch(request(method, path, init));
   // Every answer the suite sees must be one the OpenAPI document describes (test/lib/contract.ts).
+  await expectContract(method, `${BASE}${path}`, response);
+  return response;
+}
+
+/**
+ * As `call`, through the Worker's handler with an execution context of the test's own: it returns
+ * once the request's background work (`ctx.waitUntil`: KV fills, memos) has finished too, so a test
+ * can check what that work did or did not write.
+ */
+export async function callSettled(method: string, path: string, init: CallInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request(method, path, init), env, ctx);
+  await waitOnExecutionContext(ctx);
   await expectContract(method, `${BASE}${path}`, response);
   return response;
 }

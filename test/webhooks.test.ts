@@ -139,7 +139,11 @@ describe("order events", () => {
     expect(outbox).toHaveLength(1);
     // The endpoint takes every order.paid of the run, and other test files pay orders in the same
     // Postgres meanwhile: only this order's event is this test's (as webhooks-delivery.test.ts does).
-    const listed = (await attempts(hook.id)).filter((a) => a.event_id === event.id);
+    // The attempt is recorded after the receiver answered, so it is waited for.
+    const listed = await eventually(
+      async () => (await attempts(hook.id)).filter((a) => a.event_id === event.id),
+      (rows) => rows.length > 0,
+    );
     expect(listed).toMatchObject([
       {
         event_id: event.id,
@@ -152,6 +156,9 @@ describe("order events", () => {
       },
     ]);
     expect(listed[0]!.latency_ms).toBeGreaterThanOrEqual(0);
+    // Read again now that the attempt is recorded: a second send of this event, before or after
+    // the recorded one, has arrived by now.
+    expect((await received(name)).filter((q) => q.body.includes(order.id))).toEqual(mine);
   });
 
   it("sends order.cancelled to an enabled endpoint and nothing to a disabled one", async () => {

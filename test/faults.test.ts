@@ -35,7 +35,7 @@ describe("faults across the purchase flow", () => {
   afterAll(() => vi.restoreAllMocks());
 
   it(`keeps stock exact and archives every paid order exactly once through ${ROUNDS} rounds of injected faults`, async () => {
-    const summary: Summary = { rounds: 0, shoppers: 0, paid: 0, refusedAtCheckout: 0, oversold: 0, lost: 0, duplicates: 0, unconserved: 0 };
+    const summary: Summary = { rounds: 0, shoppers: 0, paid: 0, refusedAtCheckout: 0, oversold: 0, lost: 0, mismatched: 0, unconserved: 0 };
     for (let round = 0; round < ROUNDS; round++) {
       summary.rounds++;
       // SKU objects defined as the catalog publisher would (the catalog itself is not under test).

@@ -33,6 +33,17 @@ export async function insertExpired(rows: Array<{ id: string; at: string }>): Pr
   });
 }
 
+/** Writes paid orders of `amount` USD, created and paid at the given times, as another tool could. */
+export async function insertPaid(rows: Array<{ id: string; at: string; amount: number }>): Promise<void> {
+  await withDb(env, async (db) => {
+    for (const row of rows) {
+      await db.execute(
+        sql`INSERT INTO orders (id, cart_id, status, email, total_amount, currency, payment_id, created_at, paid_at, payment_expires_at) VALUES (${row.id}, ${row.id.slice(4)}, 'paid', 'x@example.com', ${row.amount}, 'USD', ${`pi_${row.id.slice(4)}`}, ${row.at}::timestamptz, ${row.at}::timestamptz, ${row.at}::timestamptz)`,
+      );
+    }
+  });
+}
+
 /** The rows of the reporting views for `sku`, and the daily sales from `from` to `to`. */
 export async function viewRows(sku: string, from: string, to: string) {
   return withDb(env, async (db) => ({

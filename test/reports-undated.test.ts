@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Order } from "../src/contracts";
 import { reportRange } from "../src/routes/admin-reports";
 import { ADMIN, call, createStockedProduct, eventually, expectProblem, newCart, sendPayment, unique } from "./helpers";
-import { getJson, walk } from "./lib/reports";
+import { getJson, hex64, walk } from "./lib/reports";
 import { insertPaid } from "./lib/reports-dated";
 
 describe("GET /v1/admin/orders", () => {
@@ -69,12 +69,13 @@ describe("GET /v1/admin/reports/sales", () => {
       const to = now.toISOString().slice(0, 10);
       const from = new Date(Date.parse(to) - 29 * 86_400_000).toISOString().slice(0, 10);
       // Paid orders in the last second of the day before the range, the first second of its first
-      // day, and now (written as another tool could): each boundary has a row on both sides.
+      // day, and now (written as another tool could, with ids of the Order shape: other files walk
+      // every order): each boundary has a row on both sides.
       const dayBefore = new Date(Date.parse(`${from}T00:00:00Z`) - 1000).toISOString();
       await insertPaid([
-        { id: `ord_${unique("before")}`, at: dayBefore, amount: 100 },
-        { id: `ord_${unique("first")}`, at: `${from}T00:00:01Z`, amount: 100 },
-        { id: `ord_${unique("today")}`, at: now.toISOString(), amount: 100 },
+        { id: `ord_${hex64()}`, at: dayBefore, amount: 100 },
+        { id: `ord_${hex64()}`, at: `${from}T00:00:01Z`, amount: 100 },
+        { id: `ord_${hex64()}`, at: now.toISOString(), amount: 100 },
       ]);
       const reports: Array<{ data: Array<{ day: string }> }> = [];
       for (const query of ["", `?from=${from}`, `?to=${to}`]) reports.push(await getJson(`/v1/admin/reports/sales${query}`));

@@ -2,6 +2,7 @@
 // straight to Postgres by another tool, and the reporting views read with SQL.
 import { env } from "cloudflare:test";
 import { sql } from "drizzle-orm";
+import { expect } from "vitest";
 import { withDb } from "../../src/db/client";
 
 const DAY_MS = 86_400_000;
@@ -22,8 +23,17 @@ export function dayWindows() {
   };
 }
 
+/**
+ * Refuses ids that are not of the Order shape (`ord_` and 64 hex digits): every file of a project
+ * reads the same orders table, and a back-office read that reaches such a row breaks the contract.
+ */
+function orderShaped(rows: ReadonlyArray<{ id: string }>): void {
+  for (const { id } of rows) expect(id, "an order id of the Order shape").toMatch(/^ord_[0-9a-f]{64}$/);
+}
+
 /** Writes expired orders at the given times (microseconds included), as another tool could. */
 export async function insertExpired(rows: Array<{ id: string; at: string }>): Promise<void> {
+  orderShaped(rows);
   await withDb(env, async (db) => {
     for (const row of rows) {
       await db.execute(
@@ -35,6 +45,7 @@ export async function insertExpired(rows: Array<{ id: string; at: string }>): Pr
 
 /** Writes paid orders of `amount` USD, created and paid at the given times, as another tool could. */
 export async function insertPaid(rows: Array<{ id: string; at: string; amount: number }>): Promise<void> {
+  orderShaped(rows);
   await withDb(env, async (db) => {
     for (const row of rows) {
       await db.execute(

@@ -128,16 +128,21 @@ export async function createStockedProduct(
   return id;
 }
 
-let clientsNamed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+let ipsNamed = crypto.getRandomValues(new Uint32Array(1))[0]!;
 /**
- * A client IP header no other call in this runtime names, so per-IP rate limits of one test do not
- * touch another: the next of the 130,048 host addresses (.1 to .254) of 198.18.0.0/15 from a random start (random
- * addresses could repeat within a minute and refuse a request early).
+ * An IPv4 address no other call in this runtime gets: the next of the 130,048 host addresses (.1 to
+ * .254) of 198.18.0.0/15, from a random start. Per-IP rate limits count exactly, so a test's client
+ * (or storefront shopper) must not share its count with another's; random addresses repeated.
  */
-export function clientIpHeader(): Record<string, string> {
-  const n = clientsNamed++ % (2 * 256 * 254);
+export function uniqueIp(): string {
+  const n = ipsNamed++ % (2 * 256 * 254);
   const subnet = Math.floor(n / 254);
-  return { "cf-connecting-ip": `198.${18 + (subnet >> 8)}.${subnet & 255}.${(n % 254) + 1}` };
+  return `198.${18 + (subnet >> 8)}.${subnet & 255}.${(n % 254) + 1}`;
+}
+
+/** A client IP header of its own (`uniqueIp`), so per-IP rate limits of one test do not touch another. */
+export function clientIpHeader(): Record<string, string> {
+  return { "cf-connecting-ip": uniqueIp() };
 }
 
 /** Creates a cart through the API; returns its id, token and the headers to act as its holder. */

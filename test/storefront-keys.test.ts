@@ -7,7 +7,7 @@ import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { withDb } from "../src/db/client";
 import { storefrontKeys } from "../src/db/schema";
-import { ADMIN, call, clientIpHeader, expectProblem, unique } from "./helpers";
+import { ADMIN, call, clientIpHeader, expectProblem, unique, uniqueIp } from "./helpers";
 import { inOneWindow } from "./lib/rate-windows";
 
 type IssuedKey = { id: string; name: string; key: string; created_at: string; revoked_at: string | null };
@@ -32,17 +32,8 @@ async function cartsFromOneServer(count: number, headers: (i: number) => Record<
   return statuses;
 }
 
-/** A shopper IP unique to this run: 100.64.x.y (shared address space). */
-let shoppersNamed = crypto.getRandomValues(new Uint32Array(1))[0]!;
-/**
- * A shopper IP in 100.64.0.0/10 that no other call in this file names (the next of 2^22 addresses
- * from a random start). Random addresses collided: a burst of 601 shoppers named the lone shopper's
- * IP about once in a hundred runs, and that shopper was refused one read early.
- */
-function shopperIp(): string {
-  const n = shoppersNamed++ % 2 ** 22;
-  return `100.${64 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
-}
+/** A shopper IP that no other call names, a server's included (one sequence for both). */
+const shopperIp = uniqueIp;
 
 describe("storefront keys in the back office", () => {
   it("issues a key once (201, no-store), lists keys without any secret, and revokes them (204)", async () => {

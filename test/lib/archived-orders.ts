@@ -6,9 +6,12 @@ import type { Order } from "../../src/contracts";
 import { withDb } from "../../src/db/client";
 import { orderLines, orders } from "../../src/db/schema";
 
+/** Strings in code-unit order, as `Array.prototype.sort()` orders them by default. */
+const codeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** What an order's archive must say: paid, its total, and each line's SKU, quantity and amounts. */
 function content(order: { status: string; total: number; currency: string; lines: Array<[string, number, number, number]> }): string {
-  return JSON.stringify({ ...order, lines: [...order.lines].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) });
+  return JSON.stringify({ ...order, lines: [...order.lines].sort(([a], [b]) => codeUnits(a, b)) });
 }
 
 /** The rows Postgres holds for `ids`: orders (sorted by id, as JavaScript sorts) and their lines. */
@@ -19,7 +22,7 @@ export async function archivedRows(ids: readonly string[]) {
         .select({ id: orders.id, status: orders.status, totalAmount: orders.totalAmount, currency: orders.currency })
         .from(orders)
         .where(inArray(orders.id, [...ids]))
-    ).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    ).sort((a, b) => codeUnits(a.id, b.id)),
     lines: await db
       .select({
         orderId: orderLines.orderId,

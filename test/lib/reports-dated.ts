@@ -24,36 +24,28 @@ export function dayWindows() {
 }
 
 /**
- * Refuses ids that are not of the Order shape (`ord_` and 64 hex digits): every file of a project
- * reads the same orders table, and a back-office read that reaches such a row breaks the contract.
+ * Writes orders created (and, when paid, paid) at the given times, as another tool could. Ids must
+ * be of the Order shape (`ord_` and 64 hex digits): every file of a project reads the same orders
+ * table, and a back-office read that reaches another shape breaks the contract.
  */
-function orderShaped(rows: ReadonlyArray<{ id: string }>): void {
+async function insertOrders(status: "expired" | "paid", rows: ReadonlyArray<{ id: string; at: string; amount?: number }>): Promise<void> {
   for (const { id } of rows) expect(id, "an order id of the Order shape").toMatch(/^ord_[0-9a-f]{64}$/);
+  const paid = status === "paid";
+  await withDb(env, async (db) => {
+    for (const row of rows) {
+      const cartId = row.id.slice(4);
+      await db.execute(
+        sql`INSERT INTO orders (id, cart_id, status, email, total_amount, currency, payment_id, created_at, paid_at, payment_expires_at) VALUES (${row.id}, ${cartId}, ${status}, 'x@example.com', ${row.amount ?? 0}, 'USD', ${paid ? `pi_${cartId}` : null}, ${row.at}::timestamptz, ${paid ? row.at : null}::timestamptz, ${row.at}::timestamptz)`,
+      );
+    }
+  });
 }
 
 /** Writes expired orders at the given times (microseconds included), as another tool could. */
-export async function insertExpired(rows: Array<{ id: string; at: string }>): Promise<void> {
-  orderShaped(rows);
-  await withDb(env, async (db) => {
-    for (const row of rows) {
-      await db.execute(
-        sql`INSERT INTO orders (id, cart_id, status, email, total_amount, currency, created_at, payment_expires_at) VALUES (${row.id}, ${row.id.slice(4)}, 'expired', 'x@example.com', 0, 'USD', ${row.at}::timestamptz, ${row.at}::timestamptz)`,
-      );
-    }
-  });
-}
+export const insertExpired = (rows: Array<{ id: string; at: string }>) => insertOrders("expired", rows);
 
 /** Writes paid orders of `amount` USD, created and paid at the given times, as another tool could. */
-export async function insertPaid(rows: Array<{ id: string; at: string; amount: number }>): Promise<void> {
-  orderShaped(rows);
-  await withDb(env, async (db) => {
-    for (const row of rows) {
-      await db.execute(
-        sql`INSERT INTO orders (id, cart_id, status, email, total_amount, currency, payment_id, created_at, paid_at, payment_expires_at) VALUES (${row.id}, ${row.id.slice(4)}, 'paid', 'x@example.com', ${row.amount}, 'USD', ${`pi_${row.id.slice(4)}`}, ${row.at}::timestamptz, ${row.at}::timestamptz, ${row.at}::timestamptz)`,
-      );
-    }
-  });
-}
+export const insertPaid = (rows: Array<{ id: string; at: string; amount: number }>) => insertOrders("paid", rows);
 
 /** The rows of the reporting views for `sku`, and the daily sales from `from` to `to`. */
 export async function viewRows(sku: string, from: string, to: string) {

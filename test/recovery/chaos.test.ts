@@ -128,10 +128,8 @@ describe("the chaos run", () => {
         return "paid";
       }),
     );
-    const paidIds = placed
-      .filter((_, i) => endings[i] === "paid")
-      .map((p) => p.order.id)
-      .sort();
+    const paidOrders = placed.filter((_, i) => endings[i] === "paid").map((p) => p.order);
+    const paidIds = paidOrders.map((o) => o.id).sort();
 
     // The long outage: queue deliveries (each twice) fail, carts resend on their schedule.
     const bodies = await Promise.all(
@@ -182,7 +180,6 @@ describe("the chaos run", () => {
     await deliver(6);
     for (const { cart } of placed) await advanceOutbox(cart.id);
 
-    const paidOrders = placed.filter((_, i) => endings[i] === "paid").map((p) => p.order);
     const archived = await eventually(
       () => archivedRows(ids.map((id) => `ord_${id}`)),
       (rows) => rows.orders.length >= paidIds.length,
